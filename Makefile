@@ -1,0 +1,48 @@
+# Switchboard: `make run` to try it, `make test` to check it. Everything else is optional.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format bench worker migrate clean
+
+setup: $(STAMP)
+
+# Re-install only when the dependency list changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+migrate: setup
+	$(MANAGE) migrate --noinput
+
+run: migrate
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) seed_demo
+	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: migrate
+	$(BIN)/python -m bench
+
+# For distributed runs (REDIS_URL set): one worker with the beat scheduler embedded.
+worker: setup
+	$(BIN)/celery --app config worker --beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,158 @@
+"""The ElevenLabs adapter: the only module that imports the `elevenlabs` SDK.
+
+Today it validates agent configs against the SDK's own types, so anything ElevenLabs accepts
+round-trips untouched. The SDK's models accept unknown keys silently (they are generated with
+`extra="allow"`), which would let a typo such as `promt` through and lose the setting upstream;
+we walk the parsed model and refuse every key the schema does not know, naming the closest one.
+"""
+
+import difflib
+import hashlib
+import json
+import re
+from typing import Any
+
+import pydantic
+from elevenlabs.types import AgentPlatformSettingsRequestModel, ConversationalConfig
+
+from common.errors import InvalidInput
+
+CONFIG_SECTIONS: dict[str, type[pydantic.BaseModel]] = {
+    "conversation_config": ConversationalConfig,
+    "platform_settings": AgentPlatformSettingsRequestModel,
+}
+CONFIG_MAX_BYTES = 1_000_000
+
+
+def empty_config() -> dict:
+    return {section: {} for section in CONFIG_SECTIONS}
+
+
+def config_revision(config: dict) -> str:
+    """A fingerprint of a config's content: equal configs share it, whatever their key order."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def validate_config(config: Any, *, field: str = "config") -> dict:
+    """Return `config` with both sections present, or raise InvalidInput naming each bad path."""
+    if not isinstance(config, dict):
+        raise InvalidInput.for_field(
+            field,
+            'Must be an object: {"conversation_config": {...}, "platform_settings": {...}}.',
+        )
+    if len(json.dumps(config)) > CONFIG_MAX_BYTES:
+        raise InvalidInput.for_field(field, f"Must be at most {CONFIG_MAX_BYTES:,} bytes of JSON.")
+
+    errors: dict[str, list[str]] = {}
+    for key in config:
+        if key not in CONFIG_SECTIONS:
+            errors[f"{field}.{key}"] = [_unknown_key_message(key, CONFIG_SECTIONS)]
+    for section, model in CONFIG_SECTIONS.items():
+        value = config.get(section, {})
+        path = f"{field}.{section}"
+        try:
+            parsed = model.model_validate(value)
+        except pydantic.ValidationError as error:
+            for problem_path, message in _validation_problems(path, value, error.errors()):
+                messages = errors.setdefault(problem_path, [])
+                if message not in messages:
+                    messages.append(message)
+            continue
+        for unknown_path, message in _unknown_keys(parsed, path):
+            errors.setdefault(unknown_path, []).append(message)
+
+    if errors:
+        first_path, messages = next(iter(errors.items()))
+        raise InvalidInput(f"{first_path}: {messages[0]}", code="invalid_config", errors=errors)
+    return {section: config.get(section, {}) for section in CONFIG_SECTIONS}
+
+
+def _unknown_keys(node: Any, path: str):
+    """Yield (path, message) for every key the SDK's types kept only as an 'extra'."""
+    if isinstance(node, pydantic.BaseModel):
+        known = _field_names(type(node))
+        for key in node.model_extra or {}:
+            yield f"{path}.{key}", _unknown_key_message(key, known)
+        for name, field in type(node).model_fields.items():
+            yield from _unknown_keys(getattr(node, name), f"{path}.{field.alias or name}")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _unknown_keys(value, f"{path}.{key}")
+    elif isinstance(node, list | tuple):
+        for index, value in enumerate(node):
+            yield from _unknown_keys(value, f"{path}.{index}")
+
+
+def _field_names(model: type[pydantic.BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _unknown_key_message(key: str, known) -> str:
+    known = list(known)
+    closest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if closest:
+        return f"Unknown key '{key}'. Did you mean '{closest[0]}'?"
+    return f"Unknown key '{key}'. Valid keys here: {', '.join(sorted(known))}."
+
+
+def _validation_problems(prefix: str, value: Any, problems: list[dict]):
+    """Yield (path, message) for pydantic's errors, as paths through the submitted JSON.
+
+    The SDK's tool lists are plain unions, so pydantic reports every member's complaints. A
+    member whose `type` literal did not match is not what the user meant and is dropped; when
+    no member's `type` matched, one error lists the types that exist.
+    """
+    located = [(problem, *_locate(value, problem["loc"])) for problem in problems]
+    wrong_members = {
+        member: problem["ctx"]["expected"]
+        for problem, _, member, rest in located
+        if member and problem["type"] == "literal_error" and rest == ("type",)
+    }
+    reported_unions = set()
+    for problem, path, member, _ in located:
+        if member not in wrong_members:
+            reported_unions.add(member[:-1] if member else None)
+            yield ".".join([prefix, *path]), _plain(problem["msg"])
+    for union in {member[:-1] for member in wrong_members} - reported_unions:
+        expected = sorted(t for m, t in wrong_members.items() if m[:-1] == union)
+        path, _, _ = _locate(value, union)
+        yield (
+            ".".join([prefix, *path, "type"]),
+            f"Unknown type; expected one of {', '.join(expected)}.",
+        )
+
+
+def _plain(message: str) -> str:
+    # "...a valid dictionary or instance of PromptAgentApiModelOutputToolsItem_Client" names a
+    # class of the SDK, meaningless to the person who wrote the JSON.
+    return re.sub(r" or instance of \w+", "", message)
+
+
+def _has(node: Any, part) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _locate(value: Any, loc: tuple) -> tuple[list[str], tuple | None, tuple]:
+    """Split pydantic's location into the path through the input and the union member, if any.
+
+    Returns (path, member, rest): `member` is the location up to and including the union
+    member's name (a part that is not in the input), `rest` what follows it.
+    """
+    path: list[str] = []
+    member: tuple | None = None
+    rest: tuple = ()
+    node = value
+    for index, part in enumerate(loc):
+        if _has(node, part):
+            node = node[part]
+        elif index == len(loc) - 1 and isinstance(node, dict):
+            pass  # a required key that is missing: name it
+        else:
+            if member is None:
+                member, rest = loc[: index + 1], loc[index + 1 :]
+            continue  # a union member's name: not part of the input
+        path.append(str(part))
+    return path, member, rest

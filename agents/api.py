@@ -1,0 +1,53 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from agents.filters import AgentFilter
+from agents.selectors import agent_get_for, agent_list_for
+from agents.serializers import AgentCreateSerializer, AgentSerializer, AgentWriteSerializer
+from agents.services import agent_create, agent_delete, agent_update
+from common.serializers import validated
+from workspaces.selectors import workspace_choose_for
+
+
+class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Voice agents in your workspaces. Writes go through `agents.services`."""
+
+    serializer_class = AgentSerializer
+    filterset_class = AgentFilter
+    ordering_fields = ["name", "created_at", "updated_at", "version", "last_deployed_at"]
+    ordering = ["-updated_at", "-id"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return agent_list_for(self.request.user)
+
+    def get_object(self):
+        return agent_get_for(self.request.user, self.kwargs["pk"])
+
+    def _respond(self, agent, status_code=status.HTTP_200_OK) -> Response:
+        # Re-read through the selector: the response shows the agent as every list shows it.
+        return Response(
+            AgentSerializer(agent_get_for(self.request.user, agent.pk)).data, status=status_code
+        )
+
+    @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
+    def create(self, request):
+        data = validated(AgentCreateSerializer, request.data)
+        workspace = workspace_choose_for(request.user, data.pop("workspace", None))
+        agent = agent_create(workspace=workspace, actor=request.user, **data)
+        return self._respond(agent, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
+    def update(self, request, pk=None):
+        data = validated(AgentWriteSerializer, request.data)
+        return self._respond(agent_update(agent=self.get_object(), actor=request.user, **data))
+
+    @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
+    def partial_update(self, request, pk=None):
+        data = validated(AgentWriteSerializer, request.data, partial=True)
+        return self._respond(agent_update(agent=self.get_object(), actor=request.user, **data))
+
+    def destroy(self, request, pk=None):
+        agent_delete(agent=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,18 @@
+import django_filters
+
+from agents.models import Status, SyncState, VoiceAgent
+
+
+class AgentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    sync_state = django_filters.ChoiceFilter(choices=SyncState.choices)
+    search = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Name contains"
+    )
+    tag = django_filters.CharFilter(field_name="tags__name", label="Has tag")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    workspace = django_filters.CharFilter(field_name="workspace__slug", label="Workspace slug")
+
+    class Meta:
+        model = VoiceAgent
+        fields = ["status", "sync_state", "search", "tag", "updated_since", "workspace"]

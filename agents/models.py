@@ -1,0 +1,107 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from workspaces.models import Workspace
+
+PLACEHOLDER_PREFIX = "local_"
+
+
+def placeholder_agent_id() -> str:
+    """The id an agent carries until it exists on ElevenLabs."""
+    return f"{PLACEHOLDER_PREFIX}{secrets.token_hex(8)}"
+
+
+class Status(models.TextChoices):
+    """The stage of the agent's working config."""
+
+    DRAFT = "draft", "Draft"
+    TESTING = "testing", "Testing"
+    PRODUCTION = "production", "Production"
+
+
+class SyncState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SYNCED = "synced", "Synced"
+    FAILED = "failed", "Failed"
+
+
+class VoiceAgent(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="agents")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    config = models.JSONField(
+        help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}.'
+    )
+    config_revision = models.CharField(
+        max_length=16, help_text="Fingerprint of the working config; test results record it."
+    )
+
+    elevenlabs_agent_id = models.CharField(
+        max_length=100, unique=True, default=placeholder_agent_id
+    )
+    sync_state = models.CharField(
+        max_length=10, choices=SyncState.choices, default=SyncState.PENDING
+    )
+    last_sync_error = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1, help_text="The newest version snapshot.")
+    live_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version production callers get."
+    )
+    last_deployed_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "-updated_at"]),
+            models.Index(fields=["workspace", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="agent_status_is_known"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="agent_version_from_one"),
+            models.CheckConstraint(
+                condition=Q(live_version__isnull=True) | Q(live_version__lte=F("version")),
+                name="agent_live_version_exists",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def exists_on_elevenlabs(self) -> bool:
+        return not self.elevenlabs_agent_id.startswith(PLACEHOLDER_PREFIX)
+
+
+class AgentTag(models.Model):
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "name"], name="tag_once_per_agent"),
+        ]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name

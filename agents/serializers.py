@@ -1,0 +1,73 @@
+from rest_framework import serializers
+
+from agents.models import VoiceAgent
+from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
+from deployments.models import CHANGES_MAX_LENGTH
+from deployments.serializers import ChangelogEntrySerializer
+
+
+class DeploymentStateSerializer(serializers.Serializer):
+    """The seed's `deployment` object, read from the agent itself."""
+
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    liveVersion = serializers.IntegerField(source="live_version", allow_null=True)
+    lastDeployedAt = serializers.DateTimeField(source="last_deployed_at")
+    deployedBy = serializers.IntegerField(source="deployed_by_id", allow_null=True)
+    changelog = ChangelogEntrySerializer(many=True)
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    """An agent as every endpoint returns it. Expects the queryset of `agent_list_for`."""
+
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    deployment = DeploymentStateSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = VoiceAgent
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "description",
+            "tags",
+            "config",
+            "config_revision",
+            "elevenlabs_agent_id",
+            "sync_state",
+            "last_sync_error",
+            "last_synced_at",
+            "created_at",
+            "updated_at",
+            "deployment",
+        ]
+        read_only_fields = fields
+
+
+class AgentWriteSerializer(serializers.Serializer):
+    """Fields a person sets; the shape checks only. Rules live in `agents.services`."""
+
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    description = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH),
+        required=False,
+        max_length=TAGS_MAX_COUNT,
+    )
+    config = serializers.JSONField(
+        required=False,
+        help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}',
+    )
+
+
+class AgentCreateSerializer(AgentWriteSerializer):
+    workspace = serializers.SlugField(
+        required=False, help_text="Workspace slug; needed only if you belong to several."
+    )
+    changes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=CHANGES_MAX_LENGTH,
+        help_text='Changelog note for version 1 (default "Initial version").',
+    )

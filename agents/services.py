@@ -1,0 +1,125 @@
+from django.db import transaction
+
+from agents.adapter import config_revision, empty_config, validate_config
+from agents.models import AgentTag, Status, VoiceAgent
+from common.errors import Conflict, InvalidInput
+from deployments.models import DeploymentKind
+from deployments.services import clean_changes, deployment_record, version_snapshot
+from workspaces.models import Workspace
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+NAME_MAX_LENGTH = VoiceAgent._meta.get_field("name").max_length
+TAG_MAX_LENGTH = AgentTag._meta.get_field("name").max_length
+TAGS_MAX_COUNT = 20
+FIRST_VERSION_NOTE = "Initial version"
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    workspace: Workspace,
+    actor,
+    name: str,
+    description: str = "",
+    tags: list[str] | None = None,
+    config: dict | None = None,
+    changes: str = "",
+) -> VoiceAgent:
+    """A new agent in draft at version 1, with its first snapshot and changelog entry."""
+    require_role(actor, workspace, Role.EDITOR, to="create agents")
+    config = validate_config(empty_config() if config is None else config)
+    agent = VoiceAgent.objects.create(
+        workspace=workspace,
+        name=_clean_name(name),
+        description=description,
+        config=config,
+        config_revision=config_revision(config),
+        created_by=actor,
+        updated_by=actor,
+    )
+    _set_tags(agent, tags or [])
+    changes = clean_changes(changes, required=False) or FIRST_VERSION_NOTE
+    version_snapshot(agent=agent, changes=changes, actor=actor)
+    deployment_record(
+        agent=agent, kind=DeploymentKind.CREATE, from_status="", changes=changes, actor=actor
+    )
+    return agent
+
+
+@transaction.atomic
+def agent_update(
+    *,
+    agent: VoiceAgent,
+    actor,
+    name: str | None = None,
+    description: str | None = None,
+    tags: list[str] | None = None,
+    config: dict | None = None,
+) -> VoiceAgent:
+    """Edit an agent; `None` leaves a field as it is.
+
+    A config change moves an agent in testing or production back to draft: its tests no
+    longer describe what it would ship. Production callers keep `live_version` meanwhile.
+    """
+    agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
+    require_role(actor, agent.workspace, Role.EDITOR, to="edit agents")
+    if name is not None:
+        agent.name = _clean_name(name)
+    if description is not None:
+        agent.description = description
+    if tags is not None:
+        _set_tags(agent, tags)
+    if config is not None:
+        config = validate_config(config)
+        revision = config_revision(config)
+        if revision != agent.config_revision:
+            agent.config, agent.config_revision = config, revision
+            if agent.status != Status.DRAFT:
+                from_status, agent.status = agent.status, Status.DRAFT
+                deployment_record(
+                    agent=agent,
+                    kind=DeploymentKind.EDIT,
+                    from_status=from_status,
+                    changes="",
+                    actor=actor,
+                )
+    agent.updated_by = actor
+    agent.save()
+    return agent
+
+
+def agent_delete(*, agent: VoiceAgent, actor) -> None:
+    """Delete an agent and its history. A live production agent must leave production first."""
+    require_role(actor, agent.workspace, Role.ADMIN, to="delete agents")
+    if agent.status == Status.PRODUCTION:
+        raise Conflict(
+            "The agent is live in production. Deploy it to draft or testing before deleting it.",
+            code="agent_live",
+        )
+    agent.delete()
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput.for_field("name", "Give the agent a name.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput.for_field("name", f"Keep the name under {NAME_MAX_LENGTH} characters.")
+    return name
+
+
+def _set_tags(agent: VoiceAgent, tags: list[str]) -> None:
+    names = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+    if len(names) > TAGS_MAX_COUNT:
+        raise InvalidInput.for_field("tags", f"Use at most {TAGS_MAX_COUNT} tags.")
+    too_long = [tag for tag in names if len(tag) > TAG_MAX_LENGTH]
+    if too_long:
+        raise InvalidInput.for_field(
+            "tags", f"Tag '{too_long[0][:20]}…' is longer than {TAG_MAX_LENGTH} characters."
+        )
+    AgentTag.objects.filter(agent=agent).exclude(name__in=names).delete()
+    existing = set(AgentTag.objects.filter(agent=agent).values_list("name", flat=True))
+    AgentTag.objects.bulk_create(
+        [AgentTag(agent=agent, name=name) for name in names if name not in existing]
+    )

@@ -1,0 +1,105 @@
+"""Errors raised by services, and the one shape every API error takes.
+
+Services raise `DomainError` subclasses; they know nothing of HTTP beyond the status each
+kind of failure maps to. The API renders every error, ours or DRF's, as
+`{"success": false, "message": ..., "code": ..., "errors": {field: [...]}}`.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.errors = errors or {}
+
+
+class InvalidInput(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    @classmethod
+    def for_field(cls, field: str, message: str, *, code: str | None = None) -> "InvalidInput":
+        return cls(message, code=code, errors={field: [message]})
+
+
+class RoleRequired(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+def error_body(message: str, code: str, errors: dict | None = None) -> dict:
+    return {"success": False, "message": message, "code": code, "errors": errors or {}}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.message, exc.code, exc.errors), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _as_field_errors(exc.detail)
+        response.data = error_body(_first_sentence(errors), "invalid", errors)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(str(detail), code)
+    return response
+
+
+def _as_field_errors(detail) -> dict:
+    """DRF's nested error detail flattened to {"field.sub": ["message", ...]}."""
+    if isinstance(detail, list):
+        detail = {"non_field_errors": detail}
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        elif isinstance(node, list) and node and not all(isinstance(i, str) for i in node):
+            for index, value in enumerate(node):
+                walk(f"{prefix}.{index}" if prefix else str(index), value)
+        else:
+            messages = node if isinstance(node, list) else [node]
+            flat.setdefault(prefix, []).extend(str(message) for message in messages)
+
+    walk("", detail)
+    return flat
+
+
+def _first_sentence(errors: dict) -> str:
+    field, messages = next(iter(errors.items()))
+    if field == "non_field_errors":
+        return messages[0]
+    return f"{field}: {messages[0]}"

@@ -1,0 +1,25 @@
+from rest_framework import serializers
+
+
+class UserRefSerializer(serializers.Serializer):
+    """A user as other objects refer to them."""
+
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+def choice_field(choices, *, noun: str, **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField whose error says which values would have been accepted."""
+    values = ", ".join(value for value, _ in choices)
+    return serializers.ChoiceField(
+        choices=choices,
+        error_messages={"invalid_choice": f'"{{input}}" is not a {noun}; use one of {values}.'},
+        **kwargs,
+    )
+
+
+def validated(serializer_class: type[serializers.Serializer], data, *, partial=False) -> dict:
+    """Run an input serializer; a ValidationError becomes the API's 400 error body."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,87 @@
+"""Reading settings from the environment.
+
+Every reader fails at start-up with a message naming the variable, so a typo in a
+deployment's environment stops the process instead of silently running on a default.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean; use one of {sorted(TRUE_WORDS | FALSE_WORDS)}."
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env_str(name)
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url(name: str, schemes: tuple[str, ...]) -> str:
+    """A URL whose scheme is one of `schemes`, or "" when the variable is unset."""
+    raw = env_str(name)
+    if raw and not raw.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+        raise ImproperlyConfigured(
+            f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; "
+            f"got {raw.split('://')[0]!r}."
+        )
+    return raw
+
+
+def database_from_env(name: str, embedded_path: Path) -> dict:
+    """`DATABASE_URL` as Django's DATABASES entry; the embedded SQLite file when unset."""
+    raw = env_str(name)
+    if not raw:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(embedded_path)}
+    try:
+        config = dj_database_url.parse(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"{name} is not a database URL this app supports: {error}"
+        ) from error
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Persistent connections with a health check: long-lived web and worker processes
+        # survive a database restart without serving errors from stale connections.
+        config.update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
+    return config
+
+
+def secret_key_from_env(name: str, fallback_file: Path) -> str:
+    """`SECRET_KEY`, or a random key kept in a local file for the embedded default.
+
+    The file keeps sessions valid across restarts of a laptop install without anybody having
+    to invent a key; production deployments set the variable.
+    """
+    key = env_str(name)
+    if key:
+        return key
+    if fallback_file.exists():
+        return fallback_file.read_text().strip()
+    from django.core.management.utils import get_random_secret_key
+
+    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    key = get_random_secret_key()
+    fallback_file.write_text(key)
+    fallback_file.chmod(0o600)
+    return key

@@ -1,0 +1,3 @@
+"""WebSocket routes. The live test console (a later issue) adds its consumer here."""
+
+websocket_urlpatterns: list = []

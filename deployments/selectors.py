@@ -1,0 +1,73 @@
+from typing import Any
+
+from django.db.models import QuerySet
+
+from agents.models import VoiceAgent
+from common.errors import InvalidInput
+from deployments.models import AgentVersion, Deployment
+from workspaces.permissions import User
+from workspaces.selectors import workspace_list_for
+
+WORKING = "working"
+
+
+def changelog_queryset() -> QuerySet[Deployment]:
+    """History entries that carry a note, newest first: the changelog."""
+    return Deployment.objects.exclude(changes="").select_related("deployed_by")
+
+
+def changelog_for(*, agent: VoiceAgent) -> QuerySet[Deployment]:
+    return changelog_queryset().filter(agent=agent)
+
+
+def deployment_list_for(user: User) -> QuerySet[Deployment]:
+    return Deployment.objects.filter(agent__workspace__in=workspace_list_for(user)).select_related(
+        "agent", "deployed_by"
+    )
+
+
+def version_list(*, agent: VoiceAgent) -> QuerySet[AgentVersion]:
+    return AgentVersion.objects.filter(agent=agent).select_related("created_by")
+
+
+def version_config(*, agent: VoiceAgent, version: str | int, field: str) -> dict:
+    """The config of version `version`, or of the working config for "working"."""
+    if str(version) == WORKING:
+        return agent.config
+    snapshot = None
+    if str(version).isdigit():
+        snapshot = version_list(agent=agent).filter(number=int(version)).first()
+    if snapshot is None:
+        raise InvalidInput.for_field(
+            field,
+            f"'{version}' is not a version of this agent; use 1 to {agent.version} or '{WORKING}'.",
+        )
+    return snapshot.config
+
+
+def version_diff(*, agent: VoiceAgent, old: str | int, new: str | int) -> list[dict[str, Any]]:
+    """What differs between two versions, as `{path, old, new}` per changed leaf."""
+    before = _leaves(version_config(agent=agent, version=old, field="from"))
+    after = _leaves(version_config(agent=agent, version=new, field="to"))
+    return [
+        {"path": path, "old": before.get(path), "new": after.get(path)}
+        for path in sorted(before.keys() | after.keys())
+        if before.get(path, _MISSING) != after.get(path, _MISSING)
+    ]
+
+
+_MISSING = object()
+
+
+def _leaves(node: Any, path: str = "") -> dict[str, Any]:
+    """Flatten nested JSON to {"a.b.0.c": value}; empty objects and lists count as leaves."""
+    if isinstance(node, dict) and node:
+        items = node.items()
+    elif isinstance(node, list) and node:
+        items = enumerate(node)
+    else:
+        return {path: node}
+    flat: dict[str, Any] = {}
+    for key, value in items:
+        flat.update(_leaves(value, f"{path}.{key}" if path else str(key)))
+    return flat

@@ -1,0 +1,70 @@
+from rest_framework import serializers
+
+from agents.models import Status
+from common.serializers import UserRefSerializer, choice_field
+from deployments.models import CHANGES_MAX_LENGTH
+
+
+class ChangelogEntrySerializer(serializers.Serializer):
+    """The seed's changelog entry: {"version", "changes", "updatedAt", "updatedBy"}."""
+
+    version = serializers.IntegerField()
+    changes = serializers.CharField()
+    updatedAt = serializers.DateTimeField(source="deployed_at")
+    updatedBy = UserRefSerializer(source="deployed_by", allow_null=True)
+
+
+class DeployRequestSerializer(serializers.Serializer):
+    status = choice_field(Status.choices, noun="stage")
+    changes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=CHANGES_MAX_LENGTH,
+        trim_whitespace=True,
+    )
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Admins only: deploy to production without a passing test (recorded).",
+    )
+
+
+class RollbackRequestSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    changes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=CHANGES_MAX_LENGTH
+    )
+
+
+class DeploymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    agent = serializers.IntegerField(source="agent_id")
+    agent_name = serializers.CharField(source="agent.name")
+    kind = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    version = serializers.IntegerField()
+    changes = serializers.CharField()
+    forced = serializers.BooleanField()
+    deployed_by = UserRefSerializer(allow_null=True)
+    deployed_at = serializers.DateTimeField()
+
+
+class VersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    changes = serializers.CharField()
+    config_revision = serializers.CharField()
+    elevenlabs_version_id = serializers.CharField()
+    created_by = UserRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class VersionDetailSerializer(VersionSerializer):
+    config = serializers.JSONField()
+
+
+class DiffEntrySerializer(serializers.Serializer):
+    path = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)

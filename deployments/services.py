@@ -1,0 +1,186 @@
+"""The deployment lifecycle: moves between stages, production gates, versions and rollback.
+
+Every function here runs in one transaction with the agent's row locked, so two deploys of
+one agent queue up behind each other instead of racing for the next version number.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Status, VoiceAgent
+from common.errors import Conflict, InvalidInput
+from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
+from testruns.selectors import passing_test_exists
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
+
+# Which moves are allowed, and why the others are not. See docs/lifecycle.md.
+REFUSED_MOVES = {
+    (Status.DRAFT, Status.DRAFT): "The agent is already in draft.",
+    (Status.DRAFT, Status.PRODUCTION): (
+        "Deploy to testing first: an agent reaches production from testing."
+    ),
+    (Status.PRODUCTION, Status.PRODUCTION): (
+        "The agent is already live in production; edit it or roll back to an earlier version."
+    ),
+}
+
+
+def clean_changes(changes: str, *, required: bool) -> str:
+    changes = (changes or "").strip()
+    if len(changes) > CHANGES_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            "changes", f"Keep the changelog note under {CHANGES_MAX_LENGTH:,} characters."
+        )
+    if required and not changes:
+        raise InvalidInput.for_field(
+            "changes",
+            "Describe what changed: production deploys need a changelog note.",
+            code="changes_required",
+        )
+    return changes
+
+
+def version_snapshot(*, agent: VoiceAgent, changes: str, actor) -> AgentVersion:
+    """Freeze the agent's working config as version `agent.version`."""
+    return AgentVersion.objects.create(
+        agent=agent,
+        number=agent.version,
+        config=agent.config,
+        config_revision=agent.config_revision,
+        changes=changes,
+        created_by=actor,
+    )
+
+
+def deployment_record(
+    *,
+    agent: VoiceAgent,
+    kind: str,
+    from_status: str,
+    changes: str,
+    actor,
+    forced: bool = False,
+) -> Deployment:
+    """Write the history row for a status change the caller has just made to `agent`."""
+    return Deployment.objects.create(
+        agent=agent,
+        kind=kind,
+        from_status=from_status,
+        to_status=agent.status,
+        version=agent.version,
+        changes=changes,
+        forced=forced,
+        deployed_by=actor,
+    )
+
+
+def deployment_create(
+    *, agent: VoiceAgent, to_status: str, changes: str, actor, force: bool = False
+) -> Deployment:
+    """Move the agent's working config to `to_status`, through the production gates."""
+    if to_status not in Status.values:
+        raise InvalidInput.for_field(
+            "status", f"'{to_status}' is not a stage; use one of {', '.join(Status.values)}."
+        )
+    going_live = to_status == Status.PRODUCTION
+    if force and not going_live:
+        raise InvalidInput.for_field("force", "Only production deploys have a gate to override.")
+
+    with transaction.atomic():
+        agent = _lock(agent)
+        require_role(
+            actor,
+            agent.workspace,
+            Role.ADMIN if going_live else Role.EDITOR,
+            to=f"deploy to {to_status}",
+        )
+        changes = clean_changes(changes, required=going_live)
+        refusal = REFUSED_MOVES.get((agent.status, to_status))
+        if refusal:
+            raise Conflict(refusal, code="invalid_transition")
+
+        from_status = agent.status
+        if going_live:
+            _check_production_gates(agent, force=force)
+            _publish(agent, changes=changes, actor=actor)
+        else:
+            agent.status = to_status
+        _mark_deployed(agent, actor)
+        return deployment_record(
+            agent=agent,
+            kind=DeploymentKind.DEPLOY,
+            from_status=from_status,
+            changes=changes,
+            actor=actor,
+            forced=force and going_live,
+        )
+
+
+def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor) -> Deployment:
+    """Put version `version`'s config live again, as a new version. History is never rewritten.
+
+    No test gate: the point of a rollback is to restore a known version quickly.
+    """
+    with transaction.atomic():
+        agent = _lock(agent)
+        require_role(actor, agent.workspace, Role.ADMIN, to="roll back")
+        note = clean_changes(changes, required=False)
+        target = AgentVersion.objects.filter(agent=agent, number=version).first()
+        if target is None:
+            raise InvalidInput.for_field(
+                "version",
+                f"Version {version} does not exist; this agent has versions 1 to {agent.version}.",
+            )
+        if not agent.exists_on_elevenlabs:
+            raise Conflict(NOT_ON_ELEVENLABS, code="not_on_elevenlabs")
+        if agent.status == Status.PRODUCTION and agent.live_version == version:
+            raise Conflict(f"Version {version} is already live.", code="already_live")
+
+        from_status = agent.status
+        agent.config = target.config
+        agent.config_revision = target.config_revision
+        changes = f"Rollback to v{version}" + (f": {note}" if note else "")
+        _publish(agent, changes=changes, actor=actor)
+        _mark_deployed(agent, actor)
+        return deployment_record(
+            agent=agent,
+            kind=DeploymentKind.ROLLBACK,
+            from_status=from_status,
+            changes=changes,
+            actor=actor,
+        )
+
+
+def _lock(agent: VoiceAgent) -> VoiceAgent:
+    return VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
+
+
+def _check_production_gates(agent: VoiceAgent, *, force: bool) -> None:
+    if not agent.exists_on_elevenlabs:
+        raise Conflict(NOT_ON_ELEVENLABS, code="not_on_elevenlabs")
+    if force or not agent.workspace.require_passing_test:
+        return
+    if not passing_test_exists(agent=agent, config_revision=agent.config_revision):
+        raise Conflict(
+            "No passing test result for the config being deployed "
+            f"(revision {agent.config_revision}). Record a passing test of this config, "
+            'or, as an admin, deploy with "force": true.',
+            code="passing_test_required",
+        )
+
+
+def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
+    """Make the working config the next version and put it live."""
+    agent.version += 1
+    agent.live_version = agent.version
+    agent.status = Status.PRODUCTION
+    version_snapshot(agent=agent, changes=changes, actor=actor)
+
+
+def _mark_deployed(agent: VoiceAgent, actor) -> None:
+    agent.last_deployed_at = timezone.now()
+    agent.deployed_by = actor
+    agent.save()

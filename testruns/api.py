@@ -1,0 +1,70 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.selectors import agent_get_for
+from common.pagination import PageNumberPagination
+from common.serializers import validated
+from testruns.selectors import test_result_list
+from testruns.serializers import TestResultRequestSerializer, TestResultSerializer
+from testruns.services import test_result_create
+
+
+class AgentTestResultsView(APIView):
+    """The seed's test results of one agent, newest first (paginated: `page`, `page_size`)."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TestResultsResponse",
+            {
+                "testResults": TestResultSerializer(many=True),
+                "deploymentStatus": serializers.CharField(),
+                "version": serializers.IntegerField(),
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request, pk):
+        agent = agent_get_for(request.user, pk)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(test_result_list(agent=agent), request, view=self)
+        return Response(
+            {
+                "testResults": TestResultSerializer(page, many=True).data,
+                "deploymentStatus": agent.status,
+                "version": agent.version,
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+            }
+        )
+
+    @extend_schema(
+        request=TestResultRequestSerializer,
+        responses={
+            201: inline_serializer(
+                "TestResultSaved",
+                {
+                    "success": serializers.BooleanField(),
+                    "message": serializers.CharField(),
+                    "testResults": TestResultSerializer(many=True),
+                },
+            )
+        },
+    )
+    def post(self, request, pk):
+        data = validated(TestResultRequestSerializer, request.data)
+        agent = agent_get_for(request.user, pk)
+        test_result_create(agent=agent, actor=request.user, **data)
+        recent = test_result_list(agent=agent)[: PageNumberPagination.page_size]
+        return Response(
+            {
+                "success": True,
+                "message": "Test result saved",
+                "testResults": TestResultSerializer(recent, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TestrunsConfig(AppConfig):
+    name = "testruns"
+    verbose_name = "Test results"

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from agents.models import VoiceAgent
+
+TRANSCRIPT_MAX_BYTES = 1_000_000
+
+
+def validate_transcript_size(value: str) -> None:
+    if len(value.encode()) > TRANSCRIPT_MAX_BYTES:
+        raise ValidationError(
+            f"Transcript is larger than 1 MB ({TRANSCRIPT_MAX_BYTES:,} bytes); trim it or "
+            "attach only the relevant part."
+        )
+
+
+class TestStatus(models.TextChoices):
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    NEEDS_IMPROVEMENT = "needs_improvement", "Needs improvement"
+
+
+class TestSource(models.TextChoices):
+    MANUAL = "manual", "Recorded by hand"
+    BROWSER = "browser", "Browser conversation"
+    PHONE = "phone", "Phone call"
+    SCENARIO = "scenario", "Scenario run"
+
+
+class TestResult(models.Model):
+    """The outcome of testing one config revision of an agent."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="test_results")
+    tested_at = models.DateTimeField(auto_now_add=True)
+    tested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    duration = models.FloatField(validators=[MinValueValidator(0)], help_text="Seconds.")
+    transcript = models.TextField(blank=True, validators=[validate_transcript_size])
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=TestStatus.choices)
+    version = models.PositiveIntegerField(help_text="The agent's version when tested.")
+    config_revision = models.CharField(max_length=16, help_text="The working config tested.")
+    source = models.CharField(max_length=10, choices=TestSource.choices, default=TestSource.MANUAL)
+    source_ref = models.CharField(
+        max_length=200, blank=True, help_text="The conversation, call or run it came from."
+    )
+
+    class Meta:
+        ordering = ["-tested_at", "-id"]
+        indexes = [
+            models.Index(fields=["agent", "-tested_at"]),
+            models.Index(fields=["agent", "config_revision", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="rating_one_to_five",
+            ),
+            models.CheckConstraint(condition=Q(duration__gte=0), name="duration_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=TestStatus.values), name="test_status_is_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} test {self.tested_at:%Y-%m-%d %H:%M} ({self.status})"

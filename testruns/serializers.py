@@ -1,0 +1,49 @@
+from rest_framework import serializers
+
+from common.serializers import UserRefSerializer, choice_field
+from testruns.models import TestResult, TestStatus
+
+
+class TestResultRequestSerializer(serializers.ModelSerializer):
+    """The seed's request: {"duration", "transcript", "rating", "notes", "status"}.
+
+    A ModelSerializer so the model's validators (rating 1 to 5, duration >= 0, transcript <= 1 MB)
+    are the ones the API applies.
+    """
+
+    status = choice_field(TestStatus.choices, noun="test status")
+    rating = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        error_messages={
+            "invalid": "Rate the test with a whole number from 1 to 5.",
+            "min_value": "Rate the test with a whole number from 1 to 5.",
+            "max_value": "Rate the test with a whole number from 1 to 5.",
+        },
+    )
+
+    class Meta:
+        model = TestResult
+        fields = ["duration", "transcript", "rating", "notes", "status"]
+        extra_kwargs = {
+            "duration": {"min_value": 0, "help_text": "Seconds; 0 or more."},
+            "transcript": {"trim_whitespace": False},
+        }
+
+
+class TestResultSerializer(serializers.Serializer):
+    """The seed's test result, in its camelCase shape."""
+
+    id = serializers.IntegerField()
+    testedAt = serializers.DateTimeField(source="tested_at")
+    testedBy = UserRefSerializer(source="tested_by", allow_null=True)
+    duration = serializers.FloatField()
+    rating = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    notes = serializers.CharField()
+    transcript = serializers.CharField()
+    version = serializers.IntegerField()
+    configRevision = serializers.CharField(source="config_revision")
+    source = serializers.CharField()

@@ -1,0 +1,43 @@
+from django.core.exceptions import ValidationError
+
+from agents.models import VoiceAgent
+from common.errors import InvalidInput
+from testruns.models import TestResult, TestSource
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+
+def test_result_create(
+    *,
+    agent: VoiceAgent,
+    actor,
+    duration: float,
+    status: str,
+    transcript: str = "",
+    rating: int | None = None,
+    notes: str = "",
+    source: str = TestSource.MANUAL,
+    source_ref: str = "",
+) -> TestResult:
+    """Record a test of the agent's current working config."""
+    require_role(actor, agent.workspace, Role.TESTER, to="save test results")
+    result = TestResult(
+        agent=agent,
+        tested_by=actor,
+        duration=duration,
+        transcript=transcript,
+        rating=rating,
+        notes=notes,
+        status=status,
+        version=agent.version,
+        config_revision=agent.config_revision,
+        source=source,
+        source_ref=source_ref,
+    )
+    try:
+        result.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise InvalidInput(f"{field}: {messages[0]}", errors=error.message_dict) from error
+    result.save()
+    return result

@@ -1,0 +1,29 @@
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from workspaces.models import ApiToken, hash_token
+
+# Recording every use would turn each API read into a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>`, checked against the stored hash of active tokens."""
+
+    def authenticate_credentials(self, key: str):
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=hash_token(key), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(
+                "Invalid or revoked API token. Create a new one with `manage.py bootstrap` "
+                "or in the admin."
+            )
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token

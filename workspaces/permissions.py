@@ -1,0 +1,46 @@
+"""Who may do what: the one place role checks live.
+
+Services call `require_role` before every write, so the API, the admin, the web UI and tasks
+share one rulebook. Reads need no role check beyond scoping: selectors only ever return objects
+from the caller's workspaces, and membership in any role grants viewing.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from common.errors import RoleRequired
+from workspaces.models import Membership, Workspace
+from workspaces.roles import Role
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_of(user: User, workspace: Workspace) -> Role | None:
+    """The user's role in the workspace; superusers operate the platform and act as admins."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    role = (
+        Membership.objects.filter(user=user, workspace=workspace)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return Role(role) if role is not None else None
+
+
+def has_role(user: User, workspace: Workspace, role: Role) -> bool:
+    current = role_of(user, workspace)
+    return current is not None and current >= role
+
+
+def require_role(user: User, workspace: Workspace, role: Role, *, to: str) -> None:
+    """Raise RoleRequired unless `user` holds at least `role` in `workspace`.
+
+    `to` completes the sentence "You need the <role> role to ...", so the refusal says
+    what was refused and what would allow it.
+    """
+    if not has_role(user, workspace, role):
+        raise RoleRequired(
+            f"You need the {role.label} role in workspace '{workspace.slug}' to {to}.",
+            code="role_required",
+        )

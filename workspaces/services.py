@@ -1,0 +1,62 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from common.errors import InvalidInput
+from workspaces.models import ApiToken, Membership, Workspace, hash_token
+from workspaces.roles import Role
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def workspace_get_or_create(*, name: str) -> Workspace:
+    slug = slugify(name)
+    if not slug:
+        raise InvalidInput.for_field("name", "A workspace name needs at least one letter or digit.")
+    workspace, _ = Workspace.objects.get_or_create(slug=slug, defaults={"name": name})
+    return workspace
+
+
+def membership_set(*, user, workspace: Workspace, role: Role) -> Membership:
+    membership, _ = Membership.objects.update_or_create(
+        user=user, workspace=workspace, defaults={"role": role}
+    )
+    return membership
+
+
+def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new token and its key. The key is not stored: this is the only time it exists."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=hash_token(key)
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def account_bootstrap(
+    *, workspace_name: str, username: str, role: Role, password: str | None = None
+) -> tuple[Membership, str]:
+    """Create or reuse a workspace, a user and their membership; return a fresh token key.
+
+    Used to provision CI service accounts and the demo: running it again is safe and only
+    adds a token (and updates the role or password when given).
+    """
+    workspace = workspace_get_or_create(name=workspace_name)
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    membership = membership_set(user=user, workspace=workspace, role=role)
+    _, key = api_token_create(user=user, name=f"bootstrap {timezone.now():%Y-%m-%d %H:%M}")
+    return membership, key
