@@ -1,0 +1,170 @@
+"""Demo data for the embedded default: loaded once, by `make run`."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from agents.models import Status, SyncState, VoiceAgent
+from agents.services import agent_create, agent_update
+from deployments.services import agent_rollback, deployment_create
+from testruns.models import TestStatus
+from testruns.services import test_result_create
+from workspaces.models import Workspace
+from workspaces.roles import Role
+from workspaces.services import account_bootstrap
+
+WORKSPACE = "Demo"
+
+
+def _config(first_message: str, prompt: str, language: str = "en") -> dict:
+    return {
+        "conversation_config": {
+            "agent": {
+                "first_message": first_message,
+                "language": language,
+                "prompt": {"prompt": prompt, "llm": "gemini-2.5-flash", "temperature": 0.4},
+            },
+            "tts": {"voice_id": "21m00Tcm4TlvDq8ikWAM"},
+        },
+        "platform_settings": {},
+    }
+
+
+TRANSCRIPT = (
+    "agent: Thanks for calling Acme, how can I help?\n"
+    "user: I'd like to book a cleaning next Tuesday.\n"
+    "agent: Tuesday at 10:00 or 14:30 — which suits you?\n"
+    "user: 10 please.\n"
+    "agent: Booked for Tuesday at 10:00. Anything else?"
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo workspace, users and agents once; print how to log in."
+
+    def handle(self, *args, **options):
+        if Workspace.objects.filter(slug=WORKSPACE.lower()).exists():
+            self.stdout.write(
+                "Demo data already loaded. Forgot the password? "
+                "`.venv/bin/python manage.py changepassword admin`. New API token: "
+                "`.venv/bin/python manage.py bootstrap --workspace Demo --username admin "
+                "--role admin`."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            admin, token = self._people(password)
+            self._agents(admin)
+        self.stdout.write(
+            self.style.SUCCESS("Demo data loaded.")
+            + f"\n  Admin:    http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+            + "\n  API docs: http://127.0.0.1:8000/api/docs/"
+            + f"\n  API token (shown once): {token}"
+            + f'\n  Try: curl -H "Authorization: Token {token}" http://127.0.0.1:8000/api/agents/'
+        )
+
+    def _people(self, password: str):
+        membership, token = account_bootstrap(
+            workspace_name=WORKSPACE, username="admin", role=Role.ADMIN, password=password
+        )
+        admin = membership.user
+        get_user_model().objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+        admin.refresh_from_db()
+        for username, role in [("erin", Role.EDITOR), ("tom", Role.TESTER)]:
+            account_bootstrap(workspace_name=WORKSPACE, username=username, role=role)
+        return admin, token
+
+    def _agents(self, admin) -> None:
+        workspace = Workspace.objects.get(slug=WORKSPACE.lower())
+
+        def create(name, tags, config, description):
+            return agent_create(
+                workspace=workspace,
+                actor=admin,
+                name=name,
+                tags=tags,
+                config=config,
+                description=description,
+            )
+
+        front_desk = create(
+            "Front Desk",
+            ["reception", "en"],
+            _config("Thanks for calling Acme, how can I help?", "You are Acme's receptionist."),
+            "Answers the main line and books appointments.",
+        )
+        self._go_live(front_desk, admin, "Tested and ready for production")
+        agent_update(
+            agent=front_desk,
+            actor=admin,
+            config=_config(
+                "Thanks for calling Acme! How can I help today?", "You are Acme's receptionist."
+            ),
+        )
+
+        sales = create(
+            "Sales Qualifier",
+            ["sales", "en"],
+            _config("Hi! Do you have a minute to talk about your needs?", "Qualify leads: BANT."),
+            "Qualifies inbound leads before a human call.",
+        )
+        self._go_live(sales, admin, "First production release")
+        agent_update(
+            agent=sales,
+            actor=admin,
+            config=_config("Hi there! What brings you to Acme?", "Qualify leads: BANT."),
+        )
+        self._go_live(sales, admin, "Warmer opening line")
+        agent_rollback(
+            agent=sales, version=2, changes="Opening line lowered conversions", actor=admin
+        )
+
+        support = create(
+            "Support Triage",
+            ["support"],
+            _config("Support here. What seems to be the problem?", "Triage support calls."),
+            "Routes support calls to the right team.",
+        )
+        self._sync(support)
+        deployment_create(
+            agent=support, to_status=Status.TESTING, changes="Ready for QA", actor=admin
+        )
+        self._test(support, admin, TestStatus.NEEDS_IMPROVEMENT, 3, "Too slow to escalate.")
+
+        create(
+            "Recepcionista",
+            ["reception", "es"],
+            _config("Gracias por llamar. ¿En qué puedo ayudarle?", "Eres recepcionista.", "es"),
+            "Spanish-language front desk; not yet on ElevenLabs.",
+        )
+
+    def _go_live(self, agent: VoiceAgent, admin, changes: str) -> None:
+        self._sync(agent)
+        agent.refresh_from_db()
+        if agent.status != Status.TESTING:
+            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=admin)
+        self._test(agent, admin, TestStatus.PASSED, 5, "Handled booking and objections well.")
+        deployment_create(agent=agent, to_status=Status.PRODUCTION, changes=changes, actor=admin)
+
+    def _test(self, agent, admin, status, rating, notes) -> None:
+        agent.refresh_from_db()
+        test_result_create(
+            agent=agent,
+            actor=admin,
+            duration=94,
+            transcript=TRANSCRIPT,
+            rating=rating,
+            notes=notes,
+            status=status,
+        )
+
+    def _sync(self, agent: VoiceAgent) -> None:
+        # Until the ElevenLabs sync lands, demo agents get example ids so the full lifecycle
+        # (production needs an agent that exists on ElevenLabs) can be shown.
+        if not agent.exists_on_elevenlabs:
+            VoiceAgent.objects.filter(pk=agent.pk).update(
+                elevenlabs_agent_id=f"agent_demo{secrets.token_hex(10)}",
+                sync_state=SyncState.SYNCED,
+            )
