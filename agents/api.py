@@ -40,13 +40,15 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def update(self, request, pk=None):
+        agent = self.get_object()
         data = validated(AgentWriteSerializer, request.data)
-        return self._respond(agent_update(agent=self.get_object(), actor=request.user, **data))
+        return self._respond(agent_update(agent=agent, actor=request.user, **data))
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def partial_update(self, request, pk=None):
+        agent = self.get_object()
         data = validated(AgentWriteSerializer, request.data, partial=True)
-        return self._respond(agent_update(agent=self.get_object(), actor=request.user, **data))
+        return self._respond(agent_update(agent=agent, actor=request.user, **data))
 
     def destroy(self, request, pk=None):
         agent_delete(agent=self.get_object(), actor=request.user)

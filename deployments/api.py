@@ -42,8 +42,8 @@ class AgentDeployView(APIView):
 
     @extend_schema(request=DeployRequestSerializer, responses=DeployResponse)
     def post(self, request, pk):
-        data = validated(DeployRequestSerializer, request.data)
         agent = agent_get_for(request.user, pk)
+        data = validated(DeployRequestSerializer, request.data)
         deployment_create(
             agent=agent,
             to_status=data["status"],
@@ -59,8 +59,8 @@ class AgentRollbackView(APIView):
 
     @extend_schema(request=RollbackRequestSerializer, responses=DeployResponse)
     def post(self, request, pk):
-        data = validated(RollbackRequestSerializer, request.data)
         agent = agent_get_for(request.user, pk)
+        data = validated(RollbackRequestSerializer, request.data)
         deployment = agent_rollback(
             agent=agent, version=data["version"], changes=data["changes"], actor=request.user
         )

@@ -56,8 +56,8 @@ class AgentTestResultsView(APIView):
         },
     )
     def post(self, request, pk):
-        data = validated(TestResultRequestSerializer, request.data)
         agent = agent_get_for(request.user, pk)
+        data = validated(TestResultRequestSerializer, request.data)
         test_result_create(agent=agent, actor=request.user, **data)
         recent = test_result_list(agent=agent)[: PageNumberPagination.page_size]
         return Response(
