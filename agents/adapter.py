@@ -29,9 +29,22 @@ def empty_config() -> dict:
 
 
 def config_revision(config: dict) -> str:
-    """A fingerprint of a config's content: equal configs share it, whatever their key order."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """A fingerprint of a config's content: equal configs share it, whatever their key order
+    and however a client writes whole numbers (JavaScript sends 1.0 as 1)."""
+    canonical = json.dumps(
+        _whole_numbers_as_ints(config), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _whole_numbers_as_ints(node: Any) -> Any:
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    if isinstance(node, dict):
+        return {key: _whole_numbers_as_ints(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_whole_numbers_as_ints(value) for value in node]
+    return node
 
 
 def validate_config(config: Any, *, field: str = "config") -> dict:
@@ -41,7 +54,7 @@ def validate_config(config: Any, *, field: str = "config") -> dict:
             field,
             'Must be an object: {"conversation_config": {...}, "platform_settings": {...}}.',
         )
-    if len(json.dumps(config)) > CONFIG_MAX_BYTES:
+    if len(json.dumps(config, ensure_ascii=False).encode()) > CONFIG_MAX_BYTES:
         raise InvalidInput.for_field(field, f"Must be at most {CONFIG_MAX_BYTES:,} bytes of JSON.")
 
     errors: dict[str, list[str]] = {}

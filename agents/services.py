@@ -89,8 +89,11 @@ def agent_update(
     return agent
 
 
+@transaction.atomic
 def agent_delete(*, agent: VoiceAgent, actor) -> None:
     """Delete an agent and its history. A live production agent must leave production first."""
+    # Locked and re-read: a copy loaded before a concurrent production deploy must not win.
+    agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
     require_role(actor, agent.workspace, Role.ADMIN, to="delete agents")
     if agent.status == Status.PRODUCTION:
         raise Conflict(

@@ -1,3 +1,5 @@
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,6 +9,11 @@ from django.db.models import Q
 from agents.models import VoiceAgent
 
 TRANSCRIPT_MAX_BYTES = 1_000_000
+
+
+def validate_finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError("Give the duration in seconds as a finite number, 0 or more.")
 
 
 def validate_transcript_size(value: str) -> None:
@@ -40,7 +47,9 @@ class TestResult(models.Model):
     tested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    duration = models.FloatField(validators=[MinValueValidator(0)], help_text="Seconds.")
+    duration = models.FloatField(
+        validators=[validate_finite, MinValueValidator(0)], help_text="Seconds."
+    )
     transcript = models.TextField(blank=True, validators=[validate_transcript_size])
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]

@@ -103,3 +103,101 @@ def agent_in(workspace, owner):
 
     return make
 
+
+# --- REST API helpers (tests/*/test_api.py, tests/test_api_*.py) ---
+
+
+@pytest.fixture
+def api_error():
+    """`api_error(response, 403, code=..., field=...)`: check the one error shape, return it.
+
+    Every API error is `{"success": false, "message", "code", "errors"}`; `field` must be
+    among the `errors` keys with at least one message.
+    """
+
+    def check(response, status: int, *, code: str | None = None, field: str | None = None):
+        assert response.status_code == status, response.content[:2000]
+        body = response.json()
+        assert set(body) == {"success", "message", "code", "errors"}, body
+        assert body["success"] is False
+        assert isinstance(body["message"], str)
+        assert body["message"].strip()
+        assert isinstance(body["code"], str)
+        assert body["code"]
+        assert isinstance(body["errors"], dict)
+        for messages in body["errors"].values():
+            assert messages
+            assert all(isinstance(message, str) and message for message in messages)
+        if code is not None:
+            assert body["code"] == code, body
+        if field is not None:
+            assert field in body["errors"], body
+        return body
+
+    return check
+
+
+@pytest.fixture
+def db_state(db):
+    """`db_state()`: every row an API write can touch, to prove a refused write changed nothing."""
+    from agents.models import AgentTag, VoiceAgent
+    from deployments.models import AgentVersion, Deployment
+    from testruns.models import TestResult
+
+    def snapshot() -> dict:
+        return {
+            model.__name__: list(model.objects.order_by("pk").values())
+            for model in (VoiceAgent, AgentTag, AgentVersion, Deployment, TestResult)
+        }
+
+    return snapshot
+
+
+# --- Lifecycle helpers (service tests: tests/deployments, tests/agents) ---
+
+
+@pytest.fixture
+def ship(owner):
+    """`ship(agent, config)`: release a new config the real way and return the fresh agent.
+
+    Edit (back to draft), deploy to testing, record a passing test, deploy to production: the
+    agent ends live at the next version with `config`.
+    """
+    from agents.services import agent_update
+
+    def release(agent, config: dict, *, changes: str = "Ship it"):
+        agent = agent_update(agent=agent, actor=owner, config=config)
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+        record_passing_test(agent, owner)
+        deployment_create(agent=agent, to_status=Status.PRODUCTION, changes=changes, actor=owner)
+        agent.refresh_from_db()
+        return agent
+
+    return release
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every factory user gets a password; the production hasher would cost ~0.2 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def agents_with_history(workspace, owner, ship):
+    """`agents_with_history(count, releases=2)`: agents of `workspace` on ElevenLabs, each
+    with three tags and `releases` production releases (so versions, test results, deployments
+    and changelog entries): the data list endpoints must serve in a fixed number of queries."""
+    from tests.factories import AgentFactory, put_on_elevenlabs, sample_config
+
+    def make(count: int, *, releases: int = 2) -> list:
+        agents = []
+        for index in range(count):
+            agent = AgentFactory(workspace=workspace, actor=owner, tags=["sales", "en", "beta"])
+            agent = put_on_elevenlabs(agent)
+            for release in range(1, releases + 1):
+                config = sample_config(f"Hello from agent {index}, release {release}")
+                agent = ship(agent, config, changes=f"Release {release}")
+            agents.append(agent)
+        return agents
+
+    return make

@@ -89,6 +89,4 @@ def put_on_elevenlabs(agent: VoiceAgent) -> VoiceAgent:
 
 def record_passing_test(agent: VoiceAgent, actor) -> None:
     agent.refresh_from_db()
-    test_result_create(
-        agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5
-    )
+    test_result_create(agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5)

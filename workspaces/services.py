@@ -1,6 +1,7 @@
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -40,6 +41,18 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def _clean_username(username: str) -> str:
+    username = (username or "").strip()
+    validator = get_user_model().username_validator
+    try:
+        if not username:
+            raise ValidationError("Give a username.")
+        validator(username)
+    except ValidationError as error:
+        raise InvalidInput.for_field("username", " ".join(error.messages)) from error
+    return username
+
+
 @transaction.atomic
 def account_bootstrap(
     *, workspace_name: str, username: str, role: Role, password: str | None = None
@@ -50,7 +63,7 @@ def account_bootstrap(
     adds a token (and updates the role or password when given).
     """
     workspace = workspace_get_or_create(name=workspace_name)
-    user, created = get_user_model().objects.get_or_create(username=username)
+    user, created = get_user_model().objects.get_or_create(username=_clean_username(username))
     if password:
         user.set_password(password)
         user.save(update_fields=["password"])

@@ -1,0 +1,196 @@
+"""Settings from the environment: good values parse, bad ones stop start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import database_from_env, env_bool, env_list, env_url, secret_key_from_env
+
+VAR = "SWITCHBOARD_TEST_VARIABLE"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """`env(value)`: set the test variable; `env(None)` unsets it."""
+
+    def set_to(value):
+        if value is None:
+            monkeypatch.delenv(VAR, raising=False)
+        else:
+            monkeypatch.setenv(VAR, value)
+
+    return set_to
+
+
+# --- env_bool ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "True", "YES", "on", " yes "])
+def test_env_bool_reads_true_words(env, raw):
+    env(raw)
+
+    assert env_bool(VAR, default=False) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "FALSE", "no", "Off", " off "])
+def test_env_bool_reads_false_words(env, raw):
+    env(raw)
+
+    assert env_bool(VAR, default=True) is False
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+@pytest.mark.parametrize("default", [True, False])
+def test_env_bool_falls_back_to_the_default_when_unset(env, raw, default):
+    env(raw)
+
+    assert env_bool(VAR, default=default) is default
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "yep", "t"])
+def test_env_bool_refuses_anything_else_naming_the_variable(env, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VAR) as refused:
+        env_bool(VAR, default=False)
+
+    assert repr(raw) in str(refused.value)
+
+
+# --- env_list and env_url ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, ["default"]), ("", ["default"]), ("a.com, b.com,,", ["a.com", "b.com"])],
+)
+def test_env_list_splits_on_commas(env, raw, expected):
+    env(raw)
+
+    assert env_list(VAR, default=["default"]) == expected
+
+
+@pytest.mark.parametrize("raw", [None, ""])
+def test_env_url_is_empty_when_unset(env, raw):
+    env(raw)
+
+    assert env_url(VAR, schemes=("redis",)) == ""
+
+
+@pytest.mark.parametrize("raw", ["redis://localhost:6379/0", "rediss://cache:6380", "unix:///s"])
+def test_env_url_accepts_the_allowed_schemes(env, raw):
+    env(raw)
+
+    assert env_url(VAR, schemes=("redis", "rediss", "unix")) == raw
+
+
+@pytest.mark.parametrize("raw", ["http://localhost:6379", "localhost:6379", "redis:/localhost"])
+def test_env_url_refuses_another_scheme_naming_the_variable(env, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VAR) as refused:
+        env_url(VAR, schemes=("redis", "rediss"))
+
+    assert "redis://" in str(refused.value)
+
+
+# --- database_from_env ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_no_database_url_means_the_embedded_sqlite_file(env, tmp_path, raw):
+    env(raw)
+
+    assert database_from_env(VAR, tmp_path / "db.sqlite3") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(tmp_path / "db.sqlite3"),
+    }
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_postgres_url_gets_persistent_health_checked_connections(env, tmp_path, scheme):
+    env(f"{scheme}://switch:s3cret@db.internal:6543/switchboard")
+
+    config = database_from_env(VAR, tmp_path / "unused.sqlite3")
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == (
+        "switchboard",
+        "switch",
+        "s3cret",
+    )
+    assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
+    assert config["CONN_MAX_AGE"] == 600
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_sqlite_url_names_the_file(env, tmp_path):
+    env(f"sqlite:///{tmp_path}/other.sqlite3")
+
+    config = database_from_env(VAR, tmp_path / "unused.sqlite3")
+
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == f"{tmp_path}/other.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "raw", ["garbage", "http://db.internal/switchboard", "postgres//db.internal/x"]
+)
+def test_a_database_url_that_cannot_be_used_is_refused_naming_the_variable(env, tmp_path, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VAR):
+        database_from_env(VAR, tmp_path / "unused.sqlite3")
+
+
+# --- secret_key_from_env -------------------------------------------------------------------
+
+
+def test_the_secret_key_comes_from_the_environment_when_set(env, tmp_path):
+    env("from-the-environment")
+
+    assert secret_key_from_env(VAR, tmp_path / "secret_key") == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_without_a_secret_key_one_is_made_once_kept_private_and_reused(env, tmp_path):
+    env(None)
+    key_file = tmp_path / "var" / "secret_key"
+
+    first = secret_key_from_env(VAR, key_file)
+
+    assert len(first) >= 50
+    assert key_file.read_text() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert secret_key_from_env(VAR, key_file) == first
+
+
+# --- start-up ------------------------------------------------------------------------------
+
+
+def test_a_bad_setting_stops_start_up_with_a_message_naming_it():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+        "django.setup()"
+    )
+    environment = {**os.environ, "DEBUG": "maybe"}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+
+    finished = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(settings.BASE_DIR),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode != 0
+    assert "ImproperlyConfigured" in finished.stderr
+    assert "DEBUG='maybe' is not a boolean" in finished.stderr
