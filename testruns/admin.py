@@ -46,4 +46,4 @@ class TestResultInline(RecentHistoryInline):
     model = TestResult
     fields = ("tested_at", "status", "rating", "version", "source", "tested_by", "notes")
     list_select_related = ("tested_by",)
-    verbose_name_plural = "test results (newest first)"
+    verbose_name_plural = "test results"

@@ -3,15 +3,17 @@ from django.db.models import QuerySet
 from common.errors import InvalidInput
 from workspaces.models import Workspace
 from workspaces.permissions import User
+from workspaces.roles import Role
 
 
-def workspace_list_for(user: User) -> QuerySet[Workspace]:
-    """The workspaces `user` may see: every workspace they are a member of."""
+def workspace_list_for(user: User, *, role: Role = Role.VIEWER) -> QuerySet[Workspace]:
+    """The workspaces in which `user` holds at least `role`; by default every one they belong
+    to, which is every workspace whose objects they may see."""
     if not user.is_authenticated or not user.is_active:
         return Workspace.objects.none()
     if user.is_superuser:
         return Workspace.objects.all()
-    return Workspace.objects.filter(memberships__user=user)
+    return Workspace.objects.filter(memberships__user=user, memberships__role__gte=role)
 
 
 def workspace_choose_for(user: User, slug: str | None) -> Workspace:

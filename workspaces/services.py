@@ -8,6 +8,7 @@ from django.utils.text import slugify
 
 from common.errors import InvalidInput
 from workspaces.models import ApiToken, Membership, Workspace, hash_token
+from workspaces.permissions import require_role
 from workspaces.roles import Role
 
 TOKEN_PREFIX_LENGTH = 8
@@ -21,7 +22,38 @@ def workspace_get_or_create(*, name: str) -> Workspace:
     return workspace
 
 
-def membership_set(*, user, workspace: Workspace, role: Role) -> Membership:
+def workspace_update(
+    *,
+    workspace: Workspace,
+    actor,
+    name: str | None = None,
+    require_passing_test: bool | None = None,
+) -> Workspace:
+    """Change a workspace's settings; `None` leaves a setting as it is. The slug never changes:
+    scripts name workspaces by it."""
+    require_role(actor, workspace, Role.ADMIN, to="change workspace settings")
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput.for_field("name", "Give the workspace a name.")
+        workspace.name = name.strip()
+    if require_passing_test is not None:
+        workspace.require_passing_test = require_passing_test
+    workspace.save(update_fields=["name", "require_passing_test"])
+    return workspace
+
+
+def membership_set(*, workspace: Workspace, actor, user, role: Role) -> Membership:
+    """Add `user` to the workspace with `role`, or change their role."""
+    require_role(actor, workspace, Role.ADMIN, to="manage members")
+    return _membership_upsert(user=user, workspace=workspace, role=role)
+
+
+def membership_delete(*, membership: Membership, actor) -> None:
+    require_role(actor, membership.workspace, Role.ADMIN, to="manage members")
+    membership.delete()
+
+
+def _membership_upsert(*, user, workspace: Workspace, role: Role) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         user=user, workspace=workspace, defaults={"role": role}
     )
@@ -70,6 +102,7 @@ def account_bootstrap(
     elif created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    membership = membership_set(user=user, workspace=workspace, role=role)
+    # Provisioning from the command line: whoever runs manage.py already operates the platform.
+    membership = _membership_upsert(user=user, workspace=workspace, role=role)
     _, key = api_token_create(user=user, name=f"bootstrap {timezone.now():%Y-%m-%d %H:%M}")
     return membership, key

@@ -13,12 +13,15 @@ from workspaces.authentication import ApiTokenAuthentication
 from workspaces.models import ApiToken, Membership, Workspace
 from workspaces.permissions import has_role, require_role, role_of
 from workspaces.roles import Role
-from workspaces.selectors import workspace_choose_for
+from workspaces.selectors import workspace_choose_for, workspace_list_for
 from workspaces.services import (
     account_bootstrap,
     api_token_create,
     api_token_revoke,
+    membership_delete,
+    membership_set,
     workspace_get_or_create,
+    workspace_update,
 )
 
 # --- roles ---------------------------------------------------------------------------------
@@ -284,3 +287,71 @@ def test_bootstrap_refuses_a_username_django_would_refuse(db, username):
 
     assert "username" in refused.value.errors
     assert not Membership.objects.exists()
+
+
+# --- workspace settings and members: admins only
+
+
+def test_an_admin_changes_the_workspace_settings(workspace, owner):
+    workspace_update(workspace=workspace, actor=owner, require_passing_test=False, name="Acme Inc")
+
+    workspace.refresh_from_db()
+    assert (workspace.name, workspace.require_passing_test, workspace.slug) == (
+        "Acme Inc",
+        False,
+        "acme",
+    )
+
+
+@pytest.mark.parametrize("caller", ["editor", "outsider"])
+def test_only_an_admin_changes_workspace_settings(workspace, request, caller):
+    with pytest.raises(RoleRequired, match="admin role"):
+        workspace_update(
+            workspace=workspace,
+            actor=request.getfixturevalue(caller),
+            require_passing_test=False,
+        )
+
+    workspace.refresh_from_db()
+    assert workspace.require_passing_test is True
+
+
+def test_a_blank_workspace_name_is_refused(workspace, owner):
+    with pytest.raises(InvalidInput) as refusal:
+        workspace_update(workspace=workspace, actor=owner, name="  ")
+
+    assert "name" in refusal.value.errors
+
+
+def test_an_admin_adds_a_member_and_changes_their_role(workspace, owner, stranger):
+    membership_set(workspace=workspace, actor=owner, user=stranger, role=Role.TESTER)
+    membership_set(workspace=workspace, actor=owner, user=stranger, role=Role.EDITOR)
+
+    assert role_of(stranger, workspace) == Role.EDITOR
+    assert Membership.objects.filter(user=stranger).count() == 1
+
+
+@pytest.mark.parametrize("caller", ["editor", "outsider"])
+def test_only_an_admin_manages_members(workspace, request, caller, stranger, viewer):
+    actor = request.getfixturevalue(caller)
+    with pytest.raises(RoleRequired, match="manage members"):
+        membership_set(workspace=workspace, actor=actor, user=stranger, role=Role.ADMIN)
+    with pytest.raises(RoleRequired, match="manage members"):
+        membership_delete(membership=Membership.objects.get(user=viewer), actor=actor)
+
+    assert role_of(stranger, workspace) is None
+    assert role_of(viewer, workspace) == Role.VIEWER
+
+
+def test_an_admin_removes_a_member(workspace, owner, viewer):
+    membership_delete(membership=Membership.objects.get(user=viewer), actor=owner)
+
+    assert role_of(viewer, workspace) is None
+
+
+def test_workspaces_can_be_listed_by_the_role_held_in_them(workspace, editor):
+    other = WorkspaceFactory()
+    MembershipFactory(workspace=other, user=editor, role=Role.ADMIN)
+
+    assert list(workspace_list_for(editor, role=Role.ADMIN)) == [other]
+    assert set(workspace_list_for(editor)) == {workspace, other}

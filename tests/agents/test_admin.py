@@ -1,0 +1,292 @@
+"""The voice agent admin: its pages, edits and deletes through the services, and workspace
+isolation. The deploy and rollback actions are in test_admin_actions.py."""
+
+import json
+
+from agents.models import Status, VoiceAgent
+from agents.services import TAGS_MAX_COUNT
+from common.admin import HISTORY_INLINE_ROWS
+from deployments.models import Deployment, DeploymentKind
+from deployments.services import deployment_create
+from tests.admin_helpers import (
+    add_url,
+    change_url,
+    changelist_url,
+    delete_url,
+    form_data,
+    messages_of,
+    run_action,
+    staff_client,
+)
+from tests.factories import (
+    AgentFactory,
+    UserFactory,
+    WorkspaceFactory,
+    sample_config,
+)
+
+APPLY = {"apply": "1"}
+
+
+def typo_config() -> dict:
+    config = sample_config()
+    config["conversation_config"]["agent"]["prompt"]["promt"] = "typo"
+    return config
+
+
+def inline_of(response, model):
+    return next(
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is model
+    )
+
+
+# --- Pages
+
+
+def test_changelist_queries_do_not_grow_with_the_rows(
+    workspace, owner, editor, django_assert_max_num_queries
+):
+    for number in range(12):
+        agent = AgentFactory(workspace=workspace, actor=editor, tags=["sales", "support"])
+        if number % 2:
+            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    client = staff_client(owner)
+
+    with django_assert_max_num_queries(14):
+        response = client.get(changelist_url(VoiceAgent))
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 12
+    assert response.content.decode().count("sales, support") == 12
+
+
+def test_change_page_shows_the_newest_history_only(agent_in, owner, django_assert_max_num_queries):
+    agent = agent_in(Status.TESTING)
+    for _ in range(8):
+        deployment_create(agent=agent, to_status=Status.DRAFT, changes="", actor=owner)
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="retry", actor=owner)
+    assert agent.deployments.count() > HISTORY_INLINE_ROWS
+    client = staff_client(owner)
+
+    with django_assert_max_num_queries(20):
+        response = client.get(change_url(agent))
+
+    assert response.status_code == 200
+    shown = inline_of(response, Deployment).get_queryset()
+    assert len(shown) == HISTORY_INLINE_ROWS
+    assert shown[0] == agent.deployments.first()  # the newest
+    assert f"?agent__id__exact={agent.pk}" in response.content.decode()
+
+
+def test_lifecycle_fields_are_read_only(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+    form = page.context["adminform"].form
+    assert set(form.fields) == {"name", "description", "config"}
+
+    data = form_data(
+        page,
+        name="Renamed",
+        status=Status.PRODUCTION,
+        version="9",
+        live_version="9",
+        elevenlabs_agent_id="agent_forged",
+        config_revision="forged",
+    )
+    client.post(change_url(agent), data)
+
+    before = agent
+    agent = VoiceAgent.objects.get(pk=agent.pk)
+    assert agent.name == "Renamed"
+    assert (agent.status, agent.version, agent.live_version) == (Status.TESTING, 1, None)
+    assert agent.elevenlabs_agent_id == before.elevenlabs_agent_id
+    assert agent.config_revision == before.config_revision
+
+
+# --- Adding and editing go through agent_create / agent_update
+
+
+def test_adding_an_agent_creates_version_one(workspace, editor):
+    client = staff_client(editor)
+    page = client.get(add_url(VoiceAgent))
+    assert list(page.context["adminform"].form.fields["workspace"].queryset) == [workspace]
+
+    data = form_data(
+        page,
+        workspace=workspace.pk,
+        name="Front desk",
+        description="Answers the phone",
+        config=json.dumps(sample_config()),
+        **{"tags-0-name": "support"},
+    )
+    response = client.post(add_url(VoiceAgent), data, follow=True)
+
+    assert response.status_code == 200
+    agent = VoiceAgent.objects.get(name="Front desk")
+    assert (agent.status, agent.version, agent.created_by) == (Status.DRAFT, 1, editor)
+    assert agent.config == sample_config()
+    assert list(agent.versions.values_list("number", flat=True)) == [1]
+    assert agent.deployments.get().kind == DeploymentKind.CREATE
+    assert list(agent.tags.values_list("name", flat=True)) == ["support"]
+
+
+def test_editing_the_config_moves_a_testing_agent_back_to_draft(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    config = sample_config(first_message="Hi there!")
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+
+    response = client.post(
+        change_url(agent), form_data(page, config=json.dumps(config)), follow=True
+    )
+
+    assert response.status_code == 200
+    agent.refresh_from_db()
+    assert agent.status == Status.DRAFT
+    assert agent.config == config
+    edit = agent.deployments.first()
+    assert (edit.kind, edit.from_status, edit.to_status) == (
+        DeploymentKind.EDIT,
+        Status.TESTING,
+        Status.DRAFT,
+    )
+
+
+def test_an_unknown_config_key_is_a_form_error(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+
+    response = client.post(change_url(agent), form_data(page, config=json.dumps(typo_config())))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["config"]
+    assert any(
+        error.startswith("config.conversation_config.agent.prompt.promt: ") for error in errors
+    )
+    agent.refresh_from_db()
+    assert agent.status == Status.TESTING
+    assert agent.config == sample_config()
+
+
+def test_tags_are_edited_inline(workspace, editor):
+    agent = AgentFactory(workspace=workspace, actor=editor, tags=["old"])
+    client = staff_client(editor)
+    page = client.get(change_url(agent))
+
+    data = form_data(page, **{"tags-0-DELETE": "on", "tags-1-name": "new"})
+    client.post(change_url(agent), data)
+
+    assert list(agent.tags.values_list("name", flat=True)) == ["new"]
+
+
+def test_tag_limits_are_the_services(workspace, editor):
+    agent = AgentFactory(workspace=workspace, actor=editor, tags=["kept"])
+    client = staff_client(editor)
+    page = client.get(change_url(agent))
+    too_many = {f"tags-{index}-name": f"tag{index}" for index in range(1, TAGS_MAX_COUNT + 1)}
+
+    data = form_data(page, **too_many, **{"tags-TOTAL_FORMS": str(TAGS_MAX_COUNT + 1)})
+    response = client.post(change_url(agent), data, follow=True)
+
+    assert ("error", f"Use at most {TAGS_MAX_COUNT} tags.") in messages_of(response)
+    assert list(agent.tags.values_list("name", flat=True)) == ["kept"]
+
+
+def test_an_edit_the_role_forbids_shows_the_service_message(agent, viewer):
+    client = staff_client(viewer)
+    page = client.get(change_url(agent))
+
+    response = client.post(change_url(agent), form_data(page, name="Renamed"), follow=True)
+
+    assert ("error", "You need the editor role in workspace 'acme' to edit agents.") in (
+        messages_of(response)
+    )
+    agent.refresh_from_db()
+    assert agent.name != "Renamed"
+
+
+# --- Delete goes through agent_delete
+
+
+def test_an_admin_deletes_a_draft_agent(agent, owner):
+    client = staff_client(owner)
+    confirmation = client.get(delete_url(agent))
+    assert confirmation.status_code == 200
+    assert not confirmation.context["perms_lacking"]  # its history goes with it
+
+    client.post(delete_url(agent), {"post": "yes"})
+
+    assert not VoiceAgent.objects.filter(pk=agent.pk).exists()
+
+
+def test_a_production_agent_is_not_deleted(agent_in, owner):
+    agent = agent_in(Status.PRODUCTION)
+    client = staff_client(owner)
+
+    response = client.post(delete_url(agent), {"post": "yes"}, follow=True)
+
+    assert (
+        "error",
+        "The agent is live in production. Deploy it to draft or testing before deleting it.",
+    ) in messages_of(response)
+    assert VoiceAgent.objects.filter(pk=agent.pk).exists()
+    assert response.redirect_chain[-1][0] == change_url(agent)
+
+
+def test_an_editor_cannot_delete(agent, editor):
+    client = staff_client(editor)
+
+    response = client.post(delete_url(agent), {"post": "yes"}, follow=True)
+
+    assert ("error", "You need the admin role in workspace 'acme' to delete agents.") in (
+        messages_of(response)
+    )
+    assert VoiceAgent.objects.filter(pk=agent.pk).exists()
+
+
+def test_bulk_delete_reports_only_what_was_deleted(agent, agent_in, owner):
+    live = agent_in(Status.PRODUCTION)
+    client = staff_client(owner)
+    confirmation = client.post(
+        changelist_url(VoiceAgent),
+        {"action": "delete_selected", "index": "0", "_selected_action": [agent.pk, live.pk]},
+    )
+    assert confirmation.status_code == 200
+    assert not confirmation.context["perms_lacking"]
+
+    response = run_action(client, VoiceAgent, "delete_selected", [agent, live], post="yes")
+
+    shown = messages_of(response)
+    assert ("success", f"Deleted {agent.name}.") in shown
+    assert any(level == "error" and text.startswith(f"{live}: ") for level, text in shown)
+    assert list(VoiceAgent.objects.all()) == [live]
+
+
+# --- Workspace isolation
+
+
+def test_staff_of_another_workspace_sees_none_of_its_agents(agent, outsider):
+    own = AgentFactory(workspace=outsider.memberships.get().workspace, actor=outsider)
+    client = staff_client(outsider)
+
+    listed = client.get(changelist_url(VoiceAgent)).context["cl"].result_list
+    assert list(listed) == [own]
+    assert client.get(change_url(agent)).status_code == 404
+    assert client.get(delete_url(agent)).status_code == 404
+
+    run_action(client, VoiceAgent, "deploy", [agent], to_status=Status.TESTING, **APPLY)
+    agent.refresh_from_db()
+    assert agent.status == Status.DRAFT
+
+
+def test_a_superuser_sees_every_workspace(agent):
+    other = AgentFactory(workspace=WorkspaceFactory())
+    client = staff_client(UserFactory(), superuser=True)
+
+    listed = client.get(changelist_url(VoiceAgent)).context["cl"].result_list
+
+    assert set(listed) == {agent, other}
