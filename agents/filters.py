@@ -1,11 +1,12 @@
 import django_filters
 
 from agents.models import Status, SyncState, VoiceAgent
+from common.filters import choice_filter
 
 
 class AgentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Status.choices)
-    sync_state = django_filters.ChoiceFilter(choices=SyncState.choices)
+    status = choice_filter(Status.choices, noun="stage")
+    sync_state = choice_filter(SyncState.choices, noun="sync state")
     search = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", label="Name contains"
     )

@@ -7,7 +7,7 @@ kind of failure maps to. The API renders every error, ours or DRF's, as
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -50,6 +50,14 @@ class Conflict(DomainError):
 
 def error_body(message: str, code: str, errors: dict | None = None) -> dict:
     return {"success": False, "message": message, "code": code, "errors": errors or {}}
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under /api/ that matches no endpoint: the API's error shape, not an HTML page."""
+    return JsonResponse(
+        error_body(f"No API endpoint at {request.path}; see /api/docs/.", "not_found"),
+        status=404,
+    )
 
 
 def api_exception_handler(exc, context):

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common.errors import api_not_found
 from common.health import healthz
 
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
     path("api/", include("agents.urls")),
     path("api/", include("deployments.urls")),
     path("api/", include("testruns.urls")),
+    re_path(r"^api/", api_not_found),
 ]

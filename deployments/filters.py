@@ -1,13 +1,14 @@
 import django_filters
 
 from agents.models import Status
+from common.filters import choice_filter
 from deployments.models import Deployment, DeploymentKind
 
 
 class DeploymentFilter(django_filters.FilterSet):
     agent = django_filters.NumberFilter(field_name="agent_id")
-    to_status = django_filters.ChoiceFilter(choices=Status.choices)
-    kind = django_filters.ChoiceFilter(choices=DeploymentKind.choices)
+    to_status = choice_filter(Status.choices, noun="stage")
+    kind = choice_filter(DeploymentKind.choices, noun="kind of deployment")
     deployed_by = django_filters.CharFilter(field_name="deployed_by__username")
     since = django_filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="gte")
     forced = django_filters.BooleanFilter()

@@ -2,42 +2,148 @@
 
 import django.core.validators
 import django.db.models.deletion
-import testruns.models
 from django.conf import settings
 from django.db import migrations, models
 
+import testruns.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TestResult',
+            name="TestResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tested_at', models.DateTimeField(auto_now_add=True)),
-                ('duration', models.FloatField(help_text='Seconds.', validators=[testruns.models.validate_finite, django.core.validators.MinValueValidator(0)])),
-                ('transcript', models.TextField(blank=True, validators=[testruns.models.validate_transcript_size])),
-                ('rating', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('passed', 'Passed'), ('failed', 'Failed'), ('needs_improvement', 'Needs improvement')], max_length=20)),
-                ('version', models.PositiveIntegerField(help_text="The agent's version when tested.")),
-                ('config_revision', models.CharField(help_text='The working config tested.', max_length=16)),
-                ('source', models.CharField(choices=[('manual', 'Recorded by hand'), ('browser', 'Browser conversation'), ('phone', 'Phone call'), ('scenario', 'Scenario run')], default='manual', max_length=10)),
-                ('source_ref', models.CharField(blank=True, help_text='The conversation, call or run it came from.', max_length=200)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='test_results', to='agents.voiceagent')),
-                ('tested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tested_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "duration",
+                    models.FloatField(
+                        help_text="Seconds.",
+                        validators=[
+                            testruns.models.validate_finite,
+                            django.core.validators.MinValueValidator(0),
+                        ],
+                    ),
+                ),
+                (
+                    "transcript",
+                    models.TextField(
+                        blank=True, validators=[testruns.models.validate_transcript_size]
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("needs_improvement", "Needs improvement"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(help_text="The agent's version when tested."),
+                ),
+                (
+                    "config_revision",
+                    models.CharField(help_text="The working config tested.", max_length=16),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Recorded by hand"),
+                            ("browser", "Browser conversation"),
+                            ("phone", "Phone call"),
+                            ("scenario", "Scenario run"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="The conversation, call or run it came from.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="test_results",
+                        to="agents.voiceagent",
+                    ),
+                ),
+                (
+                    "tested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-tested_at', '-id'],
-                'indexes': [models.Index(fields=['agent', '-tested_at'], name='testruns_te_agent_i_158451_idx'), models.Index(fields=['agent', 'config_revision', 'status'], name='testruns_te_agent_i_9fd632_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rating__isnull', True), models.Q(('rating__gte', 1), ('rating__lte', 5)), _connector='OR'), name='rating_one_to_five'), models.CheckConstraint(condition=models.Q(('duration__gte', 0)), name='duration_not_negative'), models.CheckConstraint(condition=models.Q(('status__in', ['passed', 'failed', 'needs_improvement'])), name='test_status_is_known')],
+                "ordering": ["-tested_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["agent", "-tested_at"], name="testruns_te_agent_i_158451_idx"
+                    ),
+                    models.Index(
+                        fields=["agent", "config_revision", "status"],
+                        name="testruns_te_agent_i_9fd632_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rating__isnull", True),
+                            models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                            _connector="OR",
+                        ),
+                        name="rating_one_to_five",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("duration__gte", 0)), name="duration_not_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["passed", "failed", "needs_improvement"])
+                        ),
+                        name="test_status_is_known",
+                    ),
+                ],
             },
         ),
     ]
