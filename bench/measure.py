@@ -1,0 +1,98 @@
+"""Timing requests through the whole Django stack and counting the SQL they run.
+
+Requests go through `APIClient`: URL routing, middleware, token authentication, the view and
+JSON rendering, everything but the socket. The cases of one run are interleaved (one request of
+each case in turn), so a noisy neighbour slows them all alike and ratios stay fair. Warm-up
+rounds, which are not timed, are the ones whose queries are counted: capturing SQL has a cost
+of its own that must not land in the timings.
+"""
+
+import math
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+# Authentication records a token's use at most once a minute (workspaces.authentication):
+# a cost per minute, not per request, that would otherwise make any count look variable.
+TOKEN_TOUCH = re.compile(r'UPDATE "workspaces_apitoken" SET "last_used_at"')
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    data: dict[str, Any] | None = None  # a JSON body makes it a POST
+
+    def send(self, client: APIClient) -> None:
+        if self.data is None:
+            response = client.get(self.path)
+        else:
+            response = client.post(self.path, self.data, format="json")
+        if response.status_code not in (200, 201):
+            raise RuntimeError(
+                f"{'POST' if self.data else 'GET'} {self.path} answered "
+                f"{response.status_code}: {response.content[:500]!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    calls: Callable[[int], Sequence[Call]]  # the requests of round `i`; timed as one
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    median_ms: float
+    p99_ms: float
+    queries: tuple[int, ...]  # the distinct counts seen, smallest first
+
+    @property
+    def queries_label(self) -> str:
+        low, high = self.queries[0], self.queries[-1]
+        return str(low) if low == high else f"{low}-{high}"
+
+
+def percentile(samples: Sequence[float], percent: float) -> float:
+    """Nearest-rank percentile: the smallest sample at or above `percent`% of them."""
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(percent / 100 * len(ordered)), 1) - 1]
+
+
+def query_count(client: APIClient, calls: Sequence[Call]) -> int:
+    """Queries the calls run, leaving out the token's once-a-minute `last_used_at` touch."""
+    with CaptureQueriesContext(connection) as captured:
+        for call in calls:
+            call.send(client)
+    return sum(1 for query in captured if not TOKEN_TOUCH.match(query["sql"]))
+
+
+def run(client: APIClient, cases: Sequence[Case], *, rounds: int, warmup: int) -> list[Result]:
+    counts: dict[str, set[int]] = {case.name: set() for case in cases}
+    samples: dict[str, list[float]] = {case.name: [] for case in cases}
+    for round_ in range(warmup):
+        for case in cases:
+            counts[case.name].add(query_count(client, case.calls(round_)))
+    for round_ in range(warmup, warmup + rounds):
+        for case in cases:
+            calls = case.calls(round_)
+            started = time.perf_counter()
+            for call in calls:
+                call.send(client)
+            samples[case.name].append((time.perf_counter() - started) * 1000)
+    return [
+        Result(
+            name=case.name,
+            median_ms=statistics.median(samples[case.name]),
+            p99_ms=percentile(samples[case.name], 99),
+            queries=tuple(sorted(counts[case.name])),
+        )
+        for case in cases
+    ]
