@@ -23,12 +23,13 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return agent_list_for(self.request.user)
 
     def get_object(self):
-        return agent_get_for(self.request.user, self.kwargs["pk"])
+        return agent_get_for(self.request.user, self.kwargs["pk"], for_display=True)
 
     def _respond(self, agent, status_code=status.HTTP_200_OK) -> Response:
         # Re-read through the selector: the response shows the agent as every list shows it.
         return Response(
-            AgentSerializer(agent_get_for(self.request.user, agent.pk)).data, status=status_code
+            AgentSerializer(agent_get_for(self.request.user, agent.pk, for_display=True)).data,
+            status=status_code,
         )
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
@@ -40,16 +41,16 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def update(self, request, pk=None):
-        agent = self.get_object()
+        agent = agent_get_for(request.user, pk)
         data = validated(AgentWriteSerializer, request.data)
         return self._respond(agent_update(agent=agent, actor=request.user, **data))
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def partial_update(self, request, pk=None):
-        agent = self.get_object()
+        agent = agent_get_for(request.user, pk)
         data = validated(AgentWriteSerializer, request.data, partial=True)
         return self._respond(agent_update(agent=agent, actor=request.user, **data))
 
     def destroy(self, request, pk=None):
-        agent_delete(agent=self.get_object(), actor=request.user)
+        agent_delete(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -70,7 +70,8 @@ class VoiceAgent(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
-            models.Index(fields=["workspace", "-updated_at"]),
+            # The default list order, tie-breaker included, so a page is read in index order.
+            models.Index(fields=["workspace", "-updated_at", "-id"], name="agent_list_order"),
             models.Index(fields=["workspace", "status"]),
         ]
         constraints = [

@@ -72,7 +72,7 @@ class AgentRollbackView(APIView):
 
 
 def _agent_response(request, pk, message: str) -> Response:
-    agent = agent_get_for(request.user, pk)
+    agent = agent_get_for(request.user, pk, for_display=True)
     return Response({"success": True, "message": message, "agent": AgentSerializer(agent).data})
 
 

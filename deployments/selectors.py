@@ -13,7 +13,19 @@ WORKING = "working"
 
 def changelog_queryset() -> QuerySet[Deployment]:
     """History entries that carry a note, newest first: the changelog."""
-    return Deployment.objects.exclude(changes="").select_related("deployed_by")
+    # Every agent in a list carries its changelog: fetch only the columns an entry shows.
+    return (
+        Deployment.objects.exclude(changes="")
+        .select_related("deployed_by")
+        .only(
+            "agent_id",
+            "version",
+            "changes",
+            "deployed_at",
+            "deployed_by__id",
+            "deployed_by__username",
+        )
+    )
 
 
 def changelog_for(*, agent: VoiceAgent) -> QuerySet[Deployment]:

@@ -13,6 +13,18 @@ class ChangelogEntrySerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="deployed_at")
     updatedBy = UserRefSerializer(source="deployed_by", allow_null=True)
 
+    def to_representation(self, entry):
+        # Every agent of a list page carries its changelog, so this runs hundreds of times per
+        # request; building the dict directly is several times cheaper than field by field.
+        # The fields above still describe the shape for the schema.
+        user = entry.deployed_by
+        return {
+            "version": entry.version,
+            "changes": entry.changes,
+            "updatedAt": self.fields["updatedAt"].to_representation(entry.deployed_at),
+            "updatedBy": user and {"id": user.id, "username": user.username},
+        }
+
 
 class DeployRequestSerializer(serializers.Serializer):
     status = choice_field(Status.choices, noun="stage")

@@ -183,4 +183,4 @@ def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
 def _mark_deployed(agent: VoiceAgent, actor) -> None:
     agent.last_deployed_at = timezone.now()
     agent.deployed_by = actor
-    agent.save()
+    agent.save()  # every field: moves, publishing and rollbacks each change a different set

@@ -155,9 +155,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="voiceagent",
-            index=models.Index(
-                fields=["workspace", "-updated_at"], name="agents_voic_workspa_9f4062_idx"
-            ),
+            index=models.Index(fields=["workspace", "-updated_at", "-id"], name="agent_list_order"),
         ),
         migrations.AddIndex(
             model_name="voiceagent",

@@ -515,10 +515,10 @@ def changelog_of(agent):
 QUERY_BUDGETS = [
     # token, count, page (agent and deployer joined)
     pytest.param("/api/deployments/", 3, lambda busy: Deployment.objects.all(), id="deployments"),
-    # token, agent (+ tags, changelog), count, page
-    pytest.param("/api/agents/{id}/versions/", 6, lambda busy: busy.versions.all(), id="versions"),
-    # token, agent (+ tags, changelog), changelog
-    pytest.param("/api/agents/{id}/changelog", 5, changelog_of, id="changelog"),
+    # token, the caller's workspace ids, agent, count, page
+    pytest.param("/api/agents/{id}/versions/", 5, lambda busy: busy.versions.all(), id="versions"),
+    # token, the caller's workspace ids, agent, changelog
+    pytest.param("/api/agents/{id}/changelog", 4, changelog_of, id="changelog"),
 ]
 
 
