@@ -23,7 +23,7 @@ migrate: setup
 
 run: migrate
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
 
 test: setup

@@ -44,7 +44,12 @@ TRANSCRIPT = (
 class Command(BaseCommand):
     help = "Load the demo workspace, users and agents once; print how to log in."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000", help="Where the app will be served."
+        )
+
+    def handle(self, *args, url, **options):
         if Workspace.objects.filter(slug=WORKSPACE.lower()).exists():
             self.stdout.write(
                 "Demo data already loaded. Forgot the password? "
@@ -59,10 +64,10 @@ class Command(BaseCommand):
             self._agents(admin)
         self.stdout.write(
             self.style.SUCCESS("Demo data loaded.")
-            + f"\n  Admin:    http://127.0.0.1:8000/admin/  user: admin  password: {password}"
-            + "\n  API docs: http://127.0.0.1:8000/api/docs/"
+            + f"\n  Admin:    {url}/admin/  user: admin  password: {password}"
+            + f"\n  API docs: {url}/api/docs/"
             + f"\n  API token (shown once): {token}"
-            + f'\n  Try: curl -H "Authorization: Token {token}" http://127.0.0.1:8000/api/agents/'
+            + f'\n  Try: curl -H "Authorization: Token {token}" {url}/api/agents/'
         )
 
     def _people(self, password: str):
