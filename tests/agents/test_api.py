@@ -7,23 +7,8 @@ import pytest
 from agents.models import Status, SyncState, VoiceAgent
 from deployments.models import AgentVersion, Deployment
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
+from tests.shapes import AGENT_KEYS, CHANGELOG_ENTRY_KEYS, DEPLOYMENT_KEYS
 from workspaces.roles import Role
-
-AGENT_KEYS = {
-    "id",
-    "workspace",
-    "name",
-    "description",
-    "tags",
-    "config",
-    "elevenlabs_agent_id",
-    "sync_state",
-    "created_at",
-    "updated_at",
-    "deployment",
-}
-DEPLOYMENT_KEYS = {"status", "version", "liveVersion", "lastDeployedAt", "deployedBy", "changelog"}
-CHANGELOG_ENTRY_KEYS = {"version", "changes", "updatedAt", "updatedBy"}
 
 
 def with_config_change(path: str, value) -> dict:

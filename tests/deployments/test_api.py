@@ -6,22 +6,9 @@ from agents.models import Status
 from deployments.models import AgentVersion, Deployment
 from deployments.services import NOT_ON_ELEVENLABS, deployment_create
 from tests.factories import record_passing_test, sample_config
+from tests.shapes import AGENT_KEYS, CHANGELOG_ENTRY_KEYS, DEPLOYMENT_KEYS
 
 DRAFT, TESTING, PRODUCTION = Status.DRAFT, Status.TESTING, Status.PRODUCTION
-DEPLOYMENT_KEYS = {"status", "version", "liveVersion", "lastDeployedAt", "deployedBy", "changelog"}
-CHANGELOG_ENTRY_KEYS = {"version", "changes", "updatedAt", "updatedBy"}
-AGENT_KEYS = {
-    "id",
-    "name",
-    "description",
-    "tags",
-    "config",
-    "elevenlabs_agent_id",
-    "sync_state",
-    "created_at",
-    "updated_at",
-    "deployment",
-}
 
 
 def deploy(client, agent, body: dict, *, path: str = "deploy"):
