@@ -16,7 +16,8 @@ from config.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = BASE_DIR / "var"  # runtime files of a local install: database, key, beat schedule
+VAR_DIR.mkdir(exist_ok=True)
 
 SECRET_KEY = secret_key_from_env("SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("DEBUG", default=False)
@@ -105,6 +106,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
