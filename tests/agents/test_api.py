@@ -7,7 +7,10 @@ import pytest
 from agents.models import Status, SyncState, VoiceAgent
 from deployments.models import AgentVersion, Deployment
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
-from tests.shapes import AGENT_KEYS, CHANGELOG_ENTRY_KEYS, DEPLOYMENT_KEYS
+from tests.shapes import (
+    AGENT_KEYS,
+    assert_first_release,
+)
 from workspaces.roles import Role
 
 
@@ -38,15 +41,8 @@ def test_an_agent_shows_its_fields_and_the_seeds_deployment_object(api, viewer, 
     assert body["config"] == sample_config()
     assert body["elevenlabs_agent_id"] == agent.elevenlabs_agent_id
     assert body["sync_state"] == SyncState.SYNCED
-    deployment = body["deployment"]
-    assert set(deployment) == DEPLOYMENT_KEYS
-    assert deployment["status"] == "production"
-    assert deployment["version"] == 2
-    assert deployment["liveVersion"] == 2
-    assert deployment["lastDeployedAt"] is not None
-    assert deployment["deployedBy"] == owner.pk
-    assert [set(entry) for entry in deployment["changelog"]] == [CHANGELOG_ENTRY_KEYS] * 2
-    assert [entry["version"] for entry in deployment["changelog"]] == [2, 1]
+    assert_first_release(body["deployment"], by=owner)
+    assert [entry["version"] for entry in body["deployment"]["changelog"]] == [2, 1]
 
 
 # --- create ---------------------------------------------------------------------------------
