@@ -10,13 +10,14 @@ from deployments.models import AgentVersion, Deployment
 WORKSPACE_FILTER = ("agent__workspace", admin.RelatedOnlyFieldListFilter)
 
 
-def _summary(text: str) -> str:
-    return Truncator(text).chars(80)
+@admin.display(description="changes")
+def changes_summary(row: AgentVersion | Deployment) -> str:
+    return Truncator(row.changes).chars(80)
 
 
 @admin.register(AgentVersion)
 class AgentVersionAdmin(HistoryAdmin):
-    list_display = ("agent", "number", "changes_summary", "created_by", "created_at")
+    list_display = ("agent", "number", changes_summary, "created_by", "created_at")
     list_filter = (WORKSPACE_FILTER, "created_at")
     search_fields = ("agent__name", "changes", "elevenlabs_version_id")
     list_select_related = ("agent", "created_by")
@@ -30,10 +31,6 @@ class AgentVersionAdmin(HistoryAdmin):
         "created_by",
         "created_at",
     )
-
-    @admin.display(description="changes")
-    def changes_summary(self, version: AgentVersion) -> str:
-        return _summary(version.changes)
 
     @admin.display(description="config")
     def config_pretty(self, version: AgentVersion) -> str:
@@ -51,7 +48,7 @@ class DeploymentAdmin(HistoryAdmin):
         "version",
         "forced",
         "deployed_by",
-        "changes_summary",
+        changes_summary,
     )
     list_filter = ("kind", "to_status", "forced", WORKSPACE_FILTER, "deployed_at")
     search_fields = ("agent__name", "changes", "deployed_by__username")
@@ -67,10 +64,6 @@ class DeploymentAdmin(HistoryAdmin):
         "deployed_by",
         "deployed_at",
     )
-
-    @admin.display(description="changes")
-    def changes_summary(self, deployment: Deployment) -> str:
-        return _summary(deployment.changes)
 
 
 class VersionInline(RecentHistoryInline):
