@@ -10,6 +10,12 @@ from common.serializers import validated
 from workspaces.selectors import workspace_choose_for
 
 
+def agent_representation(user, agent_id) -> dict:
+    """The agent as every endpoint shows it, re-read after a write so the response shows what
+    was saved, the same way every list shows it."""
+    return AgentSerializer(agent_get_for(user, agent_id, for_display=True)).data
+
+
 class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Voice agents in your workspaces. Writes go through `agents.services`."""
 
@@ -26,11 +32,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return agent_get_for(self.request.user, self.kwargs["pk"], for_display=True)
 
     def _respond(self, agent, status_code=status.HTTP_200_OK) -> Response:
-        # Re-read through the selector: the response shows the agent as every list shows it.
-        return Response(
-            AgentSerializer(agent_get_for(self.request.user, agent.pk, for_display=True)).data,
-            status=status_code,
-        )
+        return Response(agent_representation(self.request.user, agent.pk), status=status_code)
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
     def create(self, request):

@@ -4,6 +4,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.api import agent_representation
 from agents.selectors import agent_get_for
 from agents.serializers import AgentSerializer
 from common.errors import NotFound
@@ -72,8 +73,8 @@ class AgentRollbackView(APIView):
 
 
 def _agent_response(request, pk, message: str) -> Response:
-    agent = agent_get_for(request.user, pk, for_display=True)
-    return Response({"success": True, "message": message, "agent": AgentSerializer(agent).data})
+    agent = agent_representation(request.user, pk)
+    return Response({"success": True, "message": message, "agent": agent})
 
 
 class AgentChangelogView(APIView):
