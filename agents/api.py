@@ -1,11 +1,19 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from agents.drift import drift_overwrite, drift_pull
 from agents.filters import AgentFilter
 from agents.selectors import agent_get_for, agent_list_for
-from agents.serializers import AgentCreateSerializer, AgentSerializer, AgentWriteSerializer
-from agents.services import agent_create, agent_delete, agent_update
+from agents.serializers import (
+    AgentCreateSerializer,
+    AgentImportSerializer,
+    AgentSerializer,
+    AgentWriteSerializer,
+)
+from agents.services import agent_create, agent_delete, agent_import, agent_update
+from agents.sync import agent_sync_retry
 from common.serializers import validated
 from workspaces.selectors import workspace_choose_for
 
@@ -56,3 +64,35 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def destroy(self, request, pk=None):
         agent_delete(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- ElevenLabs: adopt an agent, sync now, settle changes made outside Switchboard.
+
+    @extend_schema(request=AgentImportSerializer, responses={201: AgentSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_agent(self, request):
+        """Adopt an agent that exists on ElevenLabs; its config becomes version 1, a draft."""
+        data = validated(AgentImportSerializer, request.data)
+        workspace = workspace_choose_for(request.user, data.pop("workspace", None))
+        agent = agent_import(workspace=workspace, actor=request.user, **data)
+        return self._respond(agent, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: AgentSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Sync with ElevenLabs now, with a fresh allowance of attempts."""
+        agent = agent_sync_retry(agent=agent_get_for(request.user, pk), actor=request.user)
+        return self._respond(agent, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=AgentSerializer)
+    @action(detail=True, methods=["post"], url_path="drift/pull")
+    def drift_pull(self, request, pk=None):
+        """Take the config changed on ElevenLabs as a new draft."""
+        agent = drift_pull(agent=agent_get_for(request.user, pk), actor=request.user)
+        return self._respond(agent)
+
+    @extend_schema(request=None, responses={202: AgentSerializer})
+    @action(detail=True, methods=["post"], url_path="drift/overwrite")
+    def drift_overwrite(self, request, pk=None):
+        """Put the live version back over the config changed on ElevenLabs."""
+        agent = drift_overwrite(agent=agent_get_for(request.user, pk), actor=request.user)
+        return self._respond(agent, status.HTTP_202_ACCEPTED)

@@ -1,4 +1,5 @@
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -47,6 +48,37 @@ class VoiceAgent(models.Model):
     )
     last_sync_error = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    drift_detected_at = models.DateTimeField(
+        null=True, blank=True, help_text="When we saw the agent changed outside Switchboard."
+    )
+
+    # Bookkeeping of the sync (agents/sync.py); none of it is edited by people.
+    sync_key = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Tagged on the ElevenLabs agent, so a retried create finds it.",
+    )
+    sync_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_attempts = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Failed attempts since the last success."
+    )
+    sync_create_uncertain = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="A create may have reached ElevenLabs unanswered: look it up before another.",
+    )
+    synced_metadata = models.CharField(max_length=16, blank=True, editable=False)
+    testing_synced_revision = models.CharField(max_length=16, blank=True, editable=False)
+    elevenlabs_testing_branch_id = models.CharField(max_length=100, blank=True, editable=False)
+    elevenlabs_main_version_id = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="The main-branch version we last wrote or accepted; another one is drift.",
+    )
+    drift_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="The newest version snapshot.")
@@ -73,6 +105,7 @@ class VoiceAgent(models.Model):
             # The default list order, tie-breaker included, so a page is read in index order.
             models.Index(fields=["workspace", "-updated_at", "-id"], name="agent_list_order"),
             models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["sync_state", "sync_requested_at"], name="agent_sync_queue"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from agents.adapter import remote
 from agents.models import VoiceAgent
 from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
 from deployments.models import CHANGES_MAX_LENGTH
@@ -38,11 +39,29 @@ class AgentSerializer(serializers.ModelSerializer):
             "sync_state",
             "last_sync_error",
             "last_synced_at",
+            "drift_detected_at",
             "created_at",
             "updated_at",
             "deployment",
         ]
         read_only_fields = fields
+
+    def to_representation(self, agent):
+        data = super().to_representation(agent)
+        if not agent.exists_on_elevenlabs and not remote.sync_enabled():
+            # Say why nothing happens, rather than showing "pending" forever.
+            data["sync_state"] = "disabled"
+            data["last_sync_error"] = remote.SYNC_DISABLED_REASON
+        return data
+
+
+class AgentImportSerializer(serializers.Serializer):
+    elevenlabs_agent_id = serializers.CharField(
+        max_length=100, help_text="The id of an agent on ElevenLabs (agent_…)."
+    )
+    workspace = serializers.SlugField(
+        required=False, help_text="Workspace slug; needed only if you belong to several."
+    )
 
 
 class AgentWriteSerializer(serializers.Serializer):

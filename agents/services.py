@@ -1,8 +1,9 @@
 from django.db import transaction
 
-from agents.adapter import config_revision, empty_config, validate_config
+from agents.adapter import ElevenLabsError, config_revision, empty_config, remote, validate_config
 from agents.models import AgentTag, Status, VoiceAgent
-from common.errors import Conflict, InvalidInput
+from agents.sync import sync_queue_delete, sync_request
+from common.errors import Conflict, InvalidInput, Upstream
 from deployments.models import DeploymentKind
 from deployments.services import clean_changes, deployment_record, version_snapshot
 from workspaces.models import Workspace
@@ -44,6 +45,45 @@ def agent_create(
     deployment_record(
         agent=agent, kind=DeploymentKind.CREATE, from_status="", changes=changes, actor=actor
     )
+    sync_request(agent)
+    return agent
+
+
+def agent_import(*, workspace: Workspace, actor, elevenlabs_agent_id: str) -> VoiceAgent:
+    """Adopt an agent that already exists on ElevenLabs: its config becomes version 1, a draft.
+
+    The agent keeps its ElevenLabs id; the sync then adds our tag to it.
+    """
+    require_role(actor, workspace, Role.EDITOR, to="import agents")
+    elevenlabs_agent_id = (elevenlabs_agent_id or "").strip()
+    if not elevenlabs_agent_id:
+        raise InvalidInput.for_field(
+            "elevenlabs_agent_id", "Give the id of the ElevenLabs agent to import (agent_…)."
+        )
+    if VoiceAgent.objects.filter(elevenlabs_agent_id=elevenlabs_agent_id).exists():
+        raise Conflict(
+            "This ElevenLabs agent is already managed by Switchboard.", code="already_imported"
+        )
+    try:
+        found = remote.agent_get(elevenlabs_agent_id)  # before the transaction: no lock held
+    except ElevenLabsError as error:
+        if error.status == 404:
+            raise InvalidInput.for_field(
+                "elevenlabs_agent_id", "ElevenLabs has no agent with this id."
+            ) from error
+        raise Upstream(error.message) from error
+    with transaction.atomic():
+        agent = agent_create(
+            workspace=workspace,
+            actor=actor,
+            name=found.name or elevenlabs_agent_id,
+            tags=[tag for tag in found.tags if not tag.startswith(remote.OWNER_TAG_PREFIX)],
+            config=found.config,
+            changes=f"Imported from ElevenLabs agent {elevenlabs_agent_id}",
+        )
+        agent.elevenlabs_agent_id = elevenlabs_agent_id
+        agent.elevenlabs_main_version_id = found.version_id
+        agent.save(update_fields=["elevenlabs_agent_id", "elevenlabs_main_version_id"])
     return agent
 
 
@@ -64,16 +104,20 @@ def agent_update(
     """
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
     require_role(actor, agent.workspace, Role.EDITOR, to="edit agents")
+    synced_fields_changed = False
     if name is not None:
-        agent.name = _clean_name(name)
+        name = _clean_name(name)
+        synced_fields_changed |= name != agent.name
+        agent.name = name
     if description is not None:
         agent.description = description
     if tags is not None:
-        _set_tags(agent, tags)
+        synced_fields_changed |= _set_tags(agent, tags)
     if config is not None:
         config = validate_config(config)
         revision = config_revision(config)
         if revision != agent.config_revision:
+            synced_fields_changed = True
             agent.config, agent.config_revision = config, revision
             if agent.status != Status.DRAFT:
                 from_status, agent.status = agent.status, Status.DRAFT
@@ -86,6 +130,8 @@ def agent_update(
                 )
     agent.updated_by = actor
     agent.save()
+    if synced_fields_changed:
+        sync_request(agent)
     return agent
 
 
@@ -100,6 +146,8 @@ def agent_delete(*, agent: VoiceAgent, actor) -> None:
             "The agent is live in production. Deploy it to draft or testing before deleting it.",
             code="agent_live",
         )
+    if agent.exists_on_elevenlabs:
+        sync_queue_delete(agent.elevenlabs_agent_id)
     agent.delete()
 
 
@@ -112,7 +160,8 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _set_tags(agent: VoiceAgent, tags: list[str]) -> None:
+def _set_tags(agent: VoiceAgent, tags: list[str]) -> bool:
+    """Make `tags` the agent's tags; True if that changed them."""
     names = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
     if len(names) > TAGS_MAX_COUNT:
         raise InvalidInput.for_field("tags", f"Use at most {TAGS_MAX_COUNT} tags.")
@@ -121,8 +170,9 @@ def _set_tags(agent: VoiceAgent, tags: list[str]) -> None:
         raise InvalidInput.for_field(
             "tags", f"Tag '{too_long[0][:20]}…' is longer than {TAG_MAX_LENGTH} characters."
         )
-    AgentTag.objects.filter(agent=agent).exclude(name__in=names).delete()
+    removed, _ = AgentTag.objects.filter(agent=agent).exclude(name__in=names).delete()
     existing = set(AgentTag.objects.filter(agent=agent).values_list("name", flat=True))
-    AgentTag.objects.bulk_create(
+    added = AgentTag.objects.bulk_create(
         [AgentTag(agent=agent, name=name) for name in names if name not in existing]
     )
+    return bool(removed or added)

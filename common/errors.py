@@ -48,6 +48,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Upstream(DomainError):
+    """ElevenLabs refused or could not be reached; the message says which and why."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    code = "elevenlabs_error"
+
+
 def error_body(message: str, code: str, errors: dict | None = None) -> dict:
     return {"success": False, "message": message, "code": code, "errors": errors or {}}
 

@@ -2,6 +2,10 @@
 
 WebSocket connections are checked against ALLOWED_HOSTS for their Origin and carry the
 Django session, so a live test console is only reachable from our own pages.
+
+With ELEVENLABS_SANDBOX on, the ElevenLabs emulator is mounted in front of Django under
+/sandbox/elevenlabs/. It is fully async and bypasses Django's middleware: it stands for a
+service on the internet, which knows nothing of our sessions, CSRF or allowed origins.
 """
 
 import os
@@ -15,14 +19,18 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
-)
+http_app = django_asgi_app
+websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+
+if settings.ELEVENLABS_SANDBOX:
+    from sandbox import routing as sandbox
+
+    http_app = URLRouter([*sandbox.http_urlpatterns, re_path(r"", http_app)])
+    websocket_app = URLRouter([*sandbox.websocket_urlpatterns, re_path(r"", websocket_app)])
+
+application = ProtocolTypeRouter({"http": http_app, "websocket": websocket_app})

@@ -9,6 +9,8 @@ from pathlib import Path
 from config.env import (
     database_from_env,
     env_bool,
+    env_float,
+    env_int,
     env_list,
     env_str,
     env_url,
@@ -107,6 +109,10 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Re-queues syncs lost to a broker outage or a dead worker, and looks for drift.
+    "sync-sweep": {"task": "agents.tasks.sync_sweep_task", "schedule": 60.0},
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -119,9 +125,26 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- ElevenLabs. With no key the built-in sandbox stands in for the API (see docs/elevenlabs.md).
+# Where this app is reached; the embedded sandbox is served under it.
+SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
 ELEVENLABS_API_KEY = env_str("ELEVENLABS_API_KEY")
-ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https"))
 ELEVENLABS_SANDBOX = env_bool("ELEVENLABS_SANDBOX", default=not ELEVENLABS_API_KEY)
+# Empty means the SDK's own default (the public API), or our sandbox when it is on.
+ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) or (
+    f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""
+)
+ELEVENLABS_TIMEOUT = env_float("ELEVENLABS_TIMEOUT", default=20.0)
+# The phone number outbound test calls are placed from (an ElevenLabs phone number id).
+ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID")
+
+# Sync with ElevenLabs: attempts for errors that may clear (5xx, timeouts) before an agent is
+# marked failed; rate-limited attempts (429) are counted apart, as they are not failures.
+SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", default=5)
+SYNC_MAX_RATE_LIMITED = env_int("SYNC_MAX_RATE_LIMITED", default=50)
+SYNC_BACKOFF_BASE = env_float("SYNC_BACKOFF_BASE", default=2.0)
+SYNC_BACKOFF_MAX = env_float("SYNC_BACKOFF_MAX", default=300.0)
+# How long pending work may wait before the periodic task queues it again.
+SYNC_STALE_AFTER = env_float("SYNC_STALE_AFTER", default=120.0)
 
 # --- API
 REST_FRAMEWORK = {

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from agents.models import Status, VoiceAgent
+from agents.models import Status, SyncState, VoiceAgent
 
 CHANGES_MAX_LENGTH = 5_000
 
@@ -55,6 +55,12 @@ class Deployment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deployed_at = models.DateTimeField(auto_now_add=True)
+    sync_state = models.CharField(
+        max_length=10,
+        choices=SyncState.choices,
+        default=SyncState.PENDING,
+        help_text="Whether ElevenLabs has caught up with this change.",
+    )
 
     class Meta:
         ordering = ["-deployed_at", "-id"]

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
+from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from testruns.selectors import passing_test_exists
@@ -184,3 +185,4 @@ def _mark_deployed(agent: VoiceAgent, actor) -> None:
     agent.last_deployed_at = timezone.now()
     agent.deployed_by = actor
     agent.save()  # every field: moves, publishing and rollbacks each change a different set
+    sync_request(agent)  # ElevenLabs follows once this commits

@@ -40,7 +40,7 @@ def test_an_agent_shows_its_fields_and_the_seeds_deployment_object(api, viewer, 
     assert body["tags"] == ["en", "sales"]
     assert body["config"] == sample_config()
     assert body["elevenlabs_agent_id"] == agent.elevenlabs_agent_id
-    assert body["sync_state"] == SyncState.SYNCED
+    assert body["sync_state"] == SyncState.PENDING  # the deploy's push has not run yet
     assert_first_release(body["deployment"], by=owner)
     assert [entry["version"] for entry in body["deployment"]["changelog"]] == [2, 1]
 
@@ -306,10 +306,10 @@ def catalogue(workspace, owner, editor, agent_in):
         sync_state=SyncState.FAILED, updated_at=datetime(2024, 1, 1, tzinfo=UTC)
     )
     VoiceAgent.objects.filter(pk=agents["support_testing"].pk).update(
-        updated_at=datetime(2025, 1, 1, tzinfo=UTC)
+        sync_state=SyncState.SYNCED, updated_at=datetime(2025, 1, 1, tzinfo=UTC)
     )
     VoiceAgent.objects.filter(pk=agents["closer_live"].pk).update(
-        updated_at=datetime(2025, 6, 1, tzinfo=UTC)
+        sync_state=SyncState.SYNCED, updated_at=datetime(2025, 6, 1, tzinfo=UTC)
     )
     beta = WorkspaceFactory(name="Beta", slug="beta")
     MembershipFactory(user=editor, workspace=beta, role=Role.VIEWER)

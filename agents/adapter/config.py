@@ -1,11 +1,12 @@
-"""The ElevenLabs adapter: the only module that imports the `elevenlabs` SDK.
+"""Agent configs, checked against the SDK's own types so anything ElevenLabs accepts
+round-trips untouched.
 
-Today it validates agent configs against the SDK's own types, so anything ElevenLabs accepts
-round-trips untouched. The SDK's models accept unknown keys silently (they are generated with
-`extra="allow"`), which would let a typo such as `promt` through and lose the setting upstream;
-we walk the parsed model and refuse every key the schema does not know, naming the closest one.
+The SDK's models accept unknown keys silently (they are generated with `extra="allow"`),
+which would let a typo such as `promt` through and lose the setting upstream; we walk the
+parsed model and refuse every key the schema does not know, naming the closest one.
 """
 
+import copy
 import difflib
 import hashlib
 import json
@@ -72,8 +73,8 @@ def validate_config(config: Any, *, field: str = "config") -> dict:
                 if message not in messages:
                     messages.append(message)
             continue
-        for unknown_path, message in _unknown_keys(parsed, path):
-            errors.setdefault(unknown_path, []).append(message)
+        for parts, message in _unknown_keys(parsed, ()):
+            errors.setdefault(".".join([path, *map(str, parts)]), []).append(message)
 
     if errors:
         first_path, messages = next(iter(errors.items()))
@@ -81,20 +82,45 @@ def validate_config(config: Any, *, field: str = "config") -> dict:
     return {section: config.get(section, {}) for section in CONFIG_SECTIONS}
 
 
-def _unknown_keys(node: Any, path: str):
-    """Yield (path, message) for every key the SDK's types kept only as an 'extra'."""
+def remote_config(config: dict) -> dict:
+    """A config read from ElevenLabs, without the keys our write types do not know.
+
+    ElevenLabs answers with read-only fields (ids, timestamps, computed settings) that it
+    would refuse on a write, and so do we; what is left is a config we can store and send.
+    """
+    config = copy.deepcopy(config)
+    for section, model in CONFIG_SECTIONS.items():
+        value = config.setdefault(section, {})
+        try:
+            parsed = model.model_validate(value)
+        except pydantic.ValidationError:
+            continue  # left for validate_config to report, with paths
+        # Deepest first, so removing one key never shifts a list index still to be removed.
+        for parts, _ in sorted(_unknown_keys(parsed, ()), key=len, reverse=True):
+            _remove(value, parts)
+    return config
+
+
+def _remove(node: Any, parts: tuple) -> None:
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node.pop(parts[-1], None)
+
+
+def _unknown_keys(node: Any, path: tuple):
+    """Yield (path parts, message) for every key the SDK's types kept only as an 'extra'."""
     if isinstance(node, pydantic.BaseModel):
         known = _field_names(type(node))
         for key in node.model_extra or {}:
-            yield f"{path}.{key}", _unknown_key_message(key, known)
+            yield (*path, key), _unknown_key_message(key, known)
         for name, field in type(node).model_fields.items():
-            yield from _unknown_keys(getattr(node, name), f"{path}.{field.alias or name}")
+            yield from _unknown_keys(getattr(node, name), (*path, field.alias or name))
     elif isinstance(node, dict):
         for key, value in node.items():
-            yield from _unknown_keys(value, f"{path}.{key}")
+            yield from _unknown_keys(value, (*path, key))
     elif isinstance(node, list | tuple):
         for index, value in enumerate(node):
-            yield from _unknown_keys(value, f"{path}.{index}")
+            yield from _unknown_keys(value, (*path, index))
 
 
 def _field_names(model: type[pydantic.BaseModel]) -> list[str]:

@@ -1,0 +1,92 @@
+"""Changes made to an agent on ElevenLabs, outside Switchboard: spotting them and settling them.
+
+Every write we make to an agent's main branch leaves its version id in
+`elevenlabs_main_version_id`. A main branch whose newest version is another one was changed by
+somebody else (in the ElevenLabs dashboard, by another tool). An admin then either pulls their
+config into a new draft, or overwrites it with our live version.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from agents.adapter import ElevenLabsError, remote
+from agents.models import SyncState, VoiceAgent
+from agents.services import agent_update
+from agents.sync import sync_request
+from common.errors import Conflict, Upstream
+from deployments.models import AgentVersion
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+
+def drift_check(*, agent: VoiceAgent) -> bool:
+    """Look at the agent's main branch on ElevenLabs; flag it if someone else changed it."""
+    main = remote.agent_get(agent.elevenlabs_agent_id)
+    now = timezone.now()
+    changes = {"drift_checked_at": now}
+    if not agent.elevenlabs_main_version_id:
+        changes["elevenlabs_main_version_id"] = main.version_id  # first look: the baseline
+    elif main.version_id != agent.elevenlabs_main_version_id and agent.drift_detected_at is None:
+        changes["drift_detected_at"] = now
+    VoiceAgent.objects.filter(pk=agent.pk).update(**changes)
+    return "drift_detected_at" in changes
+
+
+def drift_candidates(*, limit: int) -> list[VoiceAgent]:
+    """Synced agents not checked for longest, a batch at a time."""
+    return list(
+        VoiceAgent.objects.filter(sync_state=SyncState.SYNCED, drift_detected_at__isnull=True)
+        .exclude(elevenlabs_agent_id__startswith="local_")
+        .order_by(F("drift_checked_at").asc(nulls_first=True))[:limit]
+    )
+
+
+def drift_pull(*, agent: VoiceAgent, actor) -> VoiceAgent:
+    """Take the config found on ElevenLabs as the agent's working config, a new draft."""
+    require_role(actor, agent.workspace, Role.EDITOR, to="pull changes from ElevenLabs")
+    _require_drift(agent)
+    main = _read_main(agent)
+    with transaction.atomic():
+        agent = agent_update(agent=agent, actor=actor, config=main.config)
+        VoiceAgent.objects.filter(pk=agent.pk).update(
+            drift_detected_at=None, elevenlabs_main_version_id=main.version_id
+        )
+    agent.refresh_from_db()
+    return agent
+
+
+@transaction.atomic
+def drift_overwrite(*, agent: VoiceAgent, actor) -> VoiceAgent:
+    """Put our live version back on ElevenLabs' main branch, over the changes found there."""
+    agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
+    require_role(actor, agent.workspace, Role.ADMIN, to="overwrite the agent on ElevenLabs")
+    _require_drift(agent)
+    if agent.live_version is None:
+        raise Conflict(
+            "Nothing of this agent is live yet to overwrite ElevenLabs' config with. Pull their "
+            "changes into a draft instead, or deploy to production.",
+            code="nothing_live",
+        )
+    # Forgetting the published id makes the sync publish the live version again.
+    AgentVersion.objects.filter(agent=agent, number=agent.live_version).update(
+        elevenlabs_version_id=""
+    )
+    agent.drift_detected_at = None
+    agent.save(update_fields=["drift_detected_at"])
+    sync_request(agent)
+    return agent
+
+
+def _require_drift(agent: VoiceAgent) -> None:
+    if agent.drift_detected_at is None:
+        raise Conflict(
+            "No changes made outside Switchboard are flagged on this agent.", code="no_drift"
+        )
+
+
+def _read_main(agent: VoiceAgent) -> remote.RemoteAgent:
+    try:
+        return remote.agent_get(agent.elevenlabs_agent_id)
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error

@@ -1,0 +1,300 @@
+"""Keeping ElevenLabs in line with Switchboard: the sync services.
+
+What ElevenLabs should hold follows from our rows (docs/elevenlabs.md):
+- one agent, tagged with our `sync_key`, carrying the agent's name and tags;
+- on its `testing` branch, the working config while the agent is in testing;
+- on its main branch, the live version's snapshot, published with the changelog note.
+
+`agent_sync` compares and fixes each point, saving each result as soon as ElevenLabs confirms
+it, so a sync cut short resumes where it stopped and running it twice does no harm. Changes
+made while a sync runs are caught by `sync_requested_at`: a sync only marks the agent synced
+if nobody asked for another one meanwhile.
+"""
+
+import hashlib
+import json
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from agents.adapter import ElevenLabsError, remote
+from agents.models import Status, SyncState, VoiceAgent
+from common.errors import Conflict
+from deployments.models import AgentVersion, Deployment
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+logger = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=3)  # longer than the sync task's hard time limit
+MAX_ROUNDS = 3  # syncs in a row when the agent keeps changing under us
+
+
+def sync_request(agent: VoiceAgent) -> None:
+    """Mark `agent` as needing a sync, and queue one once the current transaction commits."""
+    agent.sync_state = SyncState.PENDING
+    agent.sync_requested_at = timezone.now()
+    VoiceAgent.objects.filter(pk=agent.pk).update(
+        sync_state=agent.sync_state, sync_requested_at=agent.sync_requested_at
+    )
+    agent_id = agent.pk
+    transaction.on_commit(lambda: sync_queue(agent_id))
+
+
+def agent_sync_retry(*, agent: VoiceAgent, actor) -> VoiceAgent:
+    """Sync now, with a fresh allowance of attempts: after a failure has been dealt with."""
+    require_role(actor, agent.workspace, Role.EDITOR, to="sync agents")
+    if not remote.sync_enabled():
+        raise Conflict(remote.SYNC_DISABLED_REASON, code="sync_disabled")
+    with transaction.atomic():
+        VoiceAgent.objects.filter(pk=agent.pk).update(sync_attempts=0, last_sync_error="")
+        sync_request(agent)
+    return agent
+
+
+def sync_queue(agent_id: int) -> None:
+    """Hand the sync to Celery. A broker outage loses nothing: the agent stays pending and
+    the periodic sweep queues it again."""
+    if not remote.sync_enabled():
+        return
+    from agents.tasks import agent_sync_task
+
+    try:
+        agent_sync_task.delay(agent_id)
+    except Exception as error:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "Could not queue the sync of agent %s (%s); the periodic sweep will retry it.",
+            agent_id,
+            type(error).__name__,
+        )
+
+
+def sync_queue_delete(elevenlabs_agent_id: str) -> None:
+    """Delete the agent on ElevenLabs once its deletion here commits."""
+    if not remote.sync_enabled():
+        return
+    from agents.tasks import elevenlabs_agent_delete_task
+
+    transaction.on_commit(lambda: elevenlabs_agent_delete_task.delay(elevenlabs_agent_id))
+
+
+def agent_sync(*, agent_id: int) -> str:
+    """Bring ElevenLabs in line with agent `agent_id`.
+
+    Returns "synced", "busy" (another worker holds the agent), "gone" (deleted meanwhile) or
+    "disabled". Raises ElevenLabsError for the caller to retry or give up on.
+    """
+    if not remote.sync_enabled():
+        return "disabled"
+    if not _claim(agent_id):
+        return "busy"
+    try:
+        for _ in range(MAX_ROUNDS):
+            agent = VoiceAgent.objects.filter(pk=agent_id).first()
+            if agent is None:
+                return "gone"
+            requested_at = agent.sync_requested_at
+            _reconcile(agent)
+            if _mark_synced(agent, requested_at):
+                return "synced"
+        return "busy"
+    finally:
+        VoiceAgent.objects.filter(pk=agent_id).update(sync_claimed_until=None)
+
+
+def sync_failure_record(*, agent_id: int, error: ElevenLabsError, retries: int) -> float | None:
+    """Record a failed attempt. Returns seconds to wait before the next, or None: given up.
+
+    Rate limiting is not failure: 429s do not use up the attempts, only a separate, larger
+    allowance, and always wait at least as long as ElevenLabs asked.
+    """
+    agent = VoiceAgent.objects.filter(pk=agent_id).first()
+    if agent is None:
+        return None
+    attempts = agent.sync_attempts + (0 if error.rate_limited else 1)
+    out_of_tries = (
+        retries >= settings.SYNC_MAX_RATE_LIMITED
+        if error.rate_limited
+        else attempts >= settings.SYNC_MAX_ATTEMPTS
+    )
+    if not error.retryable or out_of_tries:
+        reason = error.message
+        if error.retryable:
+            reason = f"Gave up after {max(attempts, retries)} attempts. Last error: {reason}"
+        _mark_failed(agent, reason, attempts)
+        return None
+    delay = retry_delay(attempt=max(attempts, 1), retry_after=error.retry_after)
+    VoiceAgent.objects.filter(pk=agent_id).update(
+        sync_attempts=attempts,
+        last_sync_error=f"{error.message} Trying again in {delay:.0f} s "
+        f"(attempt {attempts + 1} of {settings.SYNC_MAX_ATTEMPTS}).",
+    )
+    return delay
+
+
+def retry_delay(*, attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter, never sooner than ElevenLabs' Retry-After.
+
+    The jitter spreads out workers that failed together, so they do not return together.
+    """
+    if retry_after is not None:
+        return retry_after + random.uniform(0, 1)
+    ceiling = min(settings.SYNC_BACKOFF_MAX, settings.SYNC_BACKOFF_BASE * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def sync_sweep(*, limit: int = 500) -> list[int]:
+    """Queue agents whose sync was asked for but never ran: a lost task, a broker outage,
+    a crashed worker. Returns their ids."""
+    stale = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER)
+    agent_ids = list(
+        VoiceAgent.objects.filter(sync_state=SyncState.PENDING)
+        .filter(Q(sync_requested_at__lt=stale) | Q(sync_requested_at__isnull=True))
+        .filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=timezone.now()))
+        .order_by("sync_requested_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for agent_id in agent_ids:
+        sync_queue(agent_id)
+    return agent_ids
+
+
+# --- the steps of a sync
+
+
+def _reconcile(agent: VoiceAgent) -> None:
+    if not agent.exists_on_elevenlabs:
+        _create(agent)
+    if agent.status == Status.TESTING and agent.testing_synced_revision != agent.config_revision:
+        _push_testing(agent)
+    live = _unpublished_live_version(agent)
+    if live is not None:
+        _publish(agent, live)
+    if agent.synced_metadata != metadata_fingerprint(agent):
+        remote.agent_push(agent.elevenlabs_agent_id, name=agent.name, tags=remote_tags(agent))
+        _save(agent, synced_metadata=metadata_fingerprint(agent))
+
+
+def _create(agent: VoiceAgent) -> None:
+    tag = remote.owner_tag(agent.sync_key)
+    found = remote.agent_find_by_tag(tag) if agent.sync_create_uncertain else None
+    if found is None:
+        # Saved before the call: if this worker dies waiting, the next one looks first.
+        _save(agent, sync_create_uncertain=True)
+        try:
+            found = remote.agent_create(
+                name=agent.name, config=agent.config, tags=remote_tags(agent)
+            )
+        except ElevenLabsError as error:
+            if not error.outcome_unknown:
+                _save(agent, sync_create_uncertain=False)
+            raise
+    _save(
+        agent,
+        elevenlabs_agent_id=found,
+        sync_create_uncertain=False,
+        synced_metadata=metadata_fingerprint(agent),
+    )
+    main = remote.agent_get(found)
+    _save(agent, elevenlabs_main_version_id=main.version_id)
+
+
+def _push_testing(agent: VoiceAgent) -> None:
+    agent_id = agent.elevenlabs_agent_id
+    branch_id = agent.elevenlabs_testing_branch_id or remote.branch_find(
+        agent_id, remote.TESTING_BRANCH
+    )
+    note = f"Switchboard: v{agent.version} working config, revision {agent.config_revision}"
+    if branch_id:
+        remote.agent_push(
+            agent_id, branch_id=branch_id, config=agent.config, version_description=note
+        )
+    else:
+        main = remote.agent_get(agent_id)
+        branch_id = remote.branch_create(
+            agent_id,
+            name=remote.TESTING_BRANCH,
+            parent_version_id=main.version_id,
+            config=agent.config,
+        )
+    _save(
+        agent,
+        elevenlabs_testing_branch_id=branch_id,
+        testing_synced_revision=agent.config_revision,
+    )
+
+
+def _unpublished_live_version(agent: VoiceAgent) -> AgentVersion | None:
+    if agent.live_version is None:
+        return None
+    return AgentVersion.objects.filter(
+        agent=agent, number=agent.live_version, elevenlabs_version_id=""
+    ).first()
+
+
+def _publish(agent: VoiceAgent, version: AgentVersion) -> None:
+    published = remote.agent_push(
+        agent.elevenlabs_agent_id,
+        config=version.config,
+        version_description=f"v{version.number}: {version.changes}"[:1000],
+    )
+    AgentVersion.objects.filter(pk=version.pk).update(elevenlabs_version_id=published.version_id)
+    _save(agent, elevenlabs_main_version_id=published.version_id)
+
+
+def remote_tags(agent: VoiceAgent) -> list[str]:
+    return [*agent.tags.values_list("name", flat=True), remote.owner_tag(agent.sync_key)]
+
+
+def metadata_fingerprint(agent: VoiceAgent) -> str:
+    metadata = json.dumps([agent.name, sorted(remote_tags(agent))])
+    return hashlib.sha256(metadata.encode()).hexdigest()[:16]
+
+
+# --- bookkeeping
+
+
+def _claim(agent_id: int) -> bool:
+    """Take the agent for this worker, unless another holds a live claim on it."""
+    now = timezone.now()
+    return bool(
+        VoiceAgent.objects.filter(pk=agent_id)
+        .filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now))
+        .update(sync_claimed_until=now + CLAIM_LEASE)
+    )
+
+
+def _save(agent: VoiceAgent, **fields) -> None:
+    """Write only these fields: the rest of the row belongs to people editing the agent."""
+    for name, value in fields.items():
+        setattr(agent, name, value)
+    VoiceAgent.objects.filter(pk=agent.pk).update(**fields)
+
+
+def _mark_synced(agent: VoiceAgent, requested_at) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = VoiceAgent.objects.filter(pk=agent.pk, sync_requested_at=requested_at).update(
+            sync_state=SyncState.SYNCED, last_sync_error="", last_synced_at=now, sync_attempts=0
+        )
+        if done:
+            Deployment.objects.filter(
+                agent_id=agent.pk, sync_state__in=[SyncState.PENDING, SyncState.FAILED]
+            ).update(sync_state=SyncState.SYNCED)
+    return bool(done)
+
+
+def _mark_failed(agent: VoiceAgent, reason: str, attempts: int) -> None:
+    logger.warning("Sync of agent %s failed: %s", agent.pk, reason)
+    with transaction.atomic():
+        VoiceAgent.objects.filter(pk=agent.pk).update(
+            sync_state=SyncState.FAILED, last_sync_error=reason, sync_attempts=attempts
+        )
+        Deployment.objects.filter(agent_id=agent.pk, sync_state=SyncState.PENDING).update(
+            sync_state=SyncState.FAILED
+        )

@@ -1,0 +1,64 @@
+"""Celery tasks of the agents app: thin, each one calls a service.
+
+Time limits are set per task; `acks_late` (settings) puts a task back in the queue if its
+worker dies, which is safe because every service here is idempotent.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from agents.adapter import ElevenLabsError, remote
+from agents.drift import drift_candidates, drift_check
+from agents.sync import agent_sync, sync_failure_record, sync_sweep
+
+logger = logging.getLogger(__name__)
+
+DRIFT_CHECKS_PER_SWEEP = 50
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, ignore_result=True)
+def agent_sync_task(self, agent_id: int) -> str:
+    try:
+        return agent_sync(agent_id=agent_id)
+    except SoftTimeLimitExceeded:
+        error = ElevenLabsError(
+            "The sync took too long and was stopped.", retryable=True, outcome_unknown=True
+        )
+    except ElevenLabsError as raised:
+        error = raised
+    delay = sync_failure_record(agent_id=agent_id, error=error, retries=self.request.retries)
+    if delay is None:
+        return "failed"
+    raise self.retry(countdown=delay)
+
+
+@shared_task(bind=True, max_retries=5, soft_time_limit=30, time_limit=60, ignore_result=True)
+def elevenlabs_agent_delete_task(self, elevenlabs_agent_id: str) -> None:
+    """Delete an agent on ElevenLabs after ours was deleted. Already gone counts as done."""
+    try:
+        remote.agent_delete(elevenlabs_agent_id)
+    except ElevenLabsError as error:
+        if error.status == 404:
+            return
+        if not error.retryable:
+            logger.warning("Could not delete %s: %s", elevenlabs_agent_id, error.message)
+            return
+        raise self.retry(countdown=30 * (self.request.retries + 1)) from error
+
+
+@shared_task(soft_time_limit=240, time_limit=300, ignore_result=True)
+def sync_sweep_task() -> None:
+    """Periodic: queue syncs that never ran, and look for drift on a batch of agents."""
+    queued = sync_sweep()
+    if queued:
+        logger.info("Queued %d agents whose sync was pending too long.", len(queued))
+    if not remote.sync_enabled():
+        return
+    for agent in drift_candidates(limit=DRIFT_CHECKS_PER_SWEEP):
+        try:
+            if drift_check(agent=agent):
+                logger.info("Agent %s was changed on ElevenLabs outside Switchboard.", agent.pk)
+        except ElevenLabsError as error:
+            logger.info("Drift check of agent %s skipped: %s", agent.pk, error.message)

@@ -1,0 +1,449 @@
+"""The sandbox's memory: agents with their branches and versions, conversations, faults.
+
+One store per process, guarded by a lock: the HTTP and WebSocket handlers run on the event
+loop, while tests and the standalone runner may look in from other threads. Nothing is
+persisted; a restart is a clean ElevenLabs account.
+"""
+
+import itertools
+import random
+import re
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+
+MAIN_BRANCH = "Main"
+# The scale of `traffic_percentage` in deployments: percent. ElevenLabs' public contract does not
+# say whether shares run 0-100 or 0-1; this is the sandbox's one choice (docs/elevenlabs.md), and
+# a deployment's shares must add up to it.
+TRAFFIC_PERCENTAGE_SCALE = 100.0
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+# Creation order of agents and conversations, which list endpoints page through by cursor:
+# timestamps in whole seconds tie.
+_creation_order = itertools.count(1)
+
+
+def new_id(prefix: str) -> str:
+    """Ids shaped like ElevenLabs' own: a prefix and 28 lowercase letters and digits."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(28))
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def _next_in_creation_order() -> int:
+    return next(_creation_order)
+
+
+class BranchNameTaken(ValueError):
+    """An agent's branch names are unique."""
+
+
+@dataclass
+class Version:
+    id: str
+    agent_id: str
+    branch_id: str
+    seq_no_in_branch: int
+    description: str
+    conversation_config: dict
+    platform_settings: dict
+    in_branch_parent_id: str | None = None
+    out_of_branch_parent_id: str | None = None
+    time_committed_secs: int = field(default_factory=now)
+
+
+@dataclass
+class Branch:
+    id: str
+    agent_id: str
+    name: str
+    description: str
+    parent_branch_id: str | None = None
+    is_archived: bool = False
+    created_at: int = field(default_factory=now)
+    versions: list[Version] = field(default_factory=list)
+
+    @property
+    def tip(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def last_committed_at(self) -> int:
+        return self.tip.time_committed_secs
+
+
+@dataclass
+class Deployment:
+    """One traffic split an agent was given; the newest is the live one."""
+
+    id: str
+    traffic: dict[str, float]
+    deployed_at: int = field(default_factory=now)
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    name: str
+    tags: list[str]
+    main_branch_id: str
+    branches: dict[str, Branch] = field(default_factory=dict)
+    # branch id -> share of traffic, on TRAFFIC_PERCENTAGE_SCALE
+    traffic: dict[str, float] = field(default_factory=dict)
+    deployments: list[Deployment] = field(default_factory=list)
+    created_at: int = field(default_factory=now)
+    updated_at: int = field(default_factory=now)
+    seq: int = field(default_factory=_next_in_creation_order)
+
+    @property
+    def main(self) -> Branch:
+        return self.branches[self.main_branch_id]
+
+    def branch(self, branch_id: str | None) -> Branch | None:
+        return self.main if branch_id is None else self.branches.get(branch_id)
+
+    def version(self, version_id: str) -> Version | None:
+        for branch in self.branches.values():
+            for version in branch.versions:
+                if version.id == version_id:
+                    return version
+        return None
+
+
+@dataclass
+class Conversation:
+    conversation_id: str
+    agent_id: str
+    branch_id: str
+    version_id: str
+    source: str  # "websocket" or "outbound_call"
+    status: str = "in-progress"  # then "done" or "failed"
+    start_time_unix_secs: int = field(default_factory=now)
+    ended_at: float | None = None
+    to_number: str = ""
+    # {"role": "agent"|"user", "message": str, "time_in_call_secs": int, "tool_calls": [...]}
+    transcript: list[dict] = field(default_factory=list)
+    dynamic_variables: dict = field(default_factory=dict)
+    seq: int = field(default_factory=_next_in_creation_order)
+
+    @property
+    def call_duration_secs(self) -> int:
+        end = self.ended_at if self.ended_at is not None else time.time()
+        return max(0, int(end - self.start_time_unix_secs))
+
+
+@dataclass
+class Fault:
+    """One injected failure, applied to the next `count` requests that match.
+
+    `path` is a regular expression searched in the request path (after the sandbox prefix);
+    `method` an HTTP method or "" for any; `status` the status to answer with (0: answer
+    normally). `latency_ms` delays the answer; with `after_effect` the request is carried out
+    first and only its answer is slow or lost, as when a response times out upstream.
+    `drop_socket_after` closes a conversation WebSocket after that many server messages.
+    """
+
+    path: str = ""
+    method: str = ""
+    status: int = 0
+    retry_after: int | None = None
+    latency_ms: int = 0
+    after_effect: bool = False
+    drop_socket_after: int | None = None
+    count: int = 1
+    message: str = "Injected by the sandbox."
+
+
+@dataclass
+class RateLimit:
+    """A token bucket: `per_second` requests a second, bursts up to `burst`."""
+
+    per_second: float
+    burst: int = 1
+    tokens: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+
+    def take(self) -> float:
+        """Take a token; return 0 when allowed, else the seconds until one is free."""
+        clock = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (clock - self.updated) * self.per_second)
+        self.updated = clock
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    status: int
+    at: float
+
+
+class SandboxStore:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.agents: dict[str, Agent] = {}
+            self.conversations: dict[str, Conversation] = {}
+            self.faults: list[Fault] = []
+            self.requests: list[RequestRecord] = []
+            self.rate_limit: RateLimit | None = None
+            self.webhook_url: str = ""
+            self.webhook_secret: str = ""
+
+    # --- agents, branches, versions
+
+    def agent_create(
+        self, *, name: str, conversation_config: dict, platform_settings: dict, tags: list[str]
+    ) -> Agent:
+        with self.lock:
+            agent = Agent(agent_id=new_id("agent_"), name=name, tags=list(tags), main_branch_id="")
+            main = Branch(
+                id=new_id("agtbrch_"),
+                agent_id=agent.agent_id,
+                name=MAIN_BRANCH,
+                description="The main branch.",
+            )
+            agent.main_branch_id = main.id
+            agent.branches[main.id] = main
+            agent.traffic[main.id] = TRAFFIC_PERCENTAGE_SCALE
+            self._commit(main, "Initial version", conversation_config, platform_settings)
+            self.agents[agent.agent_id] = agent
+            return agent
+
+    def agent_delete(self, agent: Agent) -> None:
+        with self.lock:
+            self.agents.pop(agent.agent_id, None)
+
+    def agent_update(
+        self,
+        agent: Agent,
+        *,
+        branch_id: str | None = None,
+        conversation_config: dict | None = None,
+        platform_settings: dict | None = None,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        version_description: str | None = None,
+    ) -> Version:
+        """Patch an agent; a config change commits a new version on the branch (main if None).
+
+        Configs are merged key by key, as ElevenLabs' PATCH does: what is not sent is kept.
+        """
+        with self.lock:
+            branch = agent.branch(branch_id)
+            if branch is None:
+                raise KeyError(branch_id)
+            if name is not None:
+                agent.name = name
+            if tags is not None:
+                agent.tags = list(tags)
+            if conversation_config is not None or platform_settings is not None:
+                tip = branch.tip
+                self._commit(
+                    branch,
+                    version_description or "",
+                    deep_merge(tip.conversation_config, conversation_config or {}),
+                    deep_merge(tip.platform_settings, platform_settings or {}),
+                )
+            agent.updated_at = now()
+            return branch.tip
+
+    def branch_create(
+        self,
+        agent: Agent,
+        *,
+        parent_version_id: str,
+        name: str,
+        description: str,
+        conversation_config: dict | None = None,
+        platform_settings: dict | None = None,
+    ) -> Branch:
+        with self.lock:
+            parent = agent.version(parent_version_id)
+            if parent is None:
+                raise KeyError(parent_version_id)
+            self._check_branch_name_free(agent, name)
+            branch = Branch(
+                id=new_id("agtbrch_"),
+                agent_id=agent.agent_id,
+                name=name,
+                description=description,
+                parent_branch_id=parent.branch_id,
+            )
+            agent.branches[branch.id] = branch
+            self._commit(
+                branch,
+                description,
+                deep_merge(parent.conversation_config, conversation_config or {}),
+                deep_merge(parent.platform_settings, platform_settings or {}),
+                out_of_branch_parent_id=parent.id,
+            )
+            agent.traffic.setdefault(branch.id, 0.0)
+            return branch
+
+    def branch_update(
+        self,
+        branch: Branch,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        is_archived: bool | None = None,
+    ) -> Branch:
+        with self.lock:
+            if name is not None and name != branch.name:
+                self._check_branch_name_free(self.agents[branch.agent_id], name)
+                branch.name = name
+            if description is not None:
+                branch.description = description
+            if is_archived is not None:
+                branch.is_archived = is_archived
+            return branch
+
+    def _check_branch_name_free(self, agent: Agent, name: str) -> None:
+        if any(branch.name == name for branch in agent.branches.values()):
+            raise BranchNameTaken(name)
+
+    def deploy(self, agent: Agent, traffic: dict[str, float]) -> Deployment:
+        """Give the agent's traffic to these branches; branches left out get none."""
+        with self.lock:
+            deployment = Deployment(id=new_id("agtdpl_"), traffic=dict(traffic))
+            agent.traffic = {branch_id: traffic.get(branch_id, 0.0) for branch_id in agent.branches}
+            agent.deployments.append(deployment)
+            return deployment
+
+    def _commit(
+        self,
+        branch: Branch,
+        description: str,
+        conversation_config: dict,
+        platform_settings: dict,
+        *,
+        out_of_branch_parent_id: str | None = None,
+    ) -> Version:
+        version = Version(
+            id=new_id("agtvrsn_"),
+            agent_id=branch.agent_id,
+            branch_id=branch.id,
+            seq_no_in_branch=len(branch.versions),
+            description=description,
+            conversation_config=conversation_config,
+            platform_settings=platform_settings,
+            in_branch_parent_id=branch.versions[-1].id if branch.versions else None,
+            out_of_branch_parent_id=out_of_branch_parent_id,
+        )
+        branch.versions.append(version)
+        return version
+
+    # --- conversations
+
+    def conversation_start(
+        self, agent: Agent, *, branch_id: str | None, source: str, to_number: str = ""
+    ) -> Conversation:
+        """Start a conversation on the branch asked for or, as ElevenLabs does when none is,
+        on a branch drawn by the agent's traffic split."""
+        with self.lock:
+            branch = agent.branch(branch_id) if branch_id else self._branch_by_traffic(agent)
+            branch = branch or agent.main
+            conversation = Conversation(
+                conversation_id=new_id("conv_"),
+                agent_id=agent.agent_id,
+                branch_id=branch.id,
+                version_id=branch.tip.id,
+                source=source,
+                to_number=to_number,
+            )
+            self.conversations[conversation.conversation_id] = conversation
+            return conversation
+
+    def conversation_end(
+        self, conversation: Conversation, *, status: str = "done", ended_at: float | None = None
+    ) -> None:
+        with self.lock:
+            conversation.status = status
+            conversation.ended_at = time.time() if ended_at is None else ended_at
+
+    @staticmethod
+    def _branch_by_traffic(agent: Agent) -> Branch:
+        live = {branch_id: share for branch_id, share in agent.traffic.items() if share > 0}
+        if not live:
+            return agent.main
+        (branch_id,) = random.choices(list(live), weights=list(live.values()))
+        return agent.branches[branch_id]
+
+    # --- faults and the rate limit
+
+    def set_rate_limit(self, per_second: float | None, burst: int = 1) -> None:
+        """Limit requests to `per_second` (None or 0: no limit), starting with a full bucket."""
+        with self.lock:
+            self.rate_limit = (
+                RateLimit(per_second, burst, tokens=float(burst)) if per_second else None
+            )
+
+    def rate_limit_wait(self) -> float:
+        """Take a request's token: 0 when it may go ahead, else the seconds until one is free."""
+        with self.lock:
+            return self.rate_limit.take() if self.rate_limit else 0.0
+
+    def fault_for(self, method: str, path: str) -> Fault | None:
+        """Take the first fault matching this request, counting it down."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.drop_socket_after is not None:
+                    continue
+                if fault.method and fault.method.upper() != method.upper():
+                    continue
+                if fault.path and not re.search(fault.path, path):
+                    continue
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+            return None
+
+    def socket_fault(self) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.drop_socket_after is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    return fault
+            return None
+
+    def record(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.requests.append(RequestRecord(method, path, status, time.time()))
+
+
+def dig(config: object, *keys: str) -> object:
+    """`config[k1][k2]...`, or None where a level is missing or not an object: configs come
+    from clients and may be any shape."""
+    for key in keys:
+        if not isinstance(config, dict):
+            return None
+        config = config.get(key)
+    return config
+
+
+def deep_merge(base: dict, patch: dict) -> dict:
+    merged = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+store = SandboxStore()
