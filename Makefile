@@ -21,10 +21,10 @@ $(STAMP): pyproject.toml
 migrate: setup
 	$(MANAGE) migrate --noinput
 
+# Serves the app, then loads the demo (its agents sync to the sandbox this server hosts).
 run: migrate
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	$(MANAGE) seed_demo --url http://$(HOST):$(PORT)
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) config.asgi:application
+	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/pytest

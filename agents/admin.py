@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from agents.adapter import empty_config, validate_config
+from agents.admin_elevenlabs import ElevenLabsActions
 from agents.models import AgentTag, Status, VoiceAgent
 from agents.services import TAGS_MAX_COUNT, agent_create, agent_delete, agent_update
 from common.admin import (
@@ -40,6 +41,7 @@ SYNC_FIELDS = (
     "sync_state",
     "last_sync_error",
     "last_synced_at",
+    "drift_detected_at",
     "config_revision",
 )
 RECORD_FIELDS = ("created_by", "created_at", "updated_by", "updated_at", "history_links")
@@ -117,7 +119,7 @@ class TagInline(MemberInline):
 
 
 @admin.register(VoiceAgent)
-class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
+class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     form = AgentForm
     inlines = (TagInline, VersionInline, DeploymentInline, TestResultInline)
     list_display = (
@@ -141,7 +143,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     search_fields = ("name", "description", "elevenlabs_agent_id", "tags__name")
     list_select_related = ("workspace", "deployed_by")
     readonly_fields = (*LIFECYCLE_FIELDS, *SYNC_FIELDS, *RECORD_FIELDS)
-    actions = ("deploy", "rollback", "delete_selected")
+    actions = ("deploy", "rollback", *ElevenLabsActions.elevenlabs_actions, "delete_selected")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")

@@ -194,14 +194,14 @@ def _create(agent: VoiceAgent) -> None:
             if not error.outcome_unknown:
                 _save(agent, sync_create_uncertain=False)
             raise
+    # No read-back for the drift baseline: one request per new agent matters under rate
+    # limits, and main only matters once live; publishing, or the first drift check, sets it.
     _save(
         agent,
         elevenlabs_agent_id=found,
         sync_create_uncertain=False,
         synced_metadata=metadata_fingerprint(agent),
     )
-    main = remote.agent_get(found)
-    _save(agent, elevenlabs_main_version_id=main.version_id)
 
 
 def _push_testing(agent: VoiceAgent) -> None:

@@ -1,0 +1,62 @@
+"""`make run`: serve the app, and load the demo once it answers.
+
+The demo's agents sync to the sandbox, which this very server hosts, so the data can only be
+loaded once the server is up. Usage: python -m config.serve --host 127.0.0.1 --port 8000
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+STARTUP_TIMEOUT = 60.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    url = f"http://{args.host}:{args.port}"
+    env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or url}
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "--bind",
+            args.host,
+            "--port",
+            str(args.port),
+            "config.asgi:application",
+        ],
+        env=env,
+    )
+    # Ctrl-C reaches the whole process group; wait for daphne to finish on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    if _wait_until_up(f"{url}/healthz", server):
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--url", url], env=env, check=False
+        )
+    return server.wait()
+
+
+def _wait_until_up(health_url: str, server: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(health_url, timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    print(f"The server did not answer at {health_url}; demo data not loaded.", file=sys.stderr)
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
