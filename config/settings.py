@@ -4,7 +4,10 @@ With no variables set this is the embedded default: SQLite in var/, Celery tasks
 in-process, an in-memory channel layer, and the ElevenLabs sandbox instead of the real API.
 """
 
+import json
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     database_from_env,
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "agents",
     "deployments",
     "testruns",
+    "sandbox",  # the ElevenLabs emulator: set up from the SANDBOX_* settings at start-up
 ]
 
 MIDDLEWARE = [
@@ -134,8 +138,11 @@ ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) 
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""
 )
 ELEVENLABS_TIMEOUT = env_float("ELEVENLABS_TIMEOUT", default=20.0)
-# The phone number outbound test calls are placed from (an ElevenLabs phone number id).
-ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID")
+# The phone number outbound test calls are placed from (an ElevenLabs phone number id); the
+# sandbox takes any.
+ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID") or (
+    "phnum_sandbox" if ELEVENLABS_SANDBOX and not ELEVENLABS_API_KEY else ""
+)
 
 # Sync with ElevenLabs: attempts for errors that may clear (5xx, timeouts) before an agent is
 # marked failed; rate-limited attempts (429) are counted apart, as they are not failures.
@@ -183,3 +190,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
+
+# --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md). Tests
+# and benchmarks change this at run time through /sandbox/elevenlabs/_sandbox/.
+SANDBOX_RATE_LIMIT = env_float("SANDBOX_RATE_LIMIT", default=0.0)  # requests a second; 0: none
+try:  # a JSON list of faults, with the fields of sandbox.store.Fault
+    SANDBOX_FAULTS = json.loads(env_str("SANDBOX_FAULTS") or "[]")
+except ValueError as error:
+    raise ImproperlyConfigured(f"SANDBOX_FAULTS is not valid JSON: {error}") from None
+# Where the emulator POSTs its post-call webhooks, signed with the secret; empty: nowhere.
+SANDBOX_WEBHOOK_URL = env_url("SANDBOX_WEBHOOK_URL", schemes=("http", "https"))
+SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET")

@@ -6,8 +6,13 @@ from rest_framework.views import APIView
 from agents.selectors import agent_get_for
 from common.pagination import PageNumberPagination
 from common.serializers import validated
+from testruns.live import test_call_place, test_conversation_url
 from testruns.selectors import test_result_list
-from testruns.serializers import TestResultRequestSerializer, TestResultSerializer
+from testruns.serializers import (
+    TestCallRequestSerializer,
+    TestResultRequestSerializer,
+    TestResultSerializer,
+)
 from testruns.services import test_result_create
 
 
@@ -68,3 +73,32 @@ class AgentTestResultsView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class AgentTestConversationUrlView(APIView):
+    """A signed URL to talk to the agent's testing branch over ElevenLabs' conversation
+    WebSocket. Valid for one conversation, for a few minutes; testers and above."""
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("TestConversationUrl", {"signed_url": serializers.CharField()}),
+    )
+    def post(self, request, pk):
+        agent = agent_get_for(request.user, pk)
+        return Response({"signed_url": test_conversation_url(agent=agent, actor=request.user)})
+
+
+class AgentTestCallView(APIView):
+    """Ring a phone with the agent, for a test by voice (the seed's "Test Call")."""
+
+    @extend_schema(
+        request=TestCallRequestSerializer,
+        responses={
+            202: inline_serializer("TestCallPlaced", {"conversation_id": serializers.CharField()})
+        },
+    )
+    def post(self, request, pk):
+        agent = agent_get_for(request.user, pk)
+        data = validated(TestCallRequestSerializer, request.data)
+        conversation_id = test_call_place(agent=agent, actor=request.user, **data)
+        return Response({"conversation_id": conversation_id}, status=status.HTTP_202_ACCEPTED)
