@@ -1,0 +1,246 @@
+"""The conversation WebSocket: ElevenLabs' /v1/convai/conversation, played deterministically.
+
+One consumer per call. It checks the caller, waits briefly for the client's initiation data,
+then runs the agent's branch tip by sandbox.conversation_rules, speaking through
+sandbox.speech. Replies stream as paced audio chunks in a background task, so user input can
+arrive (and interrupt) mid-reply. docs/elevenlabs.md, "The sandbox's conversation WebSocket",
+states the rules.
+
+No database: the sandbox is async end to end and stands in front of Django.
+"""
+
+import asyncio
+import base64
+import functools
+import json
+import time
+from dataclasses import dataclass
+
+from sandbox import speech
+from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
+from sandbox.conversation_rules import (
+    Session,
+    reply_to,
+    session_for,
+    tool_mentioned,
+    tool_parameters,
+    tool_result_reply,
+)
+from sandbox.conversation_socket import ConversationSocket, setting
+from sandbox.store import Conversation, store
+from sandbox.webhooks import send_post_call
+
+INITIATION_WAIT_SECS = 0.5  # default of SANDBOX_INITIATION_WAIT
+AUDIO_CHUNK_DELAY_SECS = 0.2  # default of SANDBOX_AUDIO_CHUNK_DELAY, the pause between chunks
+
+
+@dataclass
+class AgentTurn:
+    """One thing the agent says. Its audio goes out chunk by chunk; until the last chunk is
+    on its way, user input interrupts it."""
+
+    event_id: int  # shared by its agent_response, audio, interruption and correction
+    text: str
+    chunks: list[str]
+    entry: dict  # its line in the conversation's transcript
+    spoken: int = 0
+    interrupted: bool = False
+
+    @property
+    def speaking(self) -> bool:
+        return not self.interrupted and self.spoken < len(self.chunks)
+
+    @property
+    def heard(self) -> str:
+        return "".join(self.chunks[: self.spoken]).strip()
+
+
+class ConversationConsumer(ConversationSocket):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conversation: Conversation | None = None
+        self.started_at = 0.0  # time.monotonic() when the conversation started
+        self.session: Session | None = None
+        self.ears: speech.Ears | None = None
+        self.turn: AgentTurn | None = None
+        self.pending_tools: dict[str, str] = {}  # tool_call_id -> tool name
+
+    # --- the call's life
+
+    async def connect(self) -> None:
+        # Refusals are accepted first, so the client can read why in an `error` message.
+        await self.accept()
+        try:
+            self.agent, self.branch_id = caller(self.scope)
+        except ProtocolError as refusal:
+            await self._fail(refusal)
+            return
+        await self._expect_faults()
+        self._spawn(self._start_unless_initiated)
+
+    async def _start_unless_initiated(self) -> None:
+        await asyncio.sleep(setting("SANDBOX_INITIATION_WAIT", INITIATION_WAIT_SECS))
+        await self._start({})
+
+    async def _start(self, initiation: dict) -> None:
+        """Begin the conversation, once: on the client's first frame or when the wait ends."""
+        if self.conversation is not None or self.closed:
+            return
+        with store.lock:
+            config = self.agent.branch(self.branch_id).tip.conversation_config
+            self.conversation = store.conversation_start(
+                self.agent, branch_id=self.branch_id, source="websocket"
+            )
+            self.conversation.dynamic_variables = dict(initiation.get("dynamic_variables") or {})
+        self.started_at = time.monotonic()
+        system_variables = {
+            "system__agent_id": self.agent.agent_id,
+            "system__conversation_id": self.conversation.conversation_id,
+        }
+        self.session = session_for(config, initiation, system_variables=system_variables)
+        self.ears = speech.Ears(self.session.input_format)
+        self._spawn(self._keep_pinging)
+        await self._send(
+            "conversation_initiation_metadata",
+            {
+                "conversation_id": self.conversation.conversation_id,
+                "agent_output_audio_format": self.session.output_format,
+                "user_input_audio_format": self.session.input_format,
+            },
+        )
+        if self.session.first_message:
+            await self._say(self.session.first_message)
+
+    async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
+        if self.conversation is not None:
+            status = "failed" if self.closed_by_sandbox else "done"
+            store.conversation_end(self.conversation, status=status)
+            await send_post_call(self.conversation)
+
+    # --- what the client sends
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self._guarded(self._handle(text_data, bytes_data))
+
+    async def _handle(self, text: str | None, binary: bytes | None) -> None:
+        if self.closed:
+            return
+        message_type, message = client_message(text, binary)
+        # Any first frame starts the conversation; initiation data after the start are late
+        # and ignored, as the session is already running.
+        await self._start(message if message_type == "conversation_initiation_client_data" else {})
+        handlers = {
+            "user_message": self._on_user_message,
+            AUDIO_CHUNK: self._on_audio,
+            "client_tool_result": self._on_tool_result,
+            "pong": self._on_pong,
+        }
+        # The rest (contextual_update, feedback, user_activity, ...) change nothing the
+        # sandbox says, so they are read, checked and let go.
+        if message_type in handlers and not self.closed:
+            await handlers[message_type](message)
+
+    async def _on_user_message(self, message: dict) -> None:
+        # Typed text is not echoed as a user_transcript: the client already has it.
+        text = (message.get("text") or "").strip()
+        if text:
+            await self._interrupt()
+            await self._user_said(text)
+
+    async def _on_audio(self, message: dict) -> None:
+        is_speech, transcript = self.ears.hear(message[AUDIO_CHUNK])
+        if is_speech:
+            await self._interrupt()
+        if transcript:
+            event = {"user_transcript": transcript, "event_id": self._event_id()}
+            await self._send("user_transcript", event)
+            await self._user_said(transcript)
+
+    async def _on_tool_result(self, message: dict) -> None:
+        tool_name = self.pending_tools.pop(message["tool_call_id"], None)
+        if tool_name is not None:  # a result for no open call has nothing to answer
+            reply = tool_result_reply(tool_name, message["result"], is_error=message["is_error"])
+            await self._say(reply)
+
+    # --- what the agent does
+
+    async def _user_said(self, text: str) -> None:
+        self._record("user", text)
+        tool = tool_mentioned(text, self.session)
+        if tool is None:
+            await self._say(reply_to(text, self.session))
+            return
+        event_id = self._event_id()
+        call = {
+            "tool_name": tool["name"],
+            "tool_call_id": f"call_{event_id}",
+            "parameters": tool_parameters(text),
+            "event_id": event_id,
+        }
+        self.pending_tools[call["tool_call_id"]] = tool["name"]
+        # Recorded as ElevenLabs' transcripts record tool calls.
+        recorded_call = {
+            "request_id": call["tool_call_id"],
+            "tool_name": tool["name"],
+            "params_as_json": json.dumps(call["parameters"]),
+            "tool_has_been_called": True,
+            "type": "client",
+        }
+        self._record("agent", "", tool_calls=[recorded_call])
+        await self._send("client_tool_call", call)
+
+    async def _say(self, text: str) -> None:
+        # The agent never talks over itself: a new turn cuts the previous one short.
+        await self._interrupt()
+        chunks = [] if self.session.text_only else speech.speech_chunks(text)
+        self.turn = AgentTurn(self._event_id(), text, chunks, self._record("agent", text))
+        await self._send("agent_response", {"agent_response": text, "event_id": self.turn.event_id})
+        if chunks:
+            self._spawn(functools.partial(self._speak, self.turn))
+
+    async def _speak(self, turn: AgentTurn) -> None:
+        delay = setting("SANDBOX_AUDIO_CHUNK_DELAY", AUDIO_CHUNK_DELAY_SECS)
+        for chunk in turn.chunks:
+            if not turn.speaking or self.closed:
+                return
+            turn.spoken += 1  # counted before sending: a chunk on its way has been heard
+            audio = speech.synthesize(
+                chunk, voice_id=self.session.voice_id, audio_format=self.session.output_format
+            )
+            event = {
+                "audio_base_64": base64.b64encode(audio).decode(),
+                "event_id": turn.event_id,
+                "alignment": speech.alignment(chunk),
+            }
+            await self._send("audio", event)
+            if turn.speaking:
+                await asyncio.sleep(delay)
+
+    async def _interrupt(self) -> None:
+        """Cut the agent's turn short if it is still speaking, and say what was heard."""
+        turn = self.turn
+        if turn is None or not turn.speaking:
+            return
+        turn.interrupted = True
+        with store.lock:
+            turn.entry["message"] = turn.heard
+        await self._send("interruption", {"event_id": turn.event_id})
+        correction = {
+            "original_agent_response": turn.text,
+            "corrected_agent_response": turn.heard,
+            "event_id": turn.event_id,
+        }
+        await self._send("agent_response_correction", correction)
+
+    def _record(self, role: str, message: str, *, tool_calls: list[dict] | None = None) -> dict:
+        """Add a turn to the conversation's transcript, and return it for later correction."""
+        entry = {
+            "role": role,
+            "message": message,
+            "time_in_call_secs": int(time.monotonic() - self.started_at),
+            "tool_calls": tool_calls or [],
+        }
+        with store.lock:
+            self.conversation.transcript.append(entry)
+        return entry

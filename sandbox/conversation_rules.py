@@ -1,0 +1,130 @@
+"""What the sandbox's agent does in a WebSocket conversation: the deterministic rules.
+
+The agent runs its branch tip's conversation_config with the client's overrides applied,
+greets with its first message (sandbox.dialogue, as for outbound calls), answers a user turn
+by quoting it and the start of its prompt (so a prompt override shows), and calls a client
+tool when the user names it. The same input always gives the same words.
+"""
+
+import re
+from dataclasses import dataclass
+
+from sandbox import speech
+from sandbox.conversation_protocol import ProtocolError
+from sandbox.dialogue import fill_variables, first_message
+from sandbox.store import dig
+
+_PARAMETER = re.compile(r"(\w+)=(\"[^\"]*\"|[^\s,;]+)")
+_PROMPT_EXCERPT_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Session:
+    """An agent version as one conversation runs it."""
+
+    prompt: str
+    first_message: str
+    voice_id: str
+    text_only: bool
+    output_format: str
+    input_format: str
+    client_tools: list[dict]
+
+
+def session_for(config: dict, initiation: dict, *, system_variables: dict[str, str]) -> Session:
+    """The session a conversation_initiation_client_data message (or {}) asks for.
+
+    Raises ProtocolError for an override of the wrong type. agent.language is read but changes
+    nothing: the sandbox's speech has no language.
+    """
+    override = initiation.get("conversation_config_override") or {}
+    variables = {**(initiation.get("dynamic_variables") or {}), **system_variables}
+    for path in (
+        ("agent", "prompt", "prompt"),
+        ("agent", "first_message"),
+        ("agent", "language"),
+        ("tts", "voice_id"),
+    ):
+        _check_string_override(override, *path)
+    tools = dig(config, "agent", "prompt", "tools")
+    return Session(
+        prompt=fill_variables(
+            _string_setting(config, override, "agent", "prompt", "prompt"), variables
+        ),
+        first_message=first_message(config, {**initiation, "dynamic_variables": variables}),
+        voice_id=_string_setting(config, override, "tts", "voice_id"),
+        text_only=text_only(config, override),
+        output_format=speech.audio_format(dig(config, "tts", "agent_output_audio_format")),
+        input_format=speech.audio_format(dig(config, "asr", "user_input_audio_format")),
+        client_tools=[
+            tool
+            for tool in (tools if isinstance(tools, list) else [])
+            if isinstance(tool, dict) and tool.get("type") == "client" and tool.get("name")
+        ],
+    )
+
+
+def text_only(config: dict, override: dict) -> bool:
+    """Whether the conversation runs without audio.
+
+    The contract puts the override at conversation_config_override.conversation.text_only,
+    and the JavaScript SDK sends it there; the official Python SDK sends it at the top level of
+    conversation_config_override. Both are honoured, the documented place first, then the
+    agent's own conversation.text_only.
+    """
+    for path in (("conversation", "text_only"), ("text_only",)):
+        value = dig(override, *path)
+        if value is not None:
+            if not isinstance(value, bool):
+                where = "conversation_config_override." + ".".join(path)
+                raise ProtocolError(f"{where} must be true or false.", error_type="override_error")
+            return value
+    return dig(config, "conversation", "text_only") is True
+
+
+def reply_to(text: str, session: Session) -> str:
+    reply = f'You said: "{text}".'
+    if session.prompt:
+        words = session.prompt.split()
+        excerpt = " ".join(words[:_PROMPT_EXCERPT_WORDS])
+        ellipsis = "..." if len(words) > _PROMPT_EXCERPT_WORDS else ""
+        reply += f' My instructions begin: "{excerpt}{ellipsis}".'
+    return reply
+
+
+def tool_mentioned(text: str, session: Session) -> dict | None:
+    """The first client tool whose name the text contains, with underscores or spaces."""
+    lowered = text.lower()
+    for tool in session.client_tools:
+        name = tool["name"].lower()
+        spellings = {re.escape(name), re.escape(name.replace("_", " "))}
+        if re.search(rf"\b(?:{'|'.join(spellings)})\b", lowered):
+            return tool
+    return None
+
+
+def tool_parameters(text: str) -> dict[str, str]:
+    """The key=value (or key="some value") pairs the text holds."""
+    return {
+        key: value[1:-1] if value.startswith('"') else value.rstrip(".!?")
+        for key, value in _PARAMETER.findall(text)
+    }
+
+
+def tool_result_reply(tool_name: str, result: str, *, is_error: bool) -> str:
+    return f"{tool_name} {'failed' if is_error else 'returned'}: {result}"
+
+
+def _check_string_override(override: dict, *path: str) -> None:
+    value = dig(override, *path)
+    if value is not None and not isinstance(value, str):
+        where = "conversation_config_override." + ".".join(path)
+        raise ProtocolError(f"{where} must be a string.", error_type="override_error")
+
+
+def _string_setting(config: dict, override: dict, *path: str) -> str:
+    """The client's override if it sent one, else the agent's config."""
+    value = dig(override, *path)
+    if value is None:
+        value = dig(config, *path)
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,147 @@
+"""The conversation WebSocket's plumbing: one way out for server messages, pings, closes.
+
+ConversationConsumer (sandbox/conversation.py) holds the conversation; this base holds the
+socket: every server message leaves through `_send` (so an injected drop can count them), no
+handler error escapes (each ends the call with an `error` message), background tasks die
+with the socket, and pings go out on a timer.
+"""
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from sandbox.conversation_protocol import (
+    DROPPED_CONNECTION,
+    SERVER_ERROR,
+    ProtocolError,
+    server_message,
+)
+from sandbox.store import Fault, store
+
+logger = logging.getLogger(__name__)
+
+PING_INTERVAL_SECS = 20.0  # default of SANDBOX_PING_INTERVAL
+_CLOSE_REASON_BYTES = 123  # all a close frame holds
+
+
+def setting(name: str, default: float) -> float:
+    # The standalone sandbox may run without Django settings.
+    return getattr(settings, name, default) if settings.configured else default
+
+
+class ConversationSocket(AsyncWebsocketConsumer):
+    # No channel layer: nothing is sent to a conversation from outside it.
+    channel_layer_alias = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.closed = False
+        self.closed_by_sandbox = False
+        self.sent = 0
+        self.fault: Fault | None = None
+        self.tasks: set[asyncio.Task] = set()
+        self.event_ids = itertools.count(1)
+        self.pings: dict[int, float] = {}  # event_id -> when it was sent
+        self.ping_ms: int | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale database connections before every handler, on Django's single
+        # sync thread; the sandbox has no database and must not queue behind Django's views.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        # As Channels' own, less the database clean-up and the groups this consumer never joins.
+        await self.disconnect(message["code"])
+        raise StopConsumer
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _send(self, message_type: str, event: dict) -> None:
+        """Every server message leaves through here."""
+        if self.closed:
+            return
+        await self.send(text_data=json.dumps(server_message(message_type, event)))
+        self.sent += 1
+        await self._drop_if_due()
+
+    async def _expect_faults(self) -> None:
+        """Take the queued socket fault, if any: it drops this socket after so many messages."""
+        self.fault = store.socket_fault()
+        await self._drop_if_due()
+
+    async def _drop_if_due(self) -> None:
+        if self.fault is not None and self.sent >= self.fault.drop_socket_after:
+            await self._close(DROPPED_CONNECTION)  # without a word, as a lost network would
+
+    async def _fail(self, error: ProtocolError) -> None:
+        await self._send("error", error.event())
+        reason = error.message.encode()[:_CLOSE_REASON_BYTES].decode(errors="ignore")
+        await self._close(error.close_code, reason=reason)
+
+    async def _close(self, code: int, *, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = self.closed_by_sandbox = True
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        await self.close(code=code, reason=reason)
+
+    async def _guarded(self, work: Awaitable[None]) -> None:
+        """Run a handler so that no error escapes."""
+        try:
+            await work
+        except ProtocolError as error:
+            await self._fail(error)
+        except Exception:
+            logger.exception("A sandbox conversation failed")
+            crash = ProtocolError(
+                "The sandbox failed unexpectedly.",
+                error_type="unknown_websocket_crash",
+                code=SERVER_ERROR,
+            )
+            await self._fail(crash)
+
+    def _spawn(self, start: Callable[[], Awaitable[None]]) -> None:
+        """Run `start()` in the background, guarded, until done or the socket closes."""
+
+        async def run() -> None:
+            # The coroutine is made inside the task: one cancelled before it ran would
+            # otherwise leave a coroutine that was never awaited.
+            await self._guarded(start())
+
+        task = asyncio.create_task(run())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _event_id(self) -> int:
+        return next(self.event_ids)
+
+    async def _keep_pinging(self) -> None:
+        interval = setting("SANDBOX_PING_INTERVAL", PING_INTERVAL_SECS)
+        while True:
+            await asyncio.sleep(interval)
+            event_id = self._event_id()
+            self.pings[event_id] = time.monotonic()
+            await self._send("ping", {"event_id": event_id, "ping_ms": self.ping_ms})
+
+    async def _on_pong(self, message: dict) -> None:
+        """ping_ms, in the next ping, is the round trip of the last one answered."""
+        sent_at = self.pings.pop(message["event_id"], None)
+        if sent_at is not None:
+            self.ping_ms = round((time.monotonic() - sent_at) * 1000)
