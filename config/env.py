@@ -4,6 +4,7 @@ Every reader fails at start-up with a message naming the variable, so a typo in 
 deployment's environment stops the process instead of silently running on a default.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -51,6 +52,16 @@ def env_int(name: str, default: int) -> int:
     if not raw.isdigit():
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of zero or more.")
     return int(raw)
+
+
+def env_json(name: str, default):
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {error}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -4,10 +4,7 @@ With no variables set this is the embedded default: SQLite in var/, Celery tasks
 in-process, an in-memory channel layer, and the ElevenLabs sandbox instead of the real API.
 """
 
-import json
 from pathlib import Path
-
-from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     database_from_env,
@@ -191,13 +188,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
 
-# --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md). Tests
-# and benchmarks change this at run time through /sandbox/elevenlabs/_sandbox/.
-SANDBOX_RATE_LIMIT = env_float("SANDBOX_RATE_LIMIT", default=0.0)  # requests a second; 0: none
-try:  # a JSON list of faults, with the fields of sandbox.store.Fault
-    SANDBOX_FAULTS = json.loads(env_str("SANDBOX_FAULTS") or "[]")
-except ValueError as error:
-    raise ImproperlyConfigured(f"SANDBOX_FAULTS is not valid JSON: {error}") from None
-# Where the emulator POSTs its post-call webhooks, signed with the secret; empty: nowhere.
-SANDBOX_WEBHOOK_URL = env_url("SANDBOX_WEBHOOK_URL", schemes=("http", "https"))
-SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET")
+# --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md).
+from sandbox.settings import *  # noqa: E402, F403 (every SANDBOX_* knob)

@@ -16,6 +16,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from sandbox import speech
 from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
 from sandbox.conversation_rules import (
@@ -26,12 +28,9 @@ from sandbox.conversation_rules import (
     tool_parameters,
     tool_result_reply,
 )
-from sandbox.conversation_socket import ConversationSocket, setting
+from sandbox.conversation_socket import ConversationSocket
 from sandbox.store import Conversation, store
 from sandbox.webhooks import send_post_call
-
-INITIATION_WAIT_SECS = 0.5  # default of SANDBOX_INITIATION_WAIT
-AUDIO_CHUNK_DELAY_SECS = 0.2  # default of SANDBOX_AUDIO_CHUNK_DELAY, the pause between chunks
 
 
 @dataclass
@@ -79,7 +78,7 @@ class ConversationConsumer(ConversationSocket):
         self._spawn(self._start_unless_initiated)
 
     async def _start_unless_initiated(self) -> None:
-        await asyncio.sleep(setting("SANDBOX_INITIATION_WAIT", INITIATION_WAIT_SECS))
+        await asyncio.sleep(settings.SANDBOX_INITIATION_WAIT)
         await self._start({})
 
     async def _start(self, initiation: dict) -> None:
@@ -200,7 +199,7 @@ class ConversationConsumer(ConversationSocket):
             self._spawn(functools.partial(self._speak, self.turn))
 
     async def _speak(self, turn: AgentTurn) -> None:
-        delay = setting("SANDBOX_AUDIO_CHUNK_DELAY", AUDIO_CHUNK_DELAY_SECS)
+        delay = settings.SANDBOX_AUDIO_CHUNK_DELAY
         for chunk in turn.chunks:
             if not turn.speaking or self.closed:
                 return

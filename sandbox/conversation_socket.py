@@ -28,13 +28,7 @@ from sandbox.store import Fault, store
 
 logger = logging.getLogger(__name__)
 
-PING_INTERVAL_SECS = 20.0  # default of SANDBOX_PING_INTERVAL
 _CLOSE_REASON_BYTES = 123  # all a close frame holds
-
-
-def setting(name: str, default: float) -> float:
-    # The standalone sandbox may run without Django settings.
-    return getattr(settings, name, default) if settings.configured else default
 
 
 class ConversationSocket(AsyncWebsocketConsumer):
@@ -133,7 +127,7 @@ class ConversationSocket(AsyncWebsocketConsumer):
         return next(self.event_ids)
 
     async def _keep_pinging(self) -> None:
-        interval = setting("SANDBOX_PING_INTERVAL", PING_INTERVAL_SECS)
+        interval = settings.SANDBOX_PING_INTERVAL
         while True:
             await asyncio.sleep(interval)
             event_id = self._event_id()

@@ -1,13 +1,10 @@
 """Settings for the sandbox on its own (`python -m sandbox`): the emulated ElevenLabs API and
-nothing else. No database, sessions or templates; the SANDBOX_* knobs read as in
-config/settings.py."""
+nothing else. No database, sessions or templates; the SANDBOX_* knobs come from
+sandbox/settings.py, as in config/settings.py."""
 
-import json
 import secrets
 
-from django.core.exceptions import ImproperlyConfigured
-
-from config.env import env_float, env_str, env_url
+from config.env import env_str
 
 # Nothing here is signed with it; Django just insists on having one.
 SECRET_KEY = env_str("SECRET_KEY") or secrets.token_urlsafe(50)
@@ -25,10 +22,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
 
-SANDBOX_RATE_LIMIT = env_float("SANDBOX_RATE_LIMIT", default=0.0)
-try:
-    SANDBOX_FAULTS = json.loads(env_str("SANDBOX_FAULTS") or "[]")
-except ValueError as error:
-    raise ImproperlyConfigured(f"SANDBOX_FAULTS is not valid JSON: {error}") from None
-SANDBOX_WEBHOOK_URL = env_url("SANDBOX_WEBHOOK_URL", schemes=("http", "https"))
-SANDBOX_WEBHOOK_SECRET = env_str("SANDBOX_WEBHOOK_SECRET")
+from sandbox.settings import *  # noqa: E402, F403 (every SANDBOX_* knob)

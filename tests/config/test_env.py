@@ -9,7 +9,16 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_env, env_bool, env_list, env_url, secret_key_from_env
+from config.env import (
+    database_from_env,
+    env_bool,
+    env_float,
+    env_int,
+    env_json,
+    env_list,
+    env_url,
+    secret_key_from_env,
+)
 
 VAR = "SWITCHBOARD_TEST_VARIABLE"
 
@@ -60,6 +69,45 @@ def test_env_bool_refuses_anything_else_naming_the_variable(env, raw):
         env_bool(VAR, default=False)
 
     assert repr(raw) in str(refused.value)
+
+
+# --- numbers and JSON -----------------------------------------------------------------------
+
+
+def test_numbers_and_json_fall_back_to_their_defaults_when_unset(env):
+    env(None)
+
+    assert (env_float(VAR, default=2.5), env_int(VAR, default=3), env_json(VAR, default=[])) == (
+        2.5,
+        3,
+        [],
+    )
+
+
+def test_numbers_and_json_are_read_from_the_variable(env):
+    env("7")
+    assert (env_float(VAR, default=0.0), env_int(VAR, default=0)) == (7.0, 7)
+    env('[{"status": 429}]')
+    assert env_json(VAR, default=[]) == [{"status": 429}]
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw"),
+    [
+        (env_float, "-1"),
+        (env_float, "fast"),
+        (env_float, "inf"),
+        (env_float, "nan"),
+        (env_int, "1.5"),
+        (env_int, "-2"),
+        (env_json, "[{oops"),
+    ],
+)
+def test_a_bad_number_or_json_is_refused_naming_the_variable(env, reader, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=VAR):
+        reader(VAR, default=None)
 
 
 # --- env_list and env_url ------------------------------------------------------------------
