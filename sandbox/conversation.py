@@ -86,10 +86,12 @@ class ConversationConsumer(ConversationSocket):
         if self.conversation is not None or self.closed:
             return
         with store.lock:
-            config = self.agent.branch(self.branch_id).tip.conversation_config
             self.conversation = store.conversation_start(
                 self.agent, branch_id=self.branch_id, source="websocket"
             )
+            # The version the conversation was routed to (by the traffic split, when no
+            # branch was asked for), so what the agent says matches what is recorded.
+            config = self.agent.version(self.conversation.version_id).conversation_config
             self.conversation.dynamic_variables = dict(initiation.get("dynamic_variables") or {})
         self.started_at = time.monotonic()
         system_variables = {

@@ -44,6 +44,23 @@ async def test_an_agent_id_with_an_api_key_opens_the_main_branch():
     assert store.conversations[metadata["conversation_id"]].branch_id == agent.main.id
 
 
+@synchronously
+async def test_without_a_branch_the_traffic_split_picks_what_the_agent_says():
+    agent = agent_with()
+    branch = store.branch_create(
+        agent,
+        parent_version_id=agent.main.tip.id,
+        name="testing",
+        description="For tests.",
+        conversation_config={"agent": {"first_message": "Testing branch here."}},
+    )
+    store.deploy(agent, {branch.id: 100.0})
+    async with ConversationClient({"agent_id": agent.agent_id}) as client:
+        metadata = await client.start()
+        assert (await client.agent_turn()).text == "Testing branch here."
+    assert store.conversations[metadata["conversation_id"]].branch_id == branch.id
+
+
 def _expired_signature(agent_id: str) -> str:
     long_ago = types.SimpleNamespace(time=lambda: 0.0)
     real_time, signing.time = signing.time, long_ago
