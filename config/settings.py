@@ -186,6 +186,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # The SDK's HTTP client logs every request at INFO; our own logs say what matters.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md).
