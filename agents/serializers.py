@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from agents.adapter import remote
-from agents.models import VoiceAgent
+from agents.models import SyncState, VoiceAgent
 from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
 from deployments.models import CHANGES_MAX_LENGTH
 from deployments.serializers import ChangelogEntrySerializer
@@ -18,10 +18,18 @@ class DeploymentStateSerializer(serializers.Serializer):
     changelog = ChangelogEntrySerializer(many=True)
 
 
+SYNC_DISABLED = "disabled"
+
+
 class AgentSerializer(serializers.ModelSerializer):
     """An agent as every endpoint returns it. Expects the queryset of `agent_list_for`."""
 
     workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Never stored: "disabled" is shown while sync is off (`to_representation`), so the schema
+    # lists it too.
+    sync_state = serializers.ChoiceField(
+        choices=[*SyncState.choices, (SYNC_DISABLED, "Disabled")], read_only=True
+    )
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     deployment = DeploymentStateSerializer(source="*", read_only=True)
 
@@ -50,7 +58,7 @@ class AgentSerializer(serializers.ModelSerializer):
         data = super().to_representation(agent)
         if not agent.exists_on_elevenlabs and not remote.sync_enabled():
             # Say why nothing happens, rather than showing "pending" forever.
-            data["sync_state"] = "disabled"
+            data["sync_state"] = SYNC_DISABLED
             data["last_sync_error"] = remote.SYNC_DISABLED_REASON
         return data
 

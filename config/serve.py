@@ -13,6 +13,8 @@ import time
 import urllib.request
 
 STARTUP_TIMEOUT = 60.0
+# The server is this machine's child: never ask an HTTP proxy (http_proxy) to reach it.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def main() -> int:
@@ -50,7 +52,7 @@ def _wait_until_up(health_url: str, server: subprocess.Popen) -> bool:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline and server.poll() is None:
         try:
-            with urllib.request.urlopen(health_url, timeout=1):
+            with _DIRECT.open(health_url, timeout=1):
                 return True
         except OSError:
             time.sleep(0.2)

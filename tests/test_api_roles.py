@@ -8,20 +8,27 @@ refused call answers with the error shape and leaves the database as it was.
 import json
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 
-from agents.models import Status
-from tests.factories import UserFactory, record_passing_test, sample_config
+from agents.drift import drift_check
+from agents.models import Status, VoiceAgent
+from agents.sync import agent_sync
+from tests.factories import AgentFactory, UserFactory, record_passing_test, sample_config
 
 
 @dataclass(frozen=True)
 class Endpoint:
     method: str
     path: str  # "{id}" is the target agent's id
-    body: dict | None = None
-    target: str = "draft"  # "draft", "testing", "tested" (testing + a pass) or "production"
+    body: dict | None = None  # "{elevenlabs_agent_id}" in a value is the target's
+    # "draft", "testing", "tested" (testing + a pass), "production", "drifted" (changed on
+    # ElevenLabs, the sandbox), "live_drifted" (production, drift flagged) or "elsewhere" (an
+    # agent on ElevenLabs that Switchboard does not manage)
+    target: str = "draft"
     is_list: bool = False  # a list that shows the target agent's rows to its workspace only
     writes: bool = False
 
@@ -76,12 +83,24 @@ ENDPOINTS = {
         writes=True,
     ),
     "deployments.list": Endpoint("get", "/api/deployments/", is_list=True),
+    "agents.import": Endpoint(
+        "post",
+        "/api/agents/import",
+        {"elevenlabs_agent_id": "{elevenlabs_agent_id}", "workspace": "acme"},
+        target="elsewhere",
+        writes=True,
+    ),
+    "agents.sync": Endpoint("post", "/api/agents/{id}/sync", writes=True),
+    "drift.pull": Endpoint("post", "/api/agents/{id}/drift/pull", target="drifted", writes=True),
+    "drift.overwrite": Endpoint(
+        "post", "/api/agents/{id}/drift/overwrite", target="live_drifted", writes=True
+    ),
 }
 
 CALLERS = ("owner", "editor", "tester", "viewer", "outsider", "stranger", "anonymous")
 
-# Creating names workspace "acme": an outsider or a stranger has no such workspace (400),
-# which says nothing about whether it exists.
+# Creating and importing name workspace "acme": an outsider or a stranger has no such
+# workspace (400), which says nothing about whether it exists.
 #                          owner editor tester viewer outsider stranger anonymous
 EXPECTED = {
     "agents.list":           (200, 200, 200, 200, 200, 200, 401),
@@ -101,6 +120,10 @@ EXPECTED = {
     "test_results.list":     (200, 200, 200, 200, 404, 404, 401),
     "test_results.create":   (201, 201, 201, 403, 404, 404, 401),
     "deployments.list":      (200, 200, 200, 200, 200, 200, 401),
+    "agents.import":         (201, 201, 403, 403, 400, 400, 401),
+    "agents.sync":           (202, 202, 403, 403, 404, 404, 401),
+    "drift.pull":            (200, 200, 403, 403, 404, 404, 401),
+    "drift.overwrite":       (202, 403, 403, 403, 404, 404, 401),
 }  # fmt: skip
 
 ERROR_CODES = {401: "not_authenticated", 403: "role_required", 404: "not_found"}
@@ -118,12 +141,25 @@ def test_the_matrix_covers_every_endpoint():
 
 
 @pytest.fixture
-def target(workspace, owner, agent, agent_in):
+def target(request, workspace, owner, agent, agent_in, settings):
     """`target(kind)`: the agent of `workspace` an endpoint acts on."""
+    settings.ELEVENLABS_SANDBOX = True  # sync on, whatever the shell exports
 
     def make(kind: str):
         if kind == "draft":
             return agent
+        if kind == "elsewhere":
+            sdk = request.getfixturevalue("sandbox_sdk")
+            created = sdk.conversational_ai.agents.create(
+                name="Made on ElevenLabs", conversation_config={}
+            )
+            return SimpleNamespace(pk=None, elevenlabs_agent_id=created.agent_id)
+        if kind == "drifted":
+            return drifted_on_elevenlabs(request.getfixturevalue("sandbox"), workspace, owner)
+        if kind == "live_drifted":
+            live = agent_in(Status.PRODUCTION)
+            VoiceAgent.objects.filter(pk=live.pk).update(drift_detected_at=timezone.now())
+            return live
         if kind == "testing":
             return agent_in(Status.TESTING)
         if kind == "tested":
@@ -135,6 +171,21 @@ def target(workspace, owner, agent, agent_in):
     return make
 
 
+def drifted_on_elevenlabs(sandbox, workspace, owner):
+    """An agent of `workspace` on the sandbox, since changed there by someone else: flagged by
+    the drift check, as the periodic sweep would."""
+    agent = AgentFactory(workspace=workspace, actor=owner)
+    agent_sync(agent_id=agent.pk)
+    agent.refresh_from_db()
+    drift_check(agent=agent)  # the first look sets the baseline
+    sandbox.patch_agent(
+        agent.elevenlabs_agent_id, conversation_config={"agent": {"first_message": "Theirs"}}
+    )
+    agent.refresh_from_db()
+    assert drift_check(agent=agent)
+    return agent
+
+
 @pytest.fixture
 def call_as(request, api):
     """`call_as(caller, endpoint, agent)`: the response to `caller` calling `endpoint`."""
@@ -143,7 +194,15 @@ def call_as(request, api):
         user = None if caller == "anonymous" else request.getfixturevalue(caller)
         client = api(user)
         send = getattr(client, endpoint.method)
-        return send(endpoint.path.format(id=agent.pk), endpoint.body, format="json")
+        body = endpoint.body
+        if body is not None:
+            body = {
+                key: value.format(elevenlabs_agent_id=agent.elevenlabs_agent_id)
+                if isinstance(value, str)
+                else value
+                for key, value in body.items()
+            }
+        return send(endpoint.path.format(id=agent.pk), body, format="json")
 
     return call
 
@@ -190,6 +249,9 @@ def test_another_workspaces_agent_is_missing_from_every_filter(caller, request, 
         ("post", "/api/agents/{id}/deploy", {"status": "nowhere"}),
         ("post", "/api/agents/{id}/rollback", {"version": "x"}),
         ("post", "/api/agents/{id}/test-results", {"rating": 9}),
+        ("post", "/api/agents/{id}/sync", {"anything": 1}),
+        ("post", "/api/agents/{id}/drift/pull", {}),
+        ("post", "/api/agents/{id}/drift/overwrite", {}),
     ],
 )
 def test_another_workspaces_agent_is_not_found_whatever_is_posted(
@@ -227,6 +289,10 @@ def test_the_api_schema_is_public_and_lists_every_endpoint(api, db):
         "/api/agents/{agent_pk}/versions/",
         "/api/agents/{agent_pk}/versions/{number}/",
         "/api/agents/{agent_pk}/versions/diff/",
+        "/api/agents/import/",
+        "/api/agents/{id}/sync/",
+        "/api/agents/{id}/drift/pull/",
+        "/api/agents/{id}/drift/overwrite/",
         "/api/deployments/",
     }
 

@@ -46,6 +46,15 @@ TRANSCRIPT = (
 )
 
 
+def _not_on_elevenlabs_because(agent: VoiceAgent) -> str:
+    if not remote.sync_enabled():
+        return remote.SYNC_DISABLED_REASON
+    if agent.last_sync_error:
+        return agent.last_sync_error
+    # Queued for a Celery worker (REDIS_URL set) that has not run it yet.
+    return f"Its sync has not finished yet (sync state: {agent.sync_state})."
+
+
 class Command(BaseCommand):
     help = "Load the demo workspace, users and agents once; print how to log in."
 
@@ -156,7 +165,7 @@ class Command(BaseCommand):
         agent.refresh_from_db()
         if not agent.exists_on_elevenlabs:
             # Production needs the agent on ElevenLabs; say why instead of failing the demo.
-            reason = agent.last_sync_error or remote.SYNC_DISABLED_REASON
+            reason = _not_on_elevenlabs_because(agent)
             self.stderr.write(f"{agent.name} stays in testing: it is not on ElevenLabs. {reason}")
             return False
         deployment_create(agent=agent, to_status=Status.PRODUCTION, changes=changes, actor=admin)
