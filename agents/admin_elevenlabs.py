@@ -66,8 +66,17 @@ class ElevenLabsActions:
         view = self.admin_site.admin_view(self.import_view)
         return [path("import/", view, name="agents_voiceagent_import"), *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        can_import = workspace_list_for(request.user, role=Role.EDITOR).exists()
+        return super().changelist_view(request, {"can_import": can_import, **(extra_context or {})})
+
     def import_view(self, request):
         form = ImportForm(request.POST or None, user=request.user)
+        if not form.fields["workspace"].queryset.exists():
+            self.message_user(
+                request, "Importing agents needs the editor role in a workspace.", messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:agents_voiceagent_changelist"))
         if request.method == "POST" and form.is_valid():
             try:
                 agent = agent_import(actor=request.user, **form.cleaned_data)

@@ -56,7 +56,7 @@ class AgentSerializer(serializers.ModelSerializer):
 
     def to_representation(self, agent):
         data = super().to_representation(agent)
-        if not agent.exists_on_elevenlabs and not remote.sync_enabled():
+        if agent.sync_state == SyncState.PENDING and not remote.sync_enabled():
             # Say why nothing happens, rather than showing "pending" forever.
             data["sync_state"] = SYNC_DISABLED
             data["last_sync_error"] = remote.SYNC_DISABLED_REASON

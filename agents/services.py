@@ -1,4 +1,4 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from agents.adapter import ElevenLabsError, config_revision, empty_config, remote, validate_config
 from agents.models import AgentTag, Status, VoiceAgent
@@ -72,18 +72,38 @@ def agent_import(*, workspace: Workspace, actor, elevenlabs_agent_id: str) -> Vo
                 "elevenlabs_agent_id", "ElevenLabs has no agent with this id."
             ) from error
         raise Upstream(error.message) from error
-    with transaction.atomic():
-        agent = agent_create(
-            workspace=workspace,
-            actor=actor,
-            name=found.name or elevenlabs_agent_id,
-            tags=[tag for tag in found.tags if not tag.startswith(remote.OWNER_TAG_PREFIX)],
-            config=found.config,
-            changes=f"Imported from ElevenLabs agent {elevenlabs_agent_id}",
+    owners = [tag for tag in found.tags if tag.startswith(remote.OWNER_TAG_PREFIX)]
+    if owners:
+        # Another Switchboard syncs this agent; our sync would take it over from under it.
+        raise Conflict(
+            "This ElevenLabs agent is managed by another Switchboard installation "
+            f"(tag {owners[0]}); remove that tag on ElevenLabs first if it should move here.",
+            code="managed_elsewhere",
         )
-        agent.elevenlabs_agent_id = elevenlabs_agent_id
-        agent.elevenlabs_main_version_id = found.version_id
-        agent.save(update_fields=["elevenlabs_agent_id", "elevenlabs_main_version_id"])
+    try:
+        with transaction.atomic():
+            agent = agent_create(
+                workspace=workspace,
+                actor=actor,
+                name=found.name[:NAME_MAX_LENGTH] or elevenlabs_agent_id,
+                tags=found.tags,
+                config=found.config,
+                changes=f"Imported from ElevenLabs agent {elevenlabs_agent_id}",
+            )
+            agent.elevenlabs_agent_id = elevenlabs_agent_id
+            agent.elevenlabs_main_version_id = found.version_id
+            agent.save(update_fields=["elevenlabs_agent_id", "elevenlabs_main_version_id"])
+    except InvalidInput as error:
+        # Their agent breaks one of our rules: say so about the agent, not the caller's input.
+        raise InvalidInput(
+            f"The ElevenLabs agent cannot be imported as it is: {error.message}",
+            code=error.code,
+            errors={"elevenlabs_agent_id": [error.message], **error.errors},
+        ) from error
+    except IntegrityError as error:  # a concurrent import of the same agent won
+        raise Conflict(
+            "This ElevenLabs agent is already managed by Switchboard.", code="already_imported"
+        ) from error
     return agent
 
 

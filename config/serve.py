@@ -22,7 +22,9 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    url = f"http://{args.host}:{args.port}"
+    # Bound to every address, the server is still reached here through the loopback one.
+    reachable = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    url = f"http://{reachable}:{args.port}"
     env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or url}
 
     server = subprocess.Popen(

@@ -329,19 +329,27 @@ def test_elevenlabs_failing_during_an_import_is_shown_on_the_form(
     assert not VoiceAgent.objects.exists()
 
 
-def test_a_workspace_where_the_user_only_views_cannot_be_chosen(
+def test_a_viewer_is_sent_back_with_the_reason_and_nothing_imported(
     workspace, viewer, elsewhere, sandbox
 ):
     client = staff_client(viewer)
 
     response = client.post(
-        IMPORT_URL, {"workspace": workspace.pk, "elevenlabs_agent_id": elsewhere}
+        IMPORT_URL, {"workspace": workspace.pk, "elevenlabs_agent_id": elsewhere}, follow=True
     )
 
-    assert response.status_code == 200
-    assert "workspace" in response.context["form"].errors
+    assert response.redirect_chain[-1][0] == changelist_url(VoiceAgent)
+    assert ("error", "Importing agents needs the editor role in a workspace.") in messages_of(
+        response
+    )
     assert not VoiceAgent.objects.exists()
     assert sandbox.requests("GET", rf"agents/{elsewhere}$") == []
+
+
+def test_the_changelist_offers_no_import_to_a_viewer(workspace, viewer):
+    response = staff_client(viewer).get(changelist_url(VoiceAgent))
+
+    assert IMPORT_URL not in response.content.decode()
 
 
 def test_the_import_page_needs_a_staff_login(workspace, editor):
@@ -355,10 +363,8 @@ def test_the_import_page_needs_a_staff_login(workspace, editor):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_a_staff_user_of_no_workspace_is_offered_nowhere_to_import_into(db):
-    client = staff_client(UserFactory())
+def test_a_staff_user_of_no_workspace_is_sent_back_from_the_import_page(db):
+    response = staff_client(UserFactory()).get(IMPORT_URL)
 
-    response = client.get(IMPORT_URL)
-
-    assert response.status_code == 200
-    assert list(response.context["form"].fields["workspace"].queryset) == []
+    assert response.status_code == 302
+    assert response.url == changelist_url(VoiceAgent)

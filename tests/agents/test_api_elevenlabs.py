@@ -24,17 +24,20 @@ READ_ONLY_SETTINGS = {"safety": {"is_blocked_ivc": False}}
 FORMER_OWNER_TAG = "switchboard:5f0c3f9e-0000-4000-8000-000000000000"
 
 
-@pytest.fixture
-def elsewhere(sandbox_sdk) -> str:
-    """The id of an agent made on ElevenLabs outside Switchboard (once managed by another
-    Switchboard, so it still carries that one's tag)."""
+def made_on_elevenlabs(sandbox_sdk, tags: list[str]) -> str:
     created = sandbox_sdk.conversational_ai.agents.create(
         name="Concierge",
-        tags=["sales", FORMER_OWNER_TAG, "en"],
+        tags=tags,
         conversation_config=REMOTE_CONVERSATION_CONFIG,
         platform_settings={**REMOTE_PLATFORM_SETTINGS, **READ_ONLY_SETTINGS},
     )
     return created.agent_id
+
+
+@pytest.fixture
+def elsewhere(sandbox_sdk) -> str:
+    """The id of an agent made on ElevenLabs outside Switchboard."""
+    return made_on_elevenlabs(sandbox_sdk, ["sales", "en"])
 
 
 def import_agent(client, elevenlabs_agent_id, **body):
@@ -102,7 +105,20 @@ def test_an_imported_agent_is_a_draft_at_version_one_with_the_config_found_on_el
     assert agent.elevenlabs_main_version_id == main_version_id(sandbox, elsewhere)
 
 
-def test_once_committed_the_import_tags_the_agent_on_elevenlabs_as_ours_without_copying_it(
+def test_an_agent_another_switchboard_manages_is_not_taken_over(
+    api, editor, sandbox_sdk, api_error, db_state
+):
+    theirs = made_on_elevenlabs(sandbox_sdk, ["sales", FORMER_OWNER_TAG])
+    before = db_state()
+
+    response = import_agent(api(editor), theirs)
+
+    body = api_error(response, 409, code="managed_elsewhere")
+    assert FORMER_OWNER_TAG in body["message"]
+    assert db_state() == before
+
+
+def test_once_committed_the_import_tags_the_agent_on_elevenlabs_as_ours(
     api, editor, elsewhere, sandbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -485,3 +501,17 @@ def test_the_sync_fields_add_no_queries_to_the_agent_list(
     assert len(rows) == count
     assert {row["sync_state"] for row in rows} == {"disabled"}
     assert sum(row["drift_detected_at"] is not None for row in rows) == count // 2
+
+
+def test_an_agent_that_breaks_our_rules_is_refused_about_the_agent_not_the_request(
+    api, editor, sandbox_sdk, api_error, db_state
+):
+    too_many_tags = made_on_elevenlabs(sandbox_sdk, [f"tag{n}" for n in range(25)])
+    before = db_state()
+
+    response = import_agent(api(editor), too_many_tags)
+
+    body = api_error(response, 400, field="elevenlabs_agent_id")
+    assert body["message"].startswith("The ElevenLabs agent cannot be imported as it is:")
+    assert "at most 20 tags" in body["message"]
+    assert db_state() == before

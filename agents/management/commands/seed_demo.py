@@ -5,14 +5,16 @@ service queues the sync when its transaction commits. So this runs outside one b
 transaction, and needs the sandbox to be reachable: `make run` starts the server first.
 """
 
+import contextlib
 import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from agents.adapter import remote
+from agents.adapter import ElevenLabsError, remote
 from agents.models import Status, VoiceAgent
 from agents.services import agent_create, agent_update
+from agents.sync import agent_sync
 from deployments.services import agent_rollback, deployment_create
 from testruns.models import TestStatus
 from testruns.services import test_result_create
@@ -163,6 +165,11 @@ class Command(BaseCommand):
             deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=admin)
         self._test(agent, admin, TestStatus.PASSED, 5, "Handled booking and objections well.")
         agent.refresh_from_db()
+        if not agent.exists_on_elevenlabs and remote.sync_enabled():
+            # With a worker (REDIS_URL), the queued sync may not have run yet: run it here.
+            with contextlib.suppress(ElevenLabsError):
+                agent_sync(agent_id=agent.pk)
+            agent.refresh_from_db()
         if not agent.exists_on_elevenlabs:
             # Production needs the agent on ElevenLabs; say why instead of failing the demo.
             reason = _not_on_elevenlabs_because(agent)
