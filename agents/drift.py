@@ -7,7 +7,7 @@ config into a new draft, or overwrites it with our live version.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.adapter import ElevenLabsError, remote
@@ -21,16 +21,31 @@ from workspaces.roles import Role
 
 
 def drift_check(*, agent: VoiceAgent) -> bool:
-    """Look at the agent's main branch on ElevenLabs; flag it if someone else changed it."""
+    """Look at the agent's main branch on ElevenLabs; flag it if someone else changed it.
+
+    Our own sync may publish while we look: the flag is only set if the baseline we compared
+    with is still the agent's, and no sync holds the agent, so our own write is never drift.
+    """
+    baseline = agent.elevenlabs_main_version_id
     main = remote.agent_get(agent.elevenlabs_agent_id)
     now = timezone.now()
-    changes = {"drift_checked_at": now}
-    if not agent.elevenlabs_main_version_id:
-        changes["elevenlabs_main_version_id"] = main.version_id  # first look: the baseline
-    elif main.version_id != agent.elevenlabs_main_version_id and agent.drift_detected_at is None:
-        changes["drift_detected_at"] = now
-    VoiceAgent.objects.filter(pk=agent.pk).update(**changes)
-    return "drift_detected_at" in changes
+    undisturbed = VoiceAgent.objects.filter(
+        Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now),
+        pk=agent.pk,
+        elevenlabs_main_version_id=baseline,
+        sync_state=SyncState.SYNCED,
+    )
+    if not baseline:  # first look: what is there is the baseline
+        undisturbed.update(elevenlabs_main_version_id=main.version_id, drift_checked_at=now)
+        return False
+    if main.version_id == baseline:
+        VoiceAgent.objects.filter(pk=agent.pk).update(drift_checked_at=now)
+        return False
+    return bool(
+        undisturbed.filter(drift_detected_at__isnull=True).update(
+            drift_detected_at=now, drift_checked_at=now
+        )
+    )
 
 
 def drift_candidates(*, limit: int) -> list[VoiceAgent]:

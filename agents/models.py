@@ -61,6 +61,12 @@ class VoiceAgent(models.Model):
     )
     sync_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     sync_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_retry_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A retry is scheduled for then; the periodic sweep leaves the agent alone.",
+    )
     sync_attempts = models.PositiveIntegerField(
         default=0, editable=False, help_text="Failed attempts since the last success."
     )
@@ -124,6 +130,25 @@ class VoiceAgent(models.Model):
     @property
     def exists_on_elevenlabs(self) -> bool:
         return not self.elevenlabs_agent_id.startswith(PLACEHOLDER_PREFIX)
+
+
+class RemoteDeletion(models.Model):
+    """An agent deleted here, still to be deleted on ElevenLabs: written in the same
+    transaction as the deletion, so a broker outage or a crash cannot forget it.
+
+    `owner_tag` identifies an agent whose create may have reached ElevenLabs unanswered: it
+    has no id of ours, and is found by its tag.
+    """
+
+    elevenlabs_agent_id = models.CharField(max_length=100, blank=True)
+    owner_tag = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return self.elevenlabs_agent_id or self.owner_tag
 
 
 class AgentTag(models.Model):

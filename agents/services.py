@@ -2,7 +2,8 @@ from django.db import IntegrityError, transaction
 
 from agents.adapter import ElevenLabsError, config_revision, empty_config, remote, validate_config
 from agents.models import AgentTag, Status, VoiceAgent
-from agents.sync import sync_queue_delete, sync_request
+from agents.remote_deletion import remote_deletion_request
+from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput, Upstream
 from deployments.models import DeploymentKind
 from deployments.services import clean_changes, deployment_record, version_snapshot
@@ -166,8 +167,7 @@ def agent_delete(*, agent: VoiceAgent, actor) -> None:
             "The agent is live in production. Deploy it to draft or testing before deleting it.",
             code="agent_live",
         )
-    if agent.exists_on_elevenlabs:
-        sync_queue_delete(agent.elevenlabs_agent_id)
+    remote_deletion_request(agent)
     agent.delete()
 
 

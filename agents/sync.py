@@ -39,8 +39,13 @@ def sync_request(agent: VoiceAgent) -> None:
     """Mark `agent` as needing a sync, and queue one once the current transaction commits."""
     agent.sync_state = SyncState.PENDING
     agent.sync_requested_at = timezone.now()
+    # A new change gets a fresh allowance of attempts, even after an earlier sync gave up.
+    agent.sync_attempts = 0
     VoiceAgent.objects.filter(pk=agent.pk).update(
-        sync_state=agent.sync_state, sync_requested_at=agent.sync_requested_at
+        sync_state=agent.sync_state,
+        sync_requested_at=agent.sync_requested_at,
+        sync_attempts=0,
+        sync_retry_at=None,
     )
     agent_id = agent.pk
     transaction.on_commit(lambda: sync_queue(agent_id))
@@ -72,15 +77,6 @@ def sync_queue(agent_id: int) -> None:
             agent_id,
             type(error).__name__,
         )
-
-
-def sync_queue_delete(elevenlabs_agent_id: str) -> None:
-    """Delete the agent on ElevenLabs once its deletion here commits."""
-    if not remote.sync_enabled():
-        return
-    from agents.tasks import elevenlabs_agent_delete_task
-
-    transaction.on_commit(lambda: elevenlabs_agent_delete_task.delay(elevenlabs_agent_id))
 
 
 def agent_sync(*, agent_id: int) -> str:
@@ -125,12 +121,15 @@ def sync_failure_record(*, agent_id: int, error: ElevenLabsError, retries: int) 
     if not error.retryable or out_of_tries:
         reason = error.message
         if error.retryable:
-            reason = f"Gave up after {max(attempts, retries)} attempts. Last error: {reason}"
+            tries = max(attempts, retries + 1)
+            reason = f"Gave up after {tries} attempts. Last error: {reason}"
         _mark_failed(agent, reason, attempts)
         return None
     delay = retry_delay(attempt=max(attempts, 1), retry_after=error.retry_after)
     VoiceAgent.objects.filter(pk=agent_id).update(
         sync_attempts=attempts,
+        # Until then the retry is in Celery's hands; the sweep must not start another.
+        sync_retry_at=timezone.now() + timedelta(seconds=delay),
         last_sync_error=f"{error.message} Trying again in {delay:.0f} s "
         f"(attempt {attempts + 1} of {settings.SYNC_MAX_ATTEMPTS}).",
     )
@@ -151,11 +150,13 @@ def retry_delay(*, attempt: int, retry_after: float | None) -> float:
 def sync_sweep(*, limit: int = 500) -> list[int]:
     """Queue agents whose sync was asked for but never ran: a lost task, a broker outage,
     a crashed worker. Returns their ids."""
-    stale = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER)
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_STALE_AFTER)
     agent_ids = list(
         VoiceAgent.objects.filter(sync_state=SyncState.PENDING)
         .filter(Q(sync_requested_at__lt=stale) | Q(sync_requested_at__isnull=True))
-        .filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=timezone.now()))
+        .filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now))
+        .filter(Q(sync_retry_at__isnull=True) | Q(sync_retry_at__lt=now - CLAIM_LEASE))
         .order_by("sync_requested_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -168,8 +169,22 @@ def sync_sweep(*, limit: int = 500) -> list[int]:
 
 
 def _reconcile(agent: VoiceAgent) -> None:
-    if not agent.exists_on_elevenlabs:
-        _create(agent)
+    if not agent.exists_on_elevenlabs and not _create(agent):
+        return  # deleted here meanwhile
+    try:
+        _update(agent)
+    except ElevenLabsError as error:
+        if error.status != 404:
+            raise
+        raise ElevenLabsError(
+            f"ElevenLabs has no agent {agent.elevenlabs_agent_id} any more: it was deleted "
+            "outside Switchboard. Delete this agent here, or import a copy of it.",
+            retryable=False,
+            status=404,
+        ) from error
+
+
+def _update(agent: VoiceAgent) -> None:
     if agent.status == Status.TESTING and agent.testing_synced_revision != agent.config_revision:
         _push_testing(agent)
     live = _unpublished_live_version(agent)
@@ -180,7 +195,9 @@ def _reconcile(agent: VoiceAgent) -> None:
         _save(agent, synced_metadata=metadata_fingerprint(agent))
 
 
-def _create(agent: VoiceAgent) -> None:
+def _create(agent: VoiceAgent) -> bool:
+    """Create the agent on ElevenLabs, or adopt the one an unanswered create made. False if
+    the agent was deleted here meanwhile."""
     tag = remote.owner_tag(agent.sync_key)
     found = remote.agent_find_by_tag(tag) if agent.sync_create_uncertain else None
     if found is None:
@@ -196,12 +213,15 @@ def _create(agent: VoiceAgent) -> None:
             raise
     # No read-back for the drift baseline: one request per new agent matters under rate
     # limits, and main only matters once live; publishing, or the first drift check, sets it.
-    _save(
+    kept = _save(
         agent,
         elevenlabs_agent_id=found,
         sync_create_uncertain=False,
         synced_metadata=metadata_fingerprint(agent),
     )
+    if not kept:  # deleted here while ElevenLabs was creating it: do not leave it there
+        remote.agent_delete(found)
+    return kept
 
 
 def _push_testing(agent: VoiceAgent) -> None:
@@ -269,18 +289,23 @@ def _claim(agent_id: int) -> bool:
     )
 
 
-def _save(agent: VoiceAgent, **fields) -> None:
-    """Write only these fields: the rest of the row belongs to people editing the agent."""
+def _save(agent: VoiceAgent, **fields) -> bool:
+    """Write only these fields: the rest of the row belongs to people editing the agent.
+    False when the agent is gone (deleted while we talked to ElevenLabs)."""
     for name, value in fields.items():
         setattr(agent, name, value)
-    VoiceAgent.objects.filter(pk=agent.pk).update(**fields)
+    return bool(VoiceAgent.objects.filter(pk=agent.pk).update(**fields))
 
 
 def _mark_synced(agent: VoiceAgent, requested_at) -> bool:
     now = timezone.now()
     with transaction.atomic():
         done = VoiceAgent.objects.filter(pk=agent.pk, sync_requested_at=requested_at).update(
-            sync_state=SyncState.SYNCED, last_sync_error="", last_synced_at=now, sync_attempts=0
+            sync_state=SyncState.SYNCED,
+            last_sync_error="",
+            last_synced_at=now,
+            sync_attempts=0,
+            sync_retry_at=None,
         )
         if done:
             Deployment.objects.filter(
@@ -293,7 +318,10 @@ def _mark_failed(agent: VoiceAgent, reason: str, attempts: int) -> None:
     logger.warning("Sync of agent %s failed: %s", agent.pk, reason)
     with transaction.atomic():
         VoiceAgent.objects.filter(pk=agent.pk).update(
-            sync_state=SyncState.FAILED, last_sync_error=reason, sync_attempts=attempts
+            sync_state=SyncState.FAILED,
+            last_sync_error=reason,
+            sync_attempts=attempts,
+            sync_retry_at=None,
         )
         Deployment.objects.filter(agent_id=agent.pk, sync_state=SyncState.PENDING).update(
             sync_state=SyncState.FAILED

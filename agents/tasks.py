@@ -8,10 +8,13 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from agents.adapter import ElevenLabsError, remote
 from agents.drift import drift_candidates, drift_check
-from agents.sync import agent_sync, sync_failure_record, sync_sweep
+from agents.models import RemoteDeletion
+from agents.remote_deletion import remote_deletion_run, remote_deletion_sweep
+from agents.sync import agent_sync, retry_delay, sync_failure_record, sync_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -34,18 +37,21 @@ def agent_sync_task(self, agent_id: int) -> str:
     raise self.retry(countdown=delay)
 
 
-@shared_task(bind=True, max_retries=5, soft_time_limit=30, time_limit=60, ignore_result=True)
-def elevenlabs_agent_delete_task(self, elevenlabs_agent_id: str) -> None:
-    """Delete an agent on ElevenLabs after ours was deleted. Already gone counts as done."""
+@shared_task(bind=True, max_retries=None, soft_time_limit=30, time_limit=60, ignore_result=True)
+def remote_deletion_task(self, deletion_id: int) -> None:
+    """Delete an agent on ElevenLabs after ours was deleted. Until it succeeds, its row stays
+    and the sweep queues it again; a permanent refusal is logged and dropped."""
     try:
-        remote.agent_delete(elevenlabs_agent_id)
+        remote_deletion_run(deletion_id=deletion_id)
     except ElevenLabsError as error:
-        if error.status == 404:
-            return
         if not error.retryable:
-            logger.warning("Could not delete %s: %s", elevenlabs_agent_id, error.message)
+            logger.warning("Remote deletion %s refused: %s", deletion_id, error.message)
+            RemoteDeletion.objects.filter(pk=deletion_id).delete()
             return
-        raise self.retry(countdown=30 * (self.request.retries + 1)) from error
+        delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
+        if self.request.retries >= settings.SYNC_MAX_ATTEMPTS:
+            return  # left for the sweep
+        raise self.retry(countdown=delay) from error
 
 
 @shared_task(soft_time_limit=240, time_limit=300, ignore_result=True)
@@ -54,6 +60,9 @@ def sync_sweep_task() -> None:
     queued = sync_sweep()
     if queued:
         logger.info("Queued %d agents whose sync was pending too long.", len(queued))
+    deletions = remote_deletion_sweep()
+    if deletions:
+        logger.info("Queued %d remote deletions left behind.", len(deletions))
     if not remote.sync_enabled():
         return
     for agent in drift_candidates(limit=DRIFT_CHECKS_PER_SWEEP):

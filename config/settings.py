@@ -102,7 +102,10 @@ REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Eagerly run tasks behave as in a worker: a retry runs again (at once; eager mode has no
+# countdown) instead of being raised into the request that queued the task, which has already
+# committed, and a task's failure is logged by Celery rather than turned into a 500.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -51,7 +51,8 @@ def classified(error: Exception, *, doing: str) -> ElevenLabsError:
         )
     if isinstance(error, ApiError):
         return _from_status(error, doing=doing)
-    if isinstance(error, httpx.ConnectError):
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        # Nothing was sent: the outcome is known, nothing happened.
         return ElevenLabsError(
             f"Could not connect to ElevenLabs {doing}.", retryable=True, outcome_unknown=False
         )

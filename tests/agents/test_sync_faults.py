@@ -9,49 +9,12 @@ from django.utils import timezone
 
 from agents.adapter import ElevenLabsError, remote
 from agents.models import SyncState, VoiceAgent
-from agents.services import agent_create, agent_delete
+from agents.services import agent_delete
 from agents.sync import retry_delay, sync_failure_record
 from agents.tasks import sync_sweep_task
-from config.celery import app
 from deployments.models import Deployment
-from tests.factories import sample_config
 
 CREATE = r"agents/create$"
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """`with committing():` runs the on-commit callbacks of the block (the syncs its saves
-    queue) as it ends, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def worker_retries():
-    """Retries run at once, in-process, as a worker runs them once their countdown is over.
-
-    With `task_eager_propagates` (the settings' choice) eager Celery raises a task's Retry to
-    whoever queued it instead of running it again; turning propagation off makes it retry.
-    """
-    propagates = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_eager_propagates = propagates
-
-
-@pytest.fixture
-def new_agent(workspace, editor, committing):
-    """`new_agent()`: create an agent and run the sync its creation queues."""
-
-    def make() -> VoiceAgent:
-        with committing():
-            agent = agent_create(
-                workspace=workspace, actor=editor, name="Front Desk", config=sample_config()
-            )
-        agent.refresh_from_db()
-        return agent
-
-    return make
 
 
 def statuses(sandbox, method: str, path: str) -> list[int]:
@@ -61,9 +24,7 @@ def statuses(sandbox, method: str, path: str) -> list[int]:
 # --- rate limits and server errors
 
 
-def test_a_rate_limited_create_waits_its_turn_and_creates_one_agent(
-    sandbox, settings, new_agent, worker_retries
-):
+def test_a_rate_limited_create_waits_its_turn_and_creates_one_agent(sandbox, settings, new_agent):
     settings.SYNC_MAX_ATTEMPTS = 2  # fewer than the 429s: they must not count as failures
     sandbox.add_fault(path=CREATE, method="POST", status=429, retry_after=1, count=3)
 
@@ -78,7 +39,7 @@ def test_a_rate_limited_create_waits_its_turn_and_creates_one_agent(
 
 
 def test_rate_limiting_without_end_fails_once_its_own_allowance_is_spent(
-    sandbox, settings, new_agent, worker_retries
+    sandbox, settings, new_agent
 ):
     settings.SYNC_MAX_RATE_LIMITED = 3
     sandbox.add_fault(path=CREATE, method="POST", status=429, retry_after=1, count=10)
@@ -93,7 +54,7 @@ def test_rate_limiting_without_end_fails_once_its_own_allowance_is_spent(
 
 
 def test_a_storm_of_server_errors_fails_the_agent_until_someone_syncs_it_again(
-    sandbox, settings, new_agent, worker_retries, api, editor, committing
+    sandbox, settings, new_agent, api, editor, committing
 ):
     settings.SYNC_MAX_ATTEMPTS = 3
     sandbox.add_fault(path=CREATE, method="POST", status=503, count=4)
@@ -132,7 +93,7 @@ def test_a_storm_of_server_errors_fails_the_agent_until_someone_syncs_it_again(
     ids=["a server error after the create", "no answer in time"],
 )
 def test_a_create_whose_answer_was_lost_is_found_by_its_tag_not_made_again(
-    sandbox, settings, new_agent, worker_retries, lost_answer
+    sandbox, settings, new_agent, lost_answer
 ):
     settings.ELEVENLABS_TIMEOUT = 0.3
     sandbox.add_fault(path=CREATE, method="POST", **lost_answer)
@@ -153,9 +114,7 @@ def test_a_create_whose_answer_was_lost_is_found_by_its_tag_not_made_again(
 # --- refusals
 
 
-def test_a_create_elevenlabs_refuses_fails_at_once_in_elevenlabs_words(
-    sandbox, new_agent, worker_retries
-):
+def test_a_create_elevenlabs_refuses_fails_at_once_in_elevenlabs_words(sandbox, new_agent):
     their_words = "conversation_config.agent.prompt.llm: Unknown model 'gpt-9'."
     sandbox.add_fault(path=CREATE, method="POST", status=422, message=their_words)
 
@@ -171,11 +130,6 @@ def test_a_create_elevenlabs_refuses_fails_at_once_in_elevenlabs_words(
 
 
 # --- recording a failure, and the wait before the next attempt
-
-
-@pytest.fixture
-def pending_agent(workspace, editor):
-    return agent_create(workspace=workspace, actor=editor, name="Front Desk")  # never committed
 
 
 def test_a_permanent_error_is_recorded_as_failed_with_no_next_attempt(pending_agent):
@@ -231,40 +185,6 @@ def test_backoff_doubles_with_each_attempt_up_to_its_cap_jittered_below(settings
 
 
 # --- the broker down
-
-
-@pytest.fixture
-def broker_down():
-    """Celery with a real broker nobody answers at, failing fast rather than retrying: the
-    test calls the fixture's value to bring the (eager) broker back."""
-    keys = [
-        "task_always_eager",
-        "broker_url",
-        "task_publish_retry",
-        "broker_connection_timeout",
-        "broker_transport_options",
-    ]
-    saved = {key: app.conf[key] for key in keys}
-    pools = app._pool, app.amqp._producer_pool
-
-    def back_up():
-        if app._pool is not None and app._pool is not pools[0]:
-            app._pool.force_close_all()
-        app.conf.update(saved)
-        app._pool, app.amqp._producer_pool = pools
-
-    app._pool = app.amqp._producer_pool = None
-    app.conf.update(
-        task_always_eager=False,
-        broker_url="redis://127.0.0.1:1/0",
-        task_publish_retry=False,
-        broker_connection_timeout=0.5,
-        broker_transport_options={"max_retries": 0},
-    )
-    try:
-        yield back_up
-    finally:
-        back_up()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -341,9 +261,7 @@ def test_with_sync_off_an_agent_stays_local_and_the_api_says_why(
 # --- deleting
 
 
-def test_a_delete_that_meets_a_server_error_is_tried_again(
-    sandbox, new_agent, owner, committing, worker_retries
-):
+def test_a_delete_that_meets_a_server_error_is_tried_again(sandbox, new_agent, owner, committing):
     agent = new_agent()
     sandbox.add_fault(path=r"agents/agent_", method="DELETE", status=503)
 
