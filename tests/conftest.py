@@ -206,6 +206,19 @@ def agents_with_history(workspace, owner, ship):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_the_test(request):
+    """Celery tasks run in the test's process, as in the embedded default, even where
+    REDIS_URL gives Celery a broker (CI): no worker serves the tests, and a test asserts what
+    its tasks did. `make bench` runs the sync through a real worker."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture(autouse=True)
 def _elevenlabs_unreachable_unless_asked(settings):
     """No test reaches ElevenLabs, or a `make run` on this machine, by accident: a sync a test
     did not ask for meets a closed port. Tests that sync use the `sandbox` fixture."""
