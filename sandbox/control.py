@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox.api import Handler, Request, Response, route
-from sandbox.store import Fault, store
+from sandbox.records import Fault
+from sandbox.store import store
 
 HTTP_METHODS = {"", "GET", "POST", "PUT", "PATCH", "DELETE"}
 

@@ -29,7 +29,8 @@ from sandbox.conversation_rules import (
     tool_result_reply,
 )
 from sandbox.conversation_socket import ConversationSocket
-from sandbox.store import Conversation, store
+from sandbox.records import Conversation
+from sandbox.store import store
 from sandbox.webhooks import send_post_call
 
 

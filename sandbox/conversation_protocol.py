@@ -11,8 +11,9 @@ import binascii
 import json
 from urllib.parse import parse_qs
 
+from sandbox.records import Agent
 from sandbox.signing import verified_conversation
-from sandbox.store import Agent, store
+from sandbox.store import store
 
 # ElevenLabs closes with 1002, 1008 or 1011 (ErrorData.code in the contract), but Daphne, which
 # serves the sandbox, lets an application send only 1000 or 3000-4999: it turns anything else

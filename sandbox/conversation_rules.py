@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sandbox import speech
 from sandbox.conversation_protocol import ProtocolError
 from sandbox.dialogue import fill_variables, first_message
-from sandbox.store import dig
+from sandbox.records import dig
 
 _PARAMETER = re.compile(r"(\w+)=(\"[^\"]*\"|[^\s,;]+)")
 _PROMPT_EXCERPT_WORDS = 6

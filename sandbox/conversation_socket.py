@@ -24,7 +24,8 @@ from sandbox.conversation_protocol import (
     ProtocolError,
     server_message,
 )
-from sandbox.store import Fault, store
+from sandbox.records import Fault
+from sandbox.store import store
 
 logger = logging.getLogger(__name__)
 

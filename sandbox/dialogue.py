@@ -7,7 +7,8 @@ conversation's dynamic variables (unknown ones are left as written).
 
 import re
 
-from sandbox.store import Agent, Conversation, dig, store
+from sandbox.records import Agent, Conversation, dig
+from sandbox.store import store
 
 CALLER_LINE = "Hi, this is the sandbox calling back. Can you hear me?"
 AGENT_REPLY = "Yes, loud and clear. Thanks for your time, goodbye!"

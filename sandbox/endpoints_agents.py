@@ -9,7 +9,8 @@ from sandbox.api import (
     route,
     string_list,
 )
-from sandbox.store import Agent, Branch, Version, dig, store
+from sandbox.records import Agent, Branch, Version, dig
+from sandbox.store import store
 
 DEFAULT_AGENT_NAME = "Untitled agent"
 # Listed for agents whose config names no voice; any id of ElevenLabs' voice library would do.

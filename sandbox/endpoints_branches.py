@@ -17,15 +17,15 @@ from sandbox.endpoints_agents import (
     branch_or_404,
     version_or_404,
 )
-from sandbox.store import (
+from sandbox.records import (
     TRAFFIC_PERCENTAGE_SCALE,
     Agent,
     Branch,
     BranchNameTaken,
     Deployment,
     Version,
-    store,
 )
+from sandbox.store import store
 
 RECENT_VERSIONS = 10
 

@@ -15,8 +15,9 @@ from sandbox.api import (
 )
 from sandbox.dialogue import scripted_call
 from sandbox.endpoints_agents import agent_or_404, branch_or_404
+from sandbox.records import Conversation
 from sandbox.signing import conversation_signature
-from sandbox.store import Conversation, store
+from sandbox.store import store
 from sandbox.webhooks import send_post_call_soon
 
 E164 = re.compile(r"\+[1-9]\d{1,14}")

@@ -15,7 +15,8 @@ from channels.generic.http import AsyncHttpConsumer
 
 from sandbox import control, endpoints
 from sandbox.api import Request, Response, dispatch, error_response, status_code_name
-from sandbox.store import Fault, store
+from sandbox.records import Fault
+from sandbox.store import store
 
 API_KEY_HEADER = "xi-api-key"
 

@@ -13,7 +13,8 @@ import time
 
 import httpx
 
-from sandbox.store import Conversation, store
+from sandbox.records import Conversation
+from sandbox.store import store
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from sandbox.records import Agent, deep_merge
 from sandbox.routing import websocket_urlpatterns
 from sandbox.signing import conversation_signature
-from sandbox.store import Agent, deep_merge, store
+from sandbox.store import store
 from tests.contracts.asyncapi import assert_valid_client_message, assert_valid_server_message
 
 PATH = "/sandbox/elevenlabs/v1/convai/conversation"

@@ -4,7 +4,7 @@ import pytest
 from elevenlabs.core.api_error import ApiError
 from elevenlabs.errors import UnprocessableEntityError
 
-from sandbox.store import TRAFFIC_PERCENTAGE_SCALE
+from sandbox.records import TRAFFIC_PERCENTAGE_SCALE
 from tests.sandbox.sdk import create_agent, strictly
 
 NO_RETRIES = {"max_retries": 0}

@@ -9,7 +9,8 @@ import struct
 import pytest
 
 from sandbox import conversation
-from sandbox.store import Fault, store
+from sandbox.records import Fault
+from sandbox.store import store
 from tests.sandbox.conversation_client import (
     FIRST_MESSAGE,
     PROMPT,
