@@ -1,85 +1,180 @@
-"""`python -m bench` (or `make bench`): seed, time, print, record in docs/benchmarks.md.
+"""`python -m bench` (or `make bench`): time the API and the sync, print, record in
+docs/benchmarks.md.
 
-Exits 1 when the goal is missed: the agent list's median more than 1.5 times the bare DRF
-baseline's, or a query count that changes with the rows involved.
+Exits 1 when a goal is missed: the agent list's median more than 1.5 times the bare DRF
+baseline's, or a query count that changes with the rows involved; or agents synced through a
+worker not all synced, duplicated, or more than 1.3 times slower than the rate limit allows.
+A sync benchmark skipped for want of Redis is not a miss.
 """
 
 import argparse
 import os
 import shlex
+import shutil
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import django
 
-from bench.database import BASE_DIR, bench_database, redacted
+from bench.database import BASE_DIR, BenchDatabase, bench_database, redacted
+from bench.worker import POOLS
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
+PARTS = ("api", "sync")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", choices=PARTS, help="run one part: the API or the sync")
     parser.add_argument("--agents", type=int, default=10_000, help="regular agents to seed")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per case")
     parser.add_argument("--warmup", type=int, default=10, help="untimed (counted) rounds first")
+    parser.add_argument("--sync-agents", type=int, default=1_000, help="agents to sync")
+    parser.add_argument(
+        "--sync-pool", choices=POOLS, help="the worker's pool (default: solo on SQLite, prefork)"
+    )
+    parser.add_argument(
+        "--sync-concurrency", type=int, help="its threads or processes (default: CPU count)"
+    )
     parser.add_argument("--no-docs", action="store_true", help=f"do not update {DOCS.name}")
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
-    if args.agents < 4 or args.rounds < 1 or args.warmup < 1:
-        parser.error("use at least 4 agents, 1 round and 1 warm-up round")
+    if args.agents < 4 or args.rounds < 1 or args.warmup < 1 or args.sync_agents < 1:
+        parser.error("use at least 4 agents, 1 round, 1 warm-up round and 1 agent to sync")
+    if args.sync_concurrency is not None and args.sync_concurrency < 1:
+        parser.error("use a --sync-concurrency of 1 or more")
     return args
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    # A SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the servers the sync part
+    # started are stopped and the benchmark database dropped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     app_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
     database = bench_database(app_url)
-    # Everything but the database stays in embedded mode: tasks run eagerly in this process
-    # (a worker would look for our rows in the app's database), nothing reaches ElevenLabs,
-    # and DEBUG's query log does not slow the requests down.
-    os.environ.update(DATABASE_URL=database.url, ELEVENLABS_SANDBOX="true", DEBUG="false")
-    for name in ("REDIS_URL", "ELEVENLABS_API_KEY"):
+    # This process runs embedded, whatever the shell says: tasks eagerly and in the process,
+    # no Redis, DEBUG's query log off. Sync is off too (no key, no sandbox), so a write queues
+    # nothing and reaches no ElevenLabs; the sync part turns it on for its own worker.
+    os.environ.update(
+        DATABASE_URL=database.url, ELEVENLABS_SANDBOX="false", DEBUG="false", LOG_LEVEL="WARNING"
+    )
+    for name in ("REDIS_URL", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"):
         os.environ.pop(name, None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
 
-    from django.db import connections
+    prefix = f"DATABASE_URL={redacted(app_url)} " if app_url else ""
+    goals_met = True
+    if args.only in (None, "api"):
+        goals_met &= run_api(args, database, prefix + _command(argv))
+    if args.only in (None, "sync"):
+        prefix += f"REDIS_URL={redacted(redis_url)} " if redis_url else ""
+        goals_met &= run_sync(args, database, redis_url, prefix + _command(argv))
+    return 0 if goals_met else 1
 
+
+def run_api(args: argparse.Namespace, database: BenchDatabase, command: str) -> bool:
     from bench.benchmark import benchmark
-    from bench.report import Report, write_section
+    from bench.report import Report
 
     print(f"bench: seeding {args.agents:,} agents into {redacted(database.url)}", flush=True)
-    database.recreate()
-    try:
+    with _fresh(database, keep=args.keep_db):
         outcome = benchmark(agents=args.agents, rounds=args.rounds, warmup=args.warmup)
-    finally:
-        connections.close_all()
-        if not args.keep_db:
-            database.drop()
-
     report = Report(
         outcome=outcome,
         engine=database.engine,
         database=database.name,
-        command=_command(app_url, argv),
+        command=command,
         agents=args.agents,
         rounds=args.rounds,
         warmup=args.warmup,
     )
-    text = report.markdown()
+    _publish(args, report.engine, report.markdown())
+    return report.goal_met
+
+
+def run_sync(
+    args: argparse.Namespace, database: BenchDatabase, redis_url: str, command: str
+) -> bool:
+    from bench.broker import NoBroker, reachable_broker
+    from bench.sync import sync_benchmark
+    from bench.sync_report import SyncReport, skipped_markdown
+    from bench.worker import pool_for
+
+    section = f"sync-{database.engine}"
+    try:
+        broker_url = reachable_broker(redis_url)
+    except NoBroker as error:
+        print(f"bench: sync benchmark skipped: {error}", flush=True)
+        skipped = skipped_markdown(engine=database.engine, command=command, reason=str(error))
+        _publish(args, section, skipped)
+        return True
+    print(f"bench: syncing {args.sync_agents:,} agents in {redacted(database.url)}", flush=True)
+    logs = Path(tempfile.mkdtemp(prefix="bench-sync-"))  # the sandbox's and the worker's
+    report = None
+    try:
+        with _fresh(database, keep=args.keep_db):
+            outcome = sync_benchmark(
+                agents=args.sync_agents,
+                pool=pool_for(
+                    sqlite=not database.is_postgres,
+                    name=args.sync_pool,
+                    concurrency=args.sync_concurrency,
+                ),
+                broker_url=broker_url,
+                logs=logs,
+            )
+        report = SyncReport(
+            outcome=outcome, command=command, database=database.name, broker=redacted(broker_url)
+        )
+        _publish(args, section, report.markdown())
+        return report.goal_met
+    finally:
+        if report is not None and report.goal_met:
+            shutil.rmtree(logs)
+        else:
+            print(f"bench: the sandbox's and the worker's logs are in {logs}", file=sys.stderr)
+
+
+@contextmanager
+def _fresh(database: BenchDatabase, *, keep: bool) -> Iterator[None]:
+    """The benchmark database, created empty, and dropped afterwards unless `keep`."""
+    from django.db import connections
+
+    database.recreate()
+    try:
+        yield
+    finally:
+        connections.close_all()
+        if not keep:
+            database.drop()
+
+
+def _publish(args: argparse.Namespace, section: str, text: str) -> None:
+    from bench.report import write_section
+
     print(f"\n{text}\n")
     if not args.no_docs:
-        write_section(DOCS, report.engine, text)
+        write_section(DOCS, section, text)
         print(f"bench: results written to {DOCS.relative_to(BASE_DIR)}")
-    return 0 if report.goal_met else 1
 
 
-def _command(app_url: str, argv: list[str]) -> str:
-    prefix = f"DATABASE_URL={redacted(app_url)} " if app_url else ""
+def _command(argv: list[str]) -> str:
     if os.environ.get("MAKELEVEL") and not argv:
-        return f"{prefix}make bench"
+        return "make bench"
     python = os.path.relpath(sys.executable, BASE_DIR)
-    return prefix + shlex.join([python, "-m", "bench", *argv])
+    return shlex.join([python, "-m", "bench", *argv])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # the servers are stopped and the database dropped by now
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)

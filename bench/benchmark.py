@@ -36,10 +36,10 @@ def benchmark(*, agents: int, rounds: int, warmup: int) -> Outcome:
         # Writes run on their own, after the reads, so they do not change what the reads see.
         results += run(client, [deploy_case(seeded)], rounds=rounds, warmup=warmup)
         load = (load_before, os.getloadavg()[0])
-        return Outcome(_database_version(), seeded, results, scaling(client, seeded), load)
+        return Outcome(database_version(), seeded, results, scaling(client, seeded), load)
 
 
-def _database_version() -> str:
+def database_version() -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SHOW server_version")

@@ -50,14 +50,14 @@ class Report:
     def markdown(self) -> str:
         outcome, seeded = self.outcome, self.outcome.seeded
         counts = ", ".join(f"{table} {count:,}" for table, count in seeded.row_counts.items())
-        timings = _table(
+        timings = table(
             ["request", "median ms", "p99 ms", "queries"],
             [
                 [r.name, f"{r.median_ms:.1f}", f"{r.p99_ms:.1f}", r.queries_label]
                 for r in outcome.results
             ],
         )
-        scaling = _table(
+        scaling = table(
             ["queries of", "smallest", "typical", "largest", "constant"],
             [
                 [row.name, *map(str, row.counts), "yes" if row.constant else "**no**"]
@@ -71,7 +71,7 @@ class Report:
                 "",
                 f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                 f"- Command: `{self.command}`",
-                f"- Machine: {_machine()}; 1-minute load average {outcome.load[0]:.1f} "
+                f"- Machine: {machine()}; 1-minute load average {outcome.load[0]:.1f} "
                 f"before the timed requests, {outcome.load[1]:.1f} after",
                 f"- Database: {outcome.database}, `{self.database}`",
                 f"- Data: {self.agents:,} agents + 2 probes, seeded in {seeded.seconds:.1f} s "
@@ -89,7 +89,7 @@ class Report:
         )
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -99,7 +99,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * width for width in widths]), *map(line, rows)])
 
 
-def _machine() -> str:
+def machine() -> str:
     cpu = platform.processor()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():

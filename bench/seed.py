@@ -65,7 +65,8 @@ class Seeded:
 
 def seed(*, agents: int) -> Seeded:
     started = time.perf_counter()
-    validate_config(_config(0, 1))  # seeded configs skip `agent_create`'s check: pass it once
+    # Seeded configs skip `agent_create`'s check: pass it once.
+    validate_config(agent_config(0, 1))
     agent_ids: list[int] = []
     testing_ids: list[int] = []
     with transaction.atomic():
@@ -92,7 +93,7 @@ def seed(*, agents: int) -> Seeded:
             )
             rows.save()
         few = agent_create(
-            workspace=workspace, actor=actor, name="Probe: few rows", config=_config(-1, 1)
+            workspace=workspace, actor=actor, name="Probe: few rows", config=agent_config(-1, 1)
         )
         test_result_create(agent=few, actor=actor, duration=42.0, status=TestStatus.PASSED)
     with connection.cursor() as cursor:
@@ -137,7 +138,8 @@ def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
             stamp.auto_now, stamp.auto_now_add = auto_now, auto_now_add
 
 
-def _config(number: int, revision: int) -> dict:
+def agent_config(number: int, revision: int) -> dict:
+    """A booking agent's config, distinct for each agent `number` and `revision`."""
     return {
         "conversation_config": {
             "agent": {
@@ -190,7 +192,7 @@ class _Rows:
         # Configs 2..N were tested and put live as versions 2..N; an agent that ends outside
         # production was edited since, and its working config is one more.
         working = versions + (final != Status.PRODUCTION)
-        configs = [_config(number, revision) for revision in range(1, working + 1)]
+        configs = [agent_config(number, revision) for revision in range(1, working + 1)]
         start = EPOCH + number * AGENT_SPACING
         agent = VoiceAgent(
             workspace=workspace,

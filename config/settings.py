@@ -138,6 +138,9 @@ ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) 
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""
 )
 ELEVENLABS_TIMEOUT = env_float("ELEVENLABS_TIMEOUT", default=20.0)
+# Requests a second we send to ElevenLabs, shared by all workers (agents/adapter/pacing.py);
+# a little under the account's limit. 0: no pacing, only backing off on 429s.
+ELEVENLABS_RATE_LIMIT = env_float("ELEVENLABS_RATE_LIMIT", default=0.0)
 # The phone number outbound test calls are placed from (an ElevenLabs phone number id); the
 # sandbox takes any.
 ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID") or (

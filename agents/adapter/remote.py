@@ -14,6 +14,7 @@ from elevenlabs.core.request_options import RequestOptions
 
 from agents.adapter.config import CONFIG_SECTIONS, remote_config
 from agents.adapter.errors import classified
+from agents.adapter.pacing import wait_for_slot
 
 NO_RETRIES = RequestOptions(max_retries=0)
 TESTING_BRANCH = "testing"
@@ -53,6 +54,7 @@ def _calling(doing: str):
     def decorate(function):
         @functools.wraps(function)
         def call(*args, **kwargs):
+            wait_for_slot()
             try:
                 return function(*args, **kwargs)
             except Exception as error:
