@@ -48,9 +48,10 @@ class DeploymentAdmin(HistoryAdmin):
         "version",
         "forced",
         "deployed_by",
+        "sync_state",
         changes_summary,
     )
-    list_filter = ("kind", "to_status", "forced", WORKSPACE_FILTER, "deployed_at")
+    list_filter = ("kind", "to_status", "forced", "sync_state", WORKSPACE_FILTER, "deployed_at")
     search_fields = ("agent__name", "changes", "deployed_by__username")
     list_select_related = ("agent", "deployed_by")
     fields = (
@@ -63,6 +64,7 @@ class DeploymentAdmin(HistoryAdmin):
         "forced",
         "deployed_by",
         "deployed_at",
+        "sync_state",
     )
 
 

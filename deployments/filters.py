@@ -1,6 +1,6 @@
 import django_filters
 
-from agents.models import Status
+from agents.models import Status, SyncState
 from common.filters import choice_filter
 from deployments.models import Deployment, DeploymentKind
 
@@ -12,7 +12,8 @@ class DeploymentFilter(django_filters.FilterSet):
     deployed_by = django_filters.CharFilter(field_name="deployed_by__username")
     since = django_filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="gte")
     forced = django_filters.BooleanFilter()
+    sync_state = choice_filter(SyncState.choices, noun="sync state")
 
     class Meta:
         model = Deployment
-        fields = ["agent", "to_status", "kind", "deployed_by", "since", "forced"]
+        fields = ["agent", "to_status", "kind", "deployed_by", "since", "forced", "sync_state"]

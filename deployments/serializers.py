@@ -61,6 +61,7 @@ class DeploymentSerializer(serializers.Serializer):
     forced = serializers.BooleanField()
     deployed_by = UserRefSerializer(allow_null=True)
     deployed_at = serializers.DateTimeField()
+    sync_state = serializers.CharField(help_text="Whether ElevenLabs has caught up with it.")
 
 
 class VersionSerializer(serializers.Serializer):

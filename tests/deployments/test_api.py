@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.models import Status
+from agents.models import Status, SyncState
 from deployments.models import AgentVersion, Deployment
 from deployments.services import NOT_ON_ELEVENLABS, deployment_create
 from tests.factories import record_passing_test, sample_config
@@ -439,6 +439,18 @@ def test_a_deployment_row_names_its_agent_version_and_deployer(api, viewer, hist
     assert row["changes"] == "Ready for QA"
     assert row["forced"] is False
     assert row["deployed_by"] == {"id": editor.pk, "username": editor.username}
+    assert row["sync_state"] == "pending"  # nothing ran the sync its commit queued
+
+
+def test_the_deployment_history_filters_on_whether_elevenlabs_caught_up(api, viewer, history):
+    released = history["released"]
+    Deployment.objects.filter(agent=released).update(sync_state=SyncState.SYNCED)
+
+    synced = rows(api, viewer, "sync_state=synced")
+    pending = rows(api, viewer, "sync_state=pending")
+
+    assert {agent for agent, _, _ in synced} == {released.pk}
+    assert {agent for agent, _, _ in pending} == {history["agent"].pk}
 
 
 @pytest.mark.parametrize(
@@ -461,7 +473,12 @@ def test_the_deployment_history_filters(api, viewer, history, query, expected):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("agent=abc", "agent"), ("to_status=live", "to_status"), ("kind=deleted", "kind")],
+    [
+        ("agent=abc", "agent"),
+        ("to_status=live", "to_status"),
+        ("kind=deleted", "kind"),
+        ("sync_state=lost", "sync_state"),
+    ],
 )
 def test_an_invalid_deployment_filter_is_refused_naming_it(
     api, viewer, history, api_error, query, field
