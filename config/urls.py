@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -5,6 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.errors import api_not_found
 from common.health import healthz
+
+# Whoever uses the admin should see plainly when ElevenLabs is the built-in sandbox.
+admin.site.site_title = "Switchboard"
+admin.site.site_header = "Switchboard" + (
+    " · ElevenLabs sandbox (offline)" if settings.ELEVENLABS_SANDBOX else ""
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

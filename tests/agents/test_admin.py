@@ -290,3 +290,11 @@ def test_a_superuser_sees_every_workspace(agent):
     listed = client.get(changelist_url(VoiceAgent)).context["cl"].result_list
 
     assert set(listed) == {agent, other}
+
+
+def test_the_admin_says_when_elevenlabs_is_the_sandbox(owner, settings):
+    if not settings.ELEVENLABS_SANDBOX:
+        pytest.skip("ELEVENLABS_API_KEY is set in this shell: the sandbox is off")
+    response = staff_client(owner).get("/admin/")
+
+    assert "ElevenLabs sandbox (offline)" in response.content.decode()
