@@ -3,6 +3,8 @@ isolation. The deploy and rollback actions are in test_admin_actions.py."""
 
 import json
 
+import pytest
+
 from agents.models import Status, VoiceAgent
 from agents.services import TAGS_MAX_COUNT
 from common.admin import HISTORY_INLINE_ROWS
