@@ -5,7 +5,6 @@ it out and removes the row; the periodic sweep queues rows left behind by a brok
 dead worker. An agent ElevenLabs no longer has counts as deleted.
 """
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,8 +13,7 @@ from django.utils import timezone
 
 from agents.adapter import ElevenLabsError, remote
 from agents.models import RemoteDeletion, VoiceAgent
-
-logger = logging.getLogger(__name__)
+from common.tasks import delay_or_leave_to_sweep
 
 
 def remote_deletion_request(agent: VoiceAgent) -> None:
@@ -38,14 +36,9 @@ def remote_deletion_queue(deletion_id: int) -> None:
         return
     from agents.tasks import remote_deletion_task
 
-    try:
-        remote_deletion_task.delay(deletion_id)
-    except Exception as error:  # kombu raises several types for an unreachable broker
-        logger.warning(
-            "Could not queue remote deletion %s (%s); the periodic sweep will retry it.",
-            deletion_id,
-            type(error).__name__,
-        )
+    delay_or_leave_to_sweep(
+        remote_deletion_task, deletion_id, what=f"remote deletion {deletion_id}"
+    )
 
 
 def remote_deletion_run(*, deletion_id: int) -> None:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from agents.adapter import ElevenLabsError, remote
 from agents.models import Status, SyncState, VoiceAgent
 from common.errors import Conflict
+from common.tasks import delay_or_leave_to_sweep
 from deployments.models import AgentVersion, Deployment
 from workspaces.permissions import require_role
 from workspaces.roles import Role
@@ -69,14 +70,7 @@ def sync_queue(agent_id: int) -> None:
         return
     from agents.tasks import agent_sync_task
 
-    try:
-        agent_sync_task.delay(agent_id)
-    except Exception as error:  # kombu raises several types for an unreachable broker
-        logger.warning(
-            "Could not queue the sync of agent %s (%s); the periodic sweep will retry it.",
-            agent_id,
-            type(error).__name__,
-        )
+    delay_or_leave_to_sweep(agent_sync_task, agent_id, what=f"the sync of agent {agent_id}")
 
 
 def agent_sync(*, agent_id: int) -> str:

@@ -202,7 +202,7 @@ def test_a_change_saved_while_the_broker_is_down_is_kept_and_synced_by_the_sweep
     assert agent.name == "Reception"
     assert agent.sync_state == SyncState.PENDING
     assert not agent.exists_on_elevenlabs
-    could_not_queue = [r for r in caplog.records if r.name == "agents.sync"]
+    could_not_queue = [r for r in caplog.records if r.name == "common.tasks"]
     assert len(could_not_queue) == 2, [r.getMessage() for r in caplog.records]
     assert "the periodic sweep will retry it" in could_not_queue[0].getMessage()
     assert sandbox.requests() == []

@@ -17,16 +17,21 @@ from tests.sandbox.conversation_client import (
 )
 
 
-@synchronously
-async def test_a_signed_url_opens_the_branch_it_names():
-    agent = agent_with()
-    branch = store.branch_create(
+def branch_for_tests(agent):
+    """A branch of `agent` whose first message tells it apart from main."""
+    return store.branch_create(
         agent,
         parent_version_id=agent.main.tip.id,
         name="testing",
         description="For tests.",
         conversation_config={"agent": {"first_message": "Testing branch here."}},
     )
+
+
+@synchronously
+async def test_a_signed_url_opens_the_branch_it_names():
+    agent = agent_with()
+    branch = branch_for_tests(agent)
     async with ConversationClient(signed_query(agent, branch.id), api_key=False) as client:
         metadata = await client.start()
         assert (await client.agent_turn()).text == "Testing branch here."
@@ -47,13 +52,7 @@ async def test_an_agent_id_with_an_api_key_opens_the_main_branch():
 @synchronously
 async def test_without_a_branch_the_traffic_split_picks_what_the_agent_says():
     agent = agent_with()
-    branch = store.branch_create(
-        agent,
-        parent_version_id=agent.main.tip.id,
-        name="testing",
-        description="For tests.",
-        conversation_config={"agent": {"first_message": "Testing branch here."}},
-    )
+    branch = branch_for_tests(agent)
     store.deploy(agent, {branch.id: 100.0})
     async with ConversationClient({"agent_id": agent.agent_id}) as client:
         metadata = await client.start()
