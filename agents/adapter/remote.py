@@ -8,6 +8,7 @@ agent twice; Celery owns retries (agents/tasks.py). Every failure leaves here as
 import functools
 from dataclasses import dataclass
 
+import httpx
 from django.conf import settings
 from elevenlabs import ElevenLabs
 from elevenlabs.core.request_options import RequestOptions
@@ -70,13 +71,17 @@ def _client() -> ElevenLabs:
         settings.ELEVENLABS_BASE_URL or None,
         settings.ELEVENLABS_API_KEY or "sandbox",
         settings.ELEVENLABS_TIMEOUT,
+        # The sandbox runs on this machine or next to it: an HTTP proxy meant for the internet
+        # (HTTP_PROXY in the environment) would only stand in the way.
+        use_proxy=not settings.ELEVENLABS_SANDBOX,
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _client_for(base_url: str | None, api_key: str, timeout: float) -> ElevenLabs:
+def _client_for(base_url: str | None, api_key: str, timeout: float, use_proxy: bool) -> ElevenLabs:
     # Cached so a worker reuses its connections; keyed on settings so a change takes effect.
-    return ElevenLabs(base_url=base_url, api_key=api_key, timeout=timeout)
+    http = httpx.Client(timeout=timeout, trust_env=use_proxy, follow_redirects=True)
+    return ElevenLabs(base_url=base_url, api_key=api_key, timeout=timeout, httpx_client=http)
 
 
 def _agents():

@@ -285,3 +285,17 @@ def test_conversations_are_listed_newest_first_a_page_at_a_time(sandbox):
     assert end is None
     assert page[0]["agent_id"] == agent_id
     assert page[0]["status"] == "done"
+
+
+def test_the_sandbox_is_reached_directly_whatever_proxy_the_environment_names(
+    sandbox, monkeypatch
+):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a proxy nobody answers at
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    remote._client_for.cache_clear()  # clients read the environment when they are made
+
+    agent_id = remote.agent_create(name="Direct", config=sample_config(), tags=[])
+
+    assert [agent["agent_id"] for agent in sandbox.agents()] == [agent_id]
