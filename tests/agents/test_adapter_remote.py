@@ -287,9 +287,7 @@ def test_conversations_are_listed_newest_first_a_page_at_a_time(sandbox):
     assert page[0]["status"] == "done"
 
 
-def test_the_sandbox_is_reached_directly_whatever_proxy_the_environment_names(
-    sandbox, monkeypatch
-):
+def test_the_sandbox_is_reached_directly_whatever_proxy_the_environment_names(sandbox, monkeypatch):
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # a proxy nobody answers at
     for name in ("NO_PROXY", "no_proxy"):
