@@ -86,6 +86,7 @@ class DeploymentInline(RecentHistoryInline):
         "changes",
         "forced",
         "deployed_by",
+        "sync_state",
     )
     list_select_related = ("deployed_by",)
     verbose_name_plural = "deployment history"

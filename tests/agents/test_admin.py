@@ -300,3 +300,14 @@ def test_the_admin_says_when_elevenlabs_is_the_sandbox(owner, settings):
     response = staff_client(owner).get("/admin/")
 
     assert "ElevenLabs sandbox (offline)" in response.content.decode()
+
+
+def test_the_agent_page_shows_whether_each_change_reached_elevenlabs(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    Deployment.objects.filter(agent=agent, kind=DeploymentKind.CREATE).update(sync_state="synced")
+
+    response = staff_client(owner).get(change_url(agent))
+
+    states = {row.kind: row.sync_state for row in inline_of(response, Deployment).get_queryset()}
+    assert states == {DeploymentKind.CREATE: "synced", DeploymentKind.DEPLOY: "pending"}
+    assert "Sync state" in response.content.decode()
