@@ -10,12 +10,10 @@ from django.utils import timezone
 from agents.models import Status, VoiceAgent
 from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput
+from deployments.gates import NOT_ON_ELEVENLABS, production_gates
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
-from testruns.selectors import passing_test_exists
 from workspaces.permissions import require_role
 from workspaces.roles import Role
-
-NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
 
 # Which moves are allowed, and why the others are not. See docs/lifecycle.md.
 REFUSED_MOVES = {
@@ -160,17 +158,9 @@ def _lock(agent: VoiceAgent) -> VoiceAgent:
 
 
 def _check_production_gates(agent: VoiceAgent, *, force: bool) -> None:
-    if not agent.exists_on_elevenlabs:
-        raise Conflict(NOT_ON_ELEVENLABS, code="not_on_elevenlabs")
-    if force or not agent.workspace.require_passing_test:
-        return
-    if not passing_test_exists(agent=agent, config_revision=agent.config_revision):
-        raise Conflict(
-            "No passing test result for the config being deployed "
-            f"(revision {agent.config_revision}). Record a passing test of this config, "
-            'or, as an admin, deploy with "force": true.',
-            code="passing_test_required",
-        )
+    for gate in production_gates(agent=agent):
+        if not gate.passed and not (force and gate.overridable):
+            raise Conflict(gate.problem, code=gate.code)
 
 
 def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
