@@ -9,7 +9,6 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
 
 from agents.adapter import empty_config, validate_config
 from agents.admin_elevenlabs import ElevenLabsActions
@@ -24,7 +23,7 @@ from common.admin import (
 )
 from common.errors import DomainError, InvalidInput
 from deployments.admin import DeploymentInline, VersionInline
-from deployments.selectors import version_list
+from deployments.forms import DeployForm, RollbackForm
 from deployments.services import agent_rollback, deployment_create
 from testruns.admin import TestResultInline
 
@@ -73,42 +72,6 @@ class AgentForm(forms.ModelForm):
                 f"{path}: {message}" for path, found in error.errors.items() for message in found
             ]
             raise forms.ValidationError(problems or [error.message]) from error
-
-
-class DeployForm(forms.Form):
-    to_status = forms.ChoiceField(label="Deploy to", choices=Status.choices)
-    changes = forms.CharField(
-        label="Changelog note",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text="What changed and why. Production deploys need one.",
-    )
-    force = forms.BooleanField(
-        label="Override the passing-test gate",
-        required=False,
-        help_text="Production only, admins only; the deployment records that it was forced.",
-    )
-
-
-class RollbackForm(forms.Form):
-    version = forms.TypedChoiceField(label="Roll back to", coerce=int)
-    changes = forms.CharField(
-        label="Note",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text='Added to the changelog after "Rollback to vN".',
-    )
-
-    def __init__(self, *args, agent: VoiceAgent, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["version"].choices = [
-            (version.number, f"v{version.number}, {version.created_at:%Y-%m-%d}: {_gist(version)}")
-            for version in version_list(agent=agent)
-        ]
-
-
-def _gist(version) -> str:
-    return Truncator(version.changes).chars(60) or "(no note)"
 
 
 class TagInline(MemberInline):
@@ -272,6 +235,7 @@ class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScope
                     changes=form.cleaned_data["changes"],
                     actor=request.user,
                     force=form.cleaned_data["force"],
+                    force_reason=form.cleaned_data["force_reason"],
                 )
             except DomainError as error:
                 self.message_user(request, f"{agent}: {error.message}", messages.ERROR)

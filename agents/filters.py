@@ -17,3 +17,23 @@ class AgentFilter(django_filters.FilterSet):
     class Meta:
         model = VoiceAgent
         fields = ["status", "sync_state", "search", "tag", "updated_since", "workspace"]
+
+
+class AgentDashboardFilter(AgentFilter):
+    """The dashboard's search, filters and sort: the API's filters, within one workspace."""
+
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("updated_at", "updated"),
+            ("name", "name"),
+            ("last_deployed_at", "deployed"),
+            ("version", "version"),
+        ),
+        field_labels={
+            "updated_at": "Last changed",
+            "name": "Name",
+            "last_deployed_at": "Last deployed",
+            "version": "Version",
+        },
+        label="Sort by",
+    )

@@ -1,8 +1,9 @@
 from django.db.models import Prefetch, QuerySet
 
-from agents.models import VoiceAgent
+from agents.models import AgentTag, VoiceAgent
 from common.errors import NotFound
 from deployments.selectors import changelog_queryset
+from workspaces.models import Workspace
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
 
@@ -36,3 +37,21 @@ def agent_get_for(user: User, agent_id, *, for_display: bool = False) -> VoiceAg
     if agent is None:
         raise NotFound(f"No agent with id {agent_id} in your workspaces.")
     return agent
+
+
+def agent_dashboard_list(*, workspace: Workspace) -> QuerySet[VoiceAgent]:
+    """A workspace's agents with what a dashboard row shows, in a fixed number of queries."""
+    return (
+        VoiceAgent.objects.filter(workspace=workspace)
+        .select_related("deployed_by")
+        .prefetch_related("tags")
+    )
+
+
+def tag_names_in(*, workspace: Workspace) -> list[str]:
+    return list(
+        AgentTag.objects.filter(agent__workspace=workspace)
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )

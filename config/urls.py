@@ -14,7 +14,8 @@ admin.site.site_header = "Switchboard" + (
 )
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="app:agents", permanent=False)),
+    path("app/", include("config.app_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

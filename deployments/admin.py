@@ -62,6 +62,7 @@ class DeploymentAdmin(HistoryAdmin):
         "version",
         "changes",
         "forced",
+        "force_reason",
         "deployed_by",
         "deployed_at",
         "sync_state",
@@ -85,6 +86,7 @@ class DeploymentInline(RecentHistoryInline):
         "version",
         "changes",
         "forced",
+        "force_reason",
         "deployed_by",
         "sync_state",
     )

@@ -51,6 +51,7 @@ class AgentDeployView(APIView):
             changes=data["changes"],
             actor=request.user,
             force=data["force"],
+            force_reason=data["force_reason"],
         )
         return _agent_response(request, pk, f"Agent deployed to {data['status']}")
 

@@ -6,10 +6,23 @@ still missing, so the two can never disagree.
 
 from dataclasses import dataclass
 
-from agents.models import VoiceAgent
+from agents.models import Status, VoiceAgent
 from testruns.selectors import passing_test_exists
+from workspaces.permissions import User, role_of
+from workspaces.roles import Role
 
 NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
+
+# Which moves are allowed, and why the others are not. See docs/lifecycle.md.
+REFUSED_MOVES = {
+    (Status.DRAFT, Status.DRAFT): "The agent is already in draft.",
+    (Status.DRAFT, Status.PRODUCTION): (
+        "Deploy to testing first: an agent reaches production from testing."
+    ),
+    (Status.PRODUCTION, Status.PRODUCTION): (
+        "The agent is already live in production; edit it or roll back to an earlier version."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,28 @@ class Gate:
 def production_gates(*, agent: VoiceAgent) -> list[Gate]:
     """The gates of the agent's working config, in the order a deploy checks them."""
     return [_on_elevenlabs(agent), _passing_test(agent)]
+
+
+def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
+    """Everything a production deploy of the agent by `user` needs, met or not: what the web
+    UI shows as "what is missing before production"."""
+    role = role_of(user, agent.workspace)
+    stage_refusal = REFUSED_MOVES.get((agent.status, Status.PRODUCTION), "")
+    return [
+        Gate(
+            label="Deployed by an admin",
+            passed=role is not None and role >= Role.ADMIN,
+            problem="Only admins deploy to production; ask an admin of this workspace.",
+            code="role_required",
+        ),
+        Gate(
+            label="The working config is in testing",
+            passed=agent.status == Status.TESTING,
+            problem=stage_refusal,
+            code="invalid_transition",
+        ),
+        *production_gates(agent=agent),
+    ]
 
 
 def _on_elevenlabs(agent: VoiceAgent) -> Gate:
@@ -45,7 +80,7 @@ def _passing_test(agent: VoiceAgent) -> Gate:
         problem=(
             "No passing test result for the config being deployed "
             f"(revision {agent.config_revision}). Record a passing test of this config, "
-            'or, as an admin, deploy with "force": true.'
+            'or, as an admin, deploy with "force": true and a "force_reason".'
         ),
         code="passing_test_required",
         overridable=True,

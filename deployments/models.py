@@ -51,6 +51,11 @@ class Deployment(models.Model):
     forced = models.BooleanField(
         default=False, help_text="An admin deployed without the passing test the gate asks for."
     )
+    force_reason = models.TextField(
+        blank=True,
+        max_length=CHANGES_MAX_LENGTH,
+        help_text="Why an admin skipped the passing-test gate.",
+    )
     deployed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -40,6 +40,14 @@ class DeployRequestSerializer(serializers.Serializer):
         default=False,
         help_text="Admins only: deploy to production without a passing test (recorded).",
     )
+    force_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=CHANGES_MAX_LENGTH,
+        help_text='Required with "force": why the passing-test gate is skipped (recorded). '
+        'Ignored without "force".',
+    )
 
 
 class RollbackRequestSerializer(serializers.Serializer):
@@ -59,6 +67,9 @@ class DeploymentSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     changes = serializers.CharField()
     forced = serializers.BooleanField()
+    force_reason = serializers.CharField(
+        help_text="Why an admin skipped the passing-test gate; empty unless forced."
+    )
     deployed_by = UserRefSerializer(allow_null=True)
     deployed_at = serializers.DateTimeField()
     sync_state = serializers.CharField(help_text="Whether ElevenLabs has caught up with it.")

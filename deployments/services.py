@@ -10,21 +10,10 @@ from django.utils import timezone
 from agents.models import Status, VoiceAgent
 from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput
-from deployments.gates import NOT_ON_ELEVENLABS, production_gates
+from deployments.gates import NOT_ON_ELEVENLABS, REFUSED_MOVES, production_gates
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from workspaces.permissions import require_role
 from workspaces.roles import Role
-
-# Which moves are allowed, and why the others are not. See docs/lifecycle.md.
-REFUSED_MOVES = {
-    (Status.DRAFT, Status.DRAFT): "The agent is already in draft.",
-    (Status.DRAFT, Status.PRODUCTION): (
-        "Deploy to testing first: an agent reaches production from testing."
-    ),
-    (Status.PRODUCTION, Status.PRODUCTION): (
-        "The agent is already live in production; edit it or roll back to an earlier version."
-    ),
-}
 
 
 def clean_changes(changes: str, *, required: bool) -> str:
@@ -40,6 +29,22 @@ def clean_changes(changes: str, *, required: bool) -> str:
             code="changes_required",
         )
     return changes
+
+
+def clean_force_reason(force_reason: str) -> str:
+    """The reason an admin gives for skipping the passing-test gate: required, and capped."""
+    force_reason = (force_reason or "").strip()
+    if not force_reason:
+        raise InvalidInput.for_field(
+            "force_reason",
+            "Say why the test gate is skipped: a forced deploy needs a reason.",
+            code="force_reason_required",
+        )
+    if len(force_reason) > CHANGES_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            "force_reason", f"Keep the reason for forcing under {CHANGES_MAX_LENGTH:,} characters."
+        )
+    return force_reason
 
 
 def version_snapshot(*, agent: VoiceAgent, changes: str, actor) -> AgentVersion:
@@ -62,6 +67,7 @@ def deployment_record(
     changes: str,
     actor,
     forced: bool = False,
+    force_reason: str = "",
 ) -> Deployment:
     """Write the history row for a status change the caller has just made to `agent`."""
     return Deployment.objects.create(
@@ -72,14 +78,25 @@ def deployment_record(
         version=agent.version,
         changes=changes,
         forced=forced,
+        force_reason=force_reason,
         deployed_by=actor,
     )
 
 
 def deployment_create(
-    *, agent: VoiceAgent, to_status: str, changes: str, actor, force: bool = False
+    *,
+    agent: VoiceAgent,
+    to_status: str,
+    changes: str,
+    actor,
+    force: bool = False,
+    force_reason: str = "",
 ) -> Deployment:
-    """Move the agent's working config to `to_status`, through the production gates."""
+    """Move the agent's working config to `to_status`, through the production gates.
+
+    `force` (admins, production only) skips the passing-test gate and needs a `force_reason`,
+    stored on the Deployment row; without `force`, any `force_reason` is ignored.
+    """
     if to_status not in Status.values:
         raise InvalidInput.for_field(
             "status", f"'{to_status}' is not a stage; use one of {', '.join(Status.values)}."
@@ -97,6 +114,7 @@ def deployment_create(
             to=f"deploy to {to_status}",
         )
         changes = clean_changes(changes, required=going_live)
+        force_reason = clean_force_reason(force_reason) if force else ""
         refusal = REFUSED_MOVES.get((agent.status, to_status))
         if refusal:
             raise Conflict(refusal, code="invalid_transition")
@@ -115,6 +133,7 @@ def deployment_create(
             changes=changes,
             actor=actor,
             forced=force and going_live,
+            force_reason=force_reason,
         )
 
 

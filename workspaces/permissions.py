@@ -44,3 +44,32 @@ def require_role(user: User, workspace: Workspace, role: Role, *, to: str) -> No
             f"You need the {role.label} role in workspace '{workspace.slug}' to {to}.",
             code="role_required",
         )
+
+
+class Abilities:
+    """What a user may do in one workspace, for a page to offer or disable its controls.
+
+    Only a convenience for showing controls: every write still goes through `require_role`.
+    """
+
+    def __init__(self, role: Role | None):
+        self.role = role
+
+    def _holds(self, role: Role) -> bool:
+        return self.role is not None and self.role >= role
+
+    @property
+    def test(self) -> bool:
+        return self._holds(Role.TESTER)
+
+    @property
+    def edit(self) -> bool:
+        return self._holds(Role.EDITOR)
+
+    @property
+    def admin(self) -> bool:
+        return self._holds(Role.ADMIN)
+
+
+def abilities_of(user: User, workspace: Workspace) -> Abilities:
+    return Abilities(role_of(user, workspace))

@@ -35,3 +35,9 @@ def workspace_choose_for(user: User, slug: str | None) -> Workspace:
     raise InvalidInput.for_field(
         "workspace", f"You belong to several workspaces; name one of: {names}."
     )
+
+
+def workspace_current_for(user: User, slug: str | None) -> Workspace | None:
+    """The workspace the web UI shows: the one last chosen, else the user's first by name."""
+    workspaces = workspace_list_for(user).order_by("name")
+    return (slug and workspaces.filter(slug=slug).first()) or workspaces.first()

@@ -10,6 +10,7 @@ A test (tests/agents/test_adapter_boundary.py) keeps the SDK from being imported
 from agents.adapter.config import (
     config_revision,
     empty_config,
+    llm_names,
     remote_config,
     validate_config,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "ElevenLabsError",
     "config_revision",
     "empty_config",
+    "llm_names",
     "remote_config",
     "validate_config",
 ]

@@ -11,10 +11,11 @@ import difflib
 import hashlib
 import json
 import re
+import typing
 from typing import Any
 
 import pydantic
-from elevenlabs.types import AgentPlatformSettingsRequestModel, ConversationalConfig
+from elevenlabs.types import AgentPlatformSettingsRequestModel, ConversationalConfig, Llm
 
 from common.errors import InvalidInput
 
@@ -27,6 +28,13 @@ CONFIG_MAX_BYTES = 1_000_000
 
 def empty_config() -> dict:
     return {section: {} for section in CONFIG_SECTIONS}
+
+
+def llm_names() -> list[str]:
+    """The LLMs the SDK knows by name, without dated aliases: suggestions for an editor, as
+    ElevenLabs also takes others (custom LLMs)."""
+    known, _any = typing.get_args(Llm)
+    return [name for name in typing.get_args(known) if "@" not in name]
 
 
 def config_revision(config: dict) -> str:

@@ -25,7 +25,7 @@ def test_deploy_asks_for_the_target_and_note_first(agent, editor):
 
     assert response.status_code == 200
     assert "admin/action_form.html" in [template.name for template in response.templates]
-    assert set(response.context["form"].fields) == {"to_status", "changes", "force"}
+    assert set(response.context["form"].fields) == {"to_status", "changes", "force", "force_reason"}
     agent.refresh_from_db()
     assert agent.status == Status.DRAFT
 
@@ -114,10 +114,39 @@ def test_force_overrides_the_passing_test_gate(agent_in, owner):
         for level, text in messages_of(refused)
     )
 
-    run_action(client, VoiceAgent, "deploy", [agent], force="on", **production)
+    reason = "Outage fix; the test runner is down"
+    run_action(client, VoiceAgent, "deploy", [agent], force="on", force_reason=reason, **production)
     agent.refresh_from_db()
     assert agent.status == Status.PRODUCTION
-    assert agent.deployments.first().forced is True
+    deployment = agent.deployments.first()
+    assert (deployment.forced, deployment.force_reason) == (True, reason)
+
+
+def test_force_without_a_reason_is_refused_and_deploys_nothing(agent_in, owner, db_state):
+    agent = agent_in(Status.TESTING)
+    client = staff_client(owner)
+    before = db_state()
+
+    response = run_action(
+        client,
+        VoiceAgent,
+        "deploy",
+        [agent],
+        to_status=Status.PRODUCTION,
+        changes="Hotfix",
+        force="on",
+        force_reason="  ",
+        **APPLY,
+    )
+
+    assert (
+        "error",
+        f"{agent}: Say why the test gate is skipped: a forced deploy needs a reason.",
+    ) in messages_of(response)
+    assert not any(level == "success" for level, _ in messages_of(response))
+    agent.refresh_from_db()
+    assert (agent.status, agent.version) == (Status.TESTING, 1)
+    assert db_state() == before
 
 
 def test_an_editor_cannot_deploy_to_production(agent_in, editor, owner):

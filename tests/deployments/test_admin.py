@@ -4,6 +4,7 @@ import pytest
 
 from agents.models import Status
 from deployments.models import AgentVersion, Deployment
+from deployments.services import deployment_create
 from tests.admin_helpers import (
     add_url,
     change_url,
@@ -82,3 +83,30 @@ def test_staff_of_another_workspace_sees_none_of_its_history(model, agent, outsi
 
     assert {row.agent for row in listed} == {own}
     assert client.get(change_url(model.objects.filter(agent=agent).first())).status_code == 404
+
+
+def test_a_forced_deployment_shows_why_the_gate_was_skipped(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    reason = "Outage <fix>; the test runner is down"
+    forced = deployment_create(
+        agent=agent,
+        to_status=Status.PRODUCTION,
+        changes="Hotfix",
+        actor=owner,
+        force=True,
+        force_reason=reason,
+    )
+    client = staff_client(owner)
+
+    page = client.get(change_url(forced))
+    agent_page = client.get(change_url(agent))
+
+    assert "force_reason" in page.context["adminform"].readonly_fields
+    assert "Outage &lt;fix&gt;; the test runner is down" in page.content.decode()
+    history = next(
+        inline
+        for inline in agent_page.context["inline_admin_formsets"]
+        if inline.formset.model is Deployment
+    )
+    assert "force_reason" in [field["name"] for field in history.fields()]
+    assert "Outage &lt;fix&gt;; the test runner is down" in agent_page.content.decode()

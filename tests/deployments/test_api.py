@@ -137,7 +137,7 @@ def untested(agent_in):
             {"status": "production", "changes": "Go"},
             409,
             "passing_test_required",
-            '"force": true',
+            '"force": true and a "force_reason"',
             id="no-passing-test",
         ),
         pytest.param(
@@ -169,19 +169,69 @@ def test_a_placeholder_agent_is_refused_production_with_the_seeds_message(
     record_passing_test(agent, owner)
     before = db_state()
 
-    response = deploy(api(owner), agent, {"status": "production", "changes": "Go", "force": True})
+    response = deploy(
+        api(owner),
+        agent,
+        {"status": "production", "changes": "Go", "force": True, "force_reason": "Urgent"},
+    )
 
     assert api_error(response, 409, code="not_on_elevenlabs")["message"] == NOT_ON_ELEVENLABS
     assert db_state() == before
 
 
-def test_an_admin_may_force_past_the_passing_test_gate_and_it_is_recorded(api, owner, untested):
-    response = deploy(
-        api(owner), untested, {"status": "production", "changes": "Hotfix", "force": True}
-    )
+def test_an_admin_may_force_past_the_passing_test_gate_and_it_is_recorded(
+    api, owner, viewer, untested
+):
+    body = {
+        "status": "production",
+        "changes": "Hotfix",
+        "force": True,
+        "force_reason": " Callers hear silence; the test runner is down. ",
+    }
+
+    response = deploy(api(owner), untested, body)
 
     assert response.status_code == 200
-    assert Deployment.objects.filter(agent=untested, to_status=PRODUCTION).get().forced is True
+    deployment = Deployment.objects.filter(agent=untested, to_status=PRODUCTION).get()
+    assert deployment.forced is True
+    assert deployment.force_reason == "Callers hear silence; the test runner is down."
+    row = api(viewer).get(f"/api/deployments/?agent={untested.pk}").json()["results"][0]
+    assert row["id"] == deployment.pk
+    assert (row["forced"], row["force_reason"]) == (
+        True,
+        "Callers hear silence; the test runner is down.",
+    )
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{}, {"force_reason": ""}, {"force_reason": "   "}],
+    ids=["missing", "empty", "blank"],
+)
+def test_a_forced_deploy_without_a_reason_is_refused_naming_force_reason(
+    api, owner, untested, api_error, db_state, given
+):
+    before = db_state()
+    body = {"status": "production", "changes": "Hotfix", "force": True, **given}
+
+    response = deploy(api(owner), untested, body)
+
+    error = api_error(response, 400, field="force_reason")
+    assert list(error["errors"]) == ["force_reason"]
+    assert "forced deploy needs a reason" in error["errors"]["force_reason"][0]
+    assert db_state() == before
+    untested.refresh_from_db()
+    assert (untested.status, untested.version) == (TESTING, 1)
+
+
+def test_a_reason_without_force_is_ignored(api, owner, candidate):
+    body = {"status": "production", "changes": "Go", "force_reason": "Not needed"}
+
+    response = deploy(api(owner), candidate, body)
+
+    assert response.status_code == 200
+    deployment = Deployment.objects.filter(agent=candidate, to_status=PRODUCTION).get()
+    assert (deployment.forced, deployment.force_reason) == (False, "")
 
 
 def test_a_workspace_without_the_test_gate_deploys_untested_configs(
@@ -206,6 +256,12 @@ def test_a_workspace_without_the_test_gate_deploys_untested_configs(
         ({}, "status", "required"),
         ({"status": "testing", "changes": "x" * 5001}, "changes", "5000 characters"),
         ({"status": "testing", "force": "maybe"}, "force", "boolean"),
+        (
+            {"status": "production", "changes": "Go", "force": True, "force_reason": "x" * 5001},
+            "force_reason",
+            "5000 characters",
+        ),
+        ({"status": "testing", "force_reason": ["why"]}, "force_reason", "valid string"),
     ],
 )
 def test_an_invalid_deploy_request_is_refused_naming_the_field(
@@ -438,6 +494,7 @@ def test_a_deployment_row_names_its_agent_version_and_deployer(api, viewer, hist
     assert (row["from_status"], row["to_status"], row["version"]) == ("draft", "testing", 1)
     assert row["changes"] == "Ready for QA"
     assert row["forced"] is False
+    assert row["force_reason"] == ""
     assert row["deployed_by"] == {"id": editor.pk, "username": editor.username}
     assert row["sync_state"] == "pending"  # nothing ran the sync its commit queued
 

@@ -98,7 +98,12 @@ def test_the_changelog_holds_only_entries_with_a_note_newest_first(agent_in, own
     deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
     deployment_create(agent=agent, to_status=Status.TESTING, changes="Re-push", actor=owner)
     deployment_create(
-        agent=agent, to_status=Status.PRODUCTION, changes="Go", actor=owner, force=True
+        agent=agent,
+        to_status=Status.PRODUCTION,
+        changes="Go",
+        actor=owner,
+        force=True,
+        force_reason="No test run yet",
     )
     agent_update(agent=agent, actor=owner, config=sample_config("Edited"))  # no note
     agent_rollback(agent=agent, version=1, changes="oops", actor=owner)

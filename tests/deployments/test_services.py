@@ -14,6 +14,7 @@ from tests.factories import AgentFactory, put_on_elevenlabs, record_passing_test
 
 DRAFT, TESTING, PRODUCTION = Status.DRAFT, Status.TESTING, Status.PRODUCTION
 SEED_MESSAGE = "Cannot deploy to production: Agent not properly created in ElevenLabs"
+REASON = "Hotfix for a live outage; the test suite is down"
 
 
 def go_live(agent, actor, **kwargs):
@@ -90,7 +91,7 @@ def test_only_an_admin_may_deploy_to_production(candidate, request, db_state, ca
     before = db_state()
 
     with pytest.raises(RoleRequired) as refused:
-        go_live(candidate, request.getfixturevalue(caller), force=force)
+        go_live(candidate, request.getfixturevalue(caller), force=force, force_reason=REASON)
 
     assert refused.value.status_code == 403
     assert "admin" in refused.value.message
@@ -161,7 +162,7 @@ def test_force_does_not_put_a_placeholder_agent_in_production(agent, editor, own
     before = db_state()
 
     with pytest.raises(Conflict) as refused:
-        go_live(agent, owner, force=True)
+        go_live(agent, owner, force=True, force_reason=REASON)
 
     assert refused.value.message == SEED_MESSAGE
     assert db_state() == before
@@ -193,7 +194,7 @@ def test_a_production_deploy_needs_a_passing_test_of_the_config(agent_in, owner,
     assert refused.value.status_code == 409
     assert refused.value.code == "passing_test_required"
     assert agent.config_revision in refused.value.message
-    assert '"force": true' in refused.value.message
+    assert '"force": true and a "force_reason"' in refused.value.message
     assert db_state() == before
 
 
@@ -250,12 +251,97 @@ def test_a_workspace_may_turn_the_passing_test_gate_off(agent_in, workspace, own
 def test_an_admin_may_force_past_the_passing_test_gate_and_it_is_recorded(agent_in, owner):
     agent = agent_in(TESTING)
 
-    deployment = go_live(agent, owner, force=True)
+    deployment = go_live(agent, owner, force=True, force_reason=f"  {REASON}\n")
 
     agent.refresh_from_db()
     assert (agent.status, agent.version, agent.live_version) == (PRODUCTION, 2, 2)
     assert deployment.forced is True
-    assert Deployment.objects.get(pk=deployment.pk).forced is True
+    stored = Deployment.objects.get(pk=deployment.pk)
+    assert (stored.forced, stored.force_reason) == (True, REASON)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "\n\t "])
+def test_a_forced_deploy_without_a_reason_is_refused_and_writes_nothing(
+    agent_in, owner, db_state, reason
+):
+    agent = agent_in(TESTING)
+    deployments = Deployment.objects.filter(agent=agent).count()
+    versions = AgentVersion.objects.filter(agent=agent).count()
+    before = db_state()
+    given = {} if reason is None else {"force_reason": reason}
+
+    with pytest.raises(InvalidInput) as refused:
+        go_live(agent, owner, force=True, **given)
+
+    assert refused.value.status_code == 400
+    assert list(refused.value.errors) == ["force_reason"]
+    assert refused.value.message == (
+        "Say why the test gate is skipped: a forced deploy needs a reason."
+    )
+    assert Deployment.objects.filter(agent=agent).count() == deployments
+    assert AgentVersion.objects.filter(agent=agent).count() == versions
+    agent.refresh_from_db()
+    assert (agent.status, agent.version, agent.live_version) == (TESTING, 1, None)
+    assert db_state() == before
+
+
+def test_a_reason_for_forcing_over_the_limit_is_refused(agent_in, owner, db_state):
+    agent = agent_in(TESTING)
+    before = db_state()
+
+    with pytest.raises(InvalidInput) as refused:
+        go_live(agent, owner, force=True, force_reason="x" * 5001)
+
+    assert list(refused.value.errors) == ["force_reason"]
+    assert "5,000 characters" in refused.value.message
+    assert db_state() == before
+
+
+def test_a_reason_for_forcing_of_exactly_the_limit_is_stored(agent_in, owner):
+    deployment = go_live(agent_in(TESTING), owner, force=True, force_reason="x" * 5000)
+
+    assert Deployment.objects.get(pk=deployment.pk).force_reason == "x" * 5000
+
+
+def test_a_reason_is_ignored_when_not_forcing(candidate, owner):
+    deployment = go_live(candidate, owner, force_reason=REASON)
+
+    stored = Deployment.objects.get(pk=deployment.pk)
+    assert (stored.forced, stored.force_reason) == (False, "")
+
+
+def test_a_reason_does_not_open_the_gate_without_force(agent_in, owner, db_state):
+    agent = agent_in(TESTING)
+    before = db_state()
+
+    with pytest.raises(Conflict) as refused:
+        go_live(agent, owner, force_reason=REASON)
+
+    assert refused.value.code == "passing_test_required"
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("caller", "changes", "expected", "field"),
+    [
+        ("editor", "", RoleRequired, None),
+        ("owner", "", InvalidInput, "changes"),
+        ("owner", "Go live", InvalidInput, "force_reason"),
+    ],
+)
+def test_the_reason_is_checked_after_the_role_and_the_note_and_before_the_gates(
+    agent, editor, request, db_state, caller, changes, expected, field
+):
+    # A placeholder agent in testing: the ElevenLabs gate would refuse it (409) too.
+    deployment_create(agent=agent, to_status=TESTING, changes="", actor=editor)
+    before = db_state()
+
+    with pytest.raises(expected) as refused:
+        go_live(agent, request.getfixturevalue(caller), changes=changes, force=True)
+
+    if field:
+        assert list(refused.value.errors) == [field]
+    assert db_state() == before
 
 
 @pytest.mark.parametrize(("source", "target"), [(DRAFT, TESTING), (TESTING, DRAFT)])
@@ -264,7 +350,14 @@ def test_force_is_refused_on_a_move_that_has_no_gate(agent_in, owner, db_state, 
     before = db_state()
 
     with pytest.raises(InvalidInput) as refused:
-        deployment_create(agent=agent, to_status=target, changes="", actor=owner, force=True)
+        deployment_create(
+            agent=agent,
+            to_status=target,
+            changes="",
+            actor=owner,
+            force=True,
+            force_reason=REASON,
+        )
 
     assert list(refused.value.errors) == ["force"]
     assert db_state() == before

@@ -1,0 +1,57 @@
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.http import HttpRequest
+
+from common.errors import DomainError
+
+Result = TypeVar("Result")
+
+
+def posted(request: HttpRequest):
+    """The submitted data on a POST, else None: a form to fill in rather than one to check."""
+    return request.POST if request.method == "POST" else None
+
+
+class ServiceForm(forms.Form):
+    """A form whose input a service checks in the end: a service's refusal is shown next to
+    the fields it names, exactly as the API would report it."""
+
+    # A service error's key, or the start of a dotted one ("config.conversation_config…"),
+    # mapped to the form field that shows it; keys equal to a field's name need no entry.
+    error_fields: dict[str, str] = {}
+
+    status = 200  # what to answer with when the form is shown again
+
+    def submit(self, action: Callable[[dict], Result]) -> Result | None:
+        """On a submitted, valid form, `action(cleaned_data)`: the service call. Returns its
+        result, or None when there is nothing to do or the form shows why not."""
+        if not self.is_bound:
+            return None
+        if not self.is_valid():
+            self.status = 400
+            return None
+        try:
+            return action(self.cleaned_data)
+        except DomainError as error:
+            self.status = self.add_service_error(error)
+            return None
+
+    def add_service_error(self, error: DomainError) -> int:
+        """Show `error` on the form; return the HTTP status to answer with."""
+        for key, messages in error.errors.items():
+            field = self._field_for(key)
+            for message in messages:
+                self.add_error(field, message)
+        if not error.errors:
+            self.add_error(None, error.message)
+        return error.status_code
+
+    def _field_for(self, key: str) -> str | None:
+        if key in self.fields:
+            return key
+        matches = [
+            prefix for prefix in self.error_fields if key == prefix or key.startswith(prefix + ".")
+        ]
+        return self.error_fields[max(matches, key=len)] if matches else None

@@ -1,0 +1,52 @@
+"""Deploy and rollback forms, shared by the Django admin's actions and the web UI's dialogs."""
+
+from django import forms
+from django.utils.text import Truncator
+
+from agents.models import Status, VoiceAgent
+from common.forms import ServiceForm
+from deployments.selectors import version_list
+
+
+class DeployForm(ServiceForm):
+    to_status = forms.ChoiceField(label="Deploy to", choices=Status.choices)
+    changes = forms.CharField(
+        label="Changelog note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="What changed and why. Production deploys need one.",
+    )
+    force = forms.BooleanField(
+        label="Override the passing-test gate",
+        required=False,
+        help_text="Production only, admins only; the deployment records that it was forced.",
+    )
+    force_reason = forms.CharField(
+        label="Reason for forcing",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Required when forcing: why the test gate is skipped.",
+    )
+
+    error_fields = {"status": "to_status"}
+
+
+class RollbackForm(ServiceForm):
+    version = forms.TypedChoiceField(label="Roll back to", coerce=int)
+    changes = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text='Added to the changelog after "Rollback to vN".',
+    )
+
+    def __init__(self, *args, agent: VoiceAgent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [
+            (version.number, f"v{version.number}, {version.created_at:%Y-%m-%d}: {_gist(version)}")
+            for version in version_list(agent=agent)
+        ]
+
+
+def _gist(version) -> str:
+    return Truncator(version.changes).chars(60) or "(no note)"

@@ -1,0 +1,124 @@
+"""The web UI's lifecycle dialogs: deploy, roll back, and the diff between two versions."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from agents.models import Status, VoiceAgent
+from agents.views import agent_changed, agent_or_404
+from common.errors import InvalidInput
+from common.forms import posted
+from common.views import render_page
+from deployments.forms import DeployForm, RollbackForm
+from deployments.gates import REFUSED_MOVES, production_checklist
+from deployments.selectors import WORKING, version_list, version_side_by_side
+from deployments.services import agent_rollback, deployment_create
+from workspaces.permissions import abilities_of
+
+# Where an agent usually goes next from each stage: the dialog preselects it.
+NEXT_STAGE = {
+    Status.DRAFT: Status.TESTING,
+    Status.TESTING: Status.PRODUCTION,
+    Status.PRODUCTION: Status.DRAFT,
+}
+
+
+@login_required
+def agent_deploy(request, pk):
+    agent = agent_or_404(request, pk)
+    form = DeployForm(posted(request), initial={"to_status": NEXT_STAGE[agent.status]})
+    deployment = form.submit(
+        lambda data: deployment_create(
+            agent=agent,
+            to_status=data["to_status"],
+            changes=data["changes"],
+            actor=request.user,
+            force=data["force"],
+            force_reason=data["force_reason"],
+        )
+    )
+    if deployment:
+        if deployment.to_status == Status.PRODUCTION:
+            message = f"Deployed to production: v{deployment.version} is live."
+        else:
+            message = f"Deployed to {deployment.get_to_status_display().lower()}."
+        return agent_changed(request, agent, message)
+    context = {
+        "agent": agent,
+        "form": form,
+        "stages": _stage_choices(request, agent),
+        "checklist": production_checklist(agent=agent, user=request.user),
+    }
+    return render_page(
+        request,
+        "deployments/deploy.html",
+        context,
+        workspace=agent.workspace,
+        status=form.status,
+        dialog=True,
+    )
+
+
+def _stage_choices(request, agent: VoiceAgent) -> list[dict]:
+    """Each stage, and why it cannot be chosen now if it cannot: shown, not hidden."""
+    can = abilities_of(request.user, agent.workspace)
+    choices = []
+    for stage in Status:
+        reason = REFUSED_MOVES.get((agent.status, stage), "")
+        if not reason and stage == Status.PRODUCTION and not can.admin:
+            reason = "Only admins deploy to production."
+        elif not reason and not can.edit:
+            reason = "Deploying needs the editor role."
+        choices.append({"value": stage.value, "label": stage.label, "refusal": reason})
+    return choices
+
+
+@login_required
+def agent_rollback_view(request, pk):
+    agent = agent_or_404(request, pk)
+    form = RollbackForm(
+        posted(request), agent=agent, initial={"version": request.GET.get("version")}
+    )
+    deployment = form.submit(
+        lambda data: agent_rollback(
+            agent=agent, version=data["version"], changes=data["changes"], actor=request.user
+        )
+    )
+    if deployment:
+        return agent_changed(
+            request, agent, f"{deployment.changes}: v{deployment.version} is live."
+        )
+    return render_page(
+        request,
+        "deployments/rollback.html",
+        {"agent": agent, "form": form},
+        workspace=agent.workspace,
+        status=form.status,
+        dialog=True,
+    )
+
+
+@login_required
+def agent_diff(request, pk):
+    """Two versions (or a version and the working config) side by side."""
+    agent = agent_or_404(request, pk)
+    old = request.GET.get("from") or str(agent.live_version or 1)
+    new = request.GET.get("to") or WORKING
+    status = 200
+    try:
+        diff = version_side_by_side(agent=agent, old=old, new=new)
+        error = ""
+    except InvalidInput as refusal:
+        diff, error, status = None, refusal.message, refusal.status_code
+    context = {
+        "agent": agent,
+        "diff": diff,
+        "diff_error": error,
+        "old": old,
+        "new": new,
+        "versions": version_list(agent=agent),
+    }
+    if request.headers.get("HX-Target") == "diff":
+        return render(request, "deployments/_diff.html", context, status=status)
+    return render_page(
+        request, "deployments/diff.html", context, workspace=agent.workspace, status=status
+    )
