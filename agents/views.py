@@ -22,6 +22,7 @@ from common.forms import posted
 from common.views import current_workspace, is_htmx, remember_workspace, render_page
 from deployments.gates import production_checklist
 from deployments.selectors import (
+    WORKING,
     changelog_for,
     deployment_history,
     version_list,
@@ -141,24 +142,25 @@ def _editor(request, form, *, workspace, agent):
 def agent_detail(request, pk):
     agent = agent_or_404(request, pk)
     remember_workspace(request, agent.workspace)
-    versions = list(version_list(agent=agent))
+    old, new = _default_diff(agent)
     context = {
         "agent": agent,
         "checklist": production_checklist(agent=agent, user=request.user),
         "changelog": changelog_for(agent=agent)[:HISTORY_SHOWN],
         "history": deployment_history(agent=agent)[:HISTORY_SHOWN],
-        "versions": versions,
+        "versions": version_list(agent=agent),
         "test_results": test_result_list(agent=agent)[:HISTORY_SHOWN],
-        "diff": version_side_by_side(agent=agent, **_default_diff(agent)),
+        "diff": version_side_by_side(agent=agent, old=old, new=new),
+        "old": old,
+        "new": new,
     }
     return render_page(request, "agents/detail.html", context, workspace=agent.workspace)
 
 
-def _default_diff(agent: VoiceAgent) -> dict:
-    """What a reader most likely wants compared: the working config against what is live,
-    or against the version before the newest."""
-    base = agent.live_version or max(agent.version - 1, 1)
-    return {"old": base, "new": "working"}
+def _default_diff(agent: VoiceAgent) -> tuple[str, str]:
+    """What a reader most likely wants compared: what is live (or the version before the
+    newest) against the working config."""
+    return str(agent.live_version or max(agent.version - 1, 1)), WORKING
 
 
 @login_required
