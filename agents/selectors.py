@@ -1,6 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 
-from agents.models import AgentTag, VoiceAgent
+from agents.adapter import remote
+from agents.models import AgentTag, SyncState, VoiceAgent
 from common.errors import NotFound
 from deployments.selectors import changelog_queryset
 from workspaces.models import Workspace
@@ -55,3 +56,14 @@ def tag_names_in(*, workspace: Workspace) -> list[str]:
         .values_list("name", flat=True)
         .distinct()
     )
+
+
+SYNC_DISABLED = "disabled"
+
+
+def sync_state_shown(agent: VoiceAgent) -> tuple[str, str]:
+    """The agent's sync state and error as people and scripts see them: while sync is off,
+    "disabled" and the reason, rather than "pending" forever."""
+    if agent.sync_state == SyncState.PENDING and not remote.sync_enabled():
+        return SYNC_DISABLED, remote.SYNC_DISABLED_REASON
+    return agent.sync_state, agent.last_sync_error

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from agents.adapter import remote
 from agents.models import SyncState, VoiceAgent
+from agents.selectors import SYNC_DISABLED, sync_state_shown
 from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
 from deployments.models import CHANGES_MAX_LENGTH
 from deployments.serializers import ChangelogEntrySerializer
@@ -16,9 +16,6 @@ class DeploymentStateSerializer(serializers.Serializer):
     lastDeployedAt = serializers.DateTimeField(source="last_deployed_at")
     deployedBy = serializers.IntegerField(source="deployed_by_id", allow_null=True)
     changelog = ChangelogEntrySerializer(many=True)
-
-
-SYNC_DISABLED = "disabled"
 
 
 class AgentSerializer(serializers.ModelSerializer):
@@ -56,10 +53,7 @@ class AgentSerializer(serializers.ModelSerializer):
 
     def to_representation(self, agent):
         data = super().to_representation(agent)
-        if agent.sync_state == SyncState.PENDING and not remote.sync_enabled():
-            # Say why nothing happens, rather than showing "pending" forever.
-            data["sync_state"] = SYNC_DISABLED
-            data["last_sync_error"] = remote.SYNC_DISABLED_REASON
+        data["sync_state"], data["last_sync_error"] = sync_state_shown(agent)
         return data
 
 

@@ -24,6 +24,10 @@ class ServiceForm(forms.Form):
 
     status = 200  # what to answer with when the form is shown again
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # "Changelog note", not "Changelog note:"
+        super().__init__(*args, **kwargs)
+
     def submit(self, action: Callable[[dict], Result]) -> Result | None:
         """On a submitted, valid form, `action(cleaned_data)`: the service call. Returns its
         result, or None when there is nothing to do or the form shows why not."""

@@ -1,7 +1,7 @@
 from django import template
 
-from agents.adapter import remote
-from agents.models import Status, SyncState, VoiceAgent
+from agents.models import Status, VoiceAgent
+from agents.selectors import sync_state_shown
 
 register = template.Library()
 
@@ -11,7 +11,6 @@ STATUS_BADGES = {
     Status.TESTING: ("Testing", "badge-testing"),
     Status.PRODUCTION: ("Live", "badge-live"),
 }
-SYNC_DISABLED = "disabled"
 
 
 @register.inclusion_tag("agents/_status_badge.html")
@@ -21,14 +20,6 @@ def status_badge(status: str) -> dict:
 
 
 @register.filter
-def sync_state(agent: VoiceAgent) -> str:
-    """The agent's sync state as shown: "disabled" rather than "pending" forever when sync
-    is off, as the API shows it."""
-    if agent.sync_state == SyncState.PENDING and not remote.sync_enabled():
-        return SYNC_DISABLED
-    return agent.sync_state
-
-
-@register.simple_tag
-def sync_disabled_reason() -> str:
-    return remote.SYNC_DISABLED_REASON
+def sync_shown(agent: VoiceAgent) -> dict:
+    state, error = sync_state_shown(agent)
+    return {"state": state, "error": error}

@@ -5,16 +5,6 @@
 
 document.documentElement.classList.add("js");
 
-// 4xx answers carry a form with its errors, to be shown like any other answer.
-document.addEventListener("DOMContentLoaded", () => {
-  htmx.config.responseHandling = [
-    { code: "204", swap: false },
-    { code: "[23]..", swap: true },
-    { code: "4..", swap: true, error: false },
-    { code: "5..", swap: false, error: true },
-  ];
-});
-
 function openDialogs(root) {
   const dialogs = root.matches && root.matches("dialog.dialog") ? [root] : root.querySelectorAll ? root.querySelectorAll("dialog.dialog") : [];
   for (const dialog of dialogs) {

@@ -79,7 +79,8 @@ class Command(BaseCommand):
         self._agents(admin)
         self.stdout.write(
             self.style.SUCCESS("Demo data loaded.")
-            + f"\n  Admin:    {url}/admin/  user: admin  password: {password}"
+            + f"\n  Web UI:   {url}/app/agents  user: admin  password: {password}"
+            + f"\n  Admin:    {url}/admin/"
             + f"\n  API docs: {url}/api/docs/"
             + f"\n  API token (shown once): {token}"
             + f'\n  Try: curl -H "Authorization: Token {token}" {url}/api/agents/'
