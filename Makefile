@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format bench worker migrate clean
+.PHONY: setup run test lint format bench worker migrate clean screenshots
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The UI screenshots in docs/, taken by the browser tests (needs Chromium at /usr/bin/chromium).
+screenshots: setup
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e -q
 
 bench: migrate
 	$(BIN)/python -m bench

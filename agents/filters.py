@@ -19,10 +19,19 @@ class AgentFilter(django_filters.FilterSet):
         fields = ["status", "sync_state", "search", "tag", "updated_since", "workspace"]
 
 
+class OrderingWithTieBreaker(django_filters.OrderingFilter):
+    """Sorts by the chosen field, then by newest id: agents sharing a value (a version, a name)
+    keep one order, so no agent shows on two pages and none on neither."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "-id") if value else qs
+
+
 class AgentDashboardFilter(AgentFilter):
     """The dashboard's search, filters and sort: the API's filters, within one workspace."""
 
-    sort = django_filters.OrderingFilter(
+    sort = OrderingWithTieBreaker(
         fields=(
             ("updated_at", "updated"),
             ("name", "name"),

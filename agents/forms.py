@@ -43,6 +43,10 @@ class ConfigTextField(forms.CharField):
     def to_python(self, value):
         return super().to_python(value).replace("\r\n", "\n")
 
+    def has_changed(self, initial, data) -> bool:
+        # A value stored with \r\n (through the API, say) is unchanged when sent back as is.
+        return self.to_python(initial) != self.to_python(data)
+
 
 class AgentForm(ServiceForm):
     name = forms.CharField(max_length=NAME_MAX_LENGTH)

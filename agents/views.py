@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from agents.filters import AgentDashboardFilter
@@ -19,7 +19,13 @@ from agents.services import agent_create, agent_update
 from agents.sync import agent_sync_retry
 from common.errors import DomainError, NotFound
 from common.forms import posted
-from common.views import current_workspace, is_htmx, remember_workspace, render_page
+from common.views import (
+    current_workspace,
+    is_htmx,
+    remember_workspace,
+    render_fragment,
+    render_page,
+)
 from deployments.gates import production_checklist
 from deployments.selectors import (
     WORKING,
@@ -49,7 +55,12 @@ def agent_changed(request, agent: VoiceAgent, message: str):
         messages.success(request, message)
         return redirect("app:agent", pk=agent.pk)
     agent = agent_or_404(request, agent.pk)  # as saved
-    response = render(request, "agents/_changed.html", {"agent": agent, "message": message})
+    response = render_fragment(
+        request,
+        "agents/_changed.html",
+        {"agent": agent, "message": message},
+        workspace=agent.workspace,
+    )
     response["HX-Trigger"] = "agentChanged"
     return response
 
@@ -72,7 +83,7 @@ def agent_dashboard(request):
     }
     # The search box and filters refresh only the results, as the person types.
     if request.headers.get("HX-Target") == "agent-results":
-        return render(request, "agents/_results.html", {**context, "workspace": workspace})
+        return render_fragment(request, "agents/_results.html", context, workspace=workspace)
     return render_page(request, "agents/dashboard.html", context, workspace=workspace)
 
 
@@ -148,7 +159,8 @@ def agent_detail(request, pk):
         "checklist": production_checklist(agent=agent, user=request.user),
         "changelog": changelog_for(agent=agent)[:HISTORY_SHOWN],
         "history": deployment_history(agent=agent)[:HISTORY_SHOWN],
-        "versions": version_list(agent=agent),
+        "versions": version_list(agent=agent).defer("config")[:HISTORY_SHOWN],
+        "version_numbers": range(agent.version, 0, -1),
         "test_results": test_result_list(agent=agent)[:HISTORY_SHOWN],
         "diff": version_side_by_side(agent=agent, old=old, new=new),
         "old": old,
@@ -188,8 +200,12 @@ def agent_sync(request, pk):
 
 
 def _sync_badge(request, agent, *, error: str = "", status: int = 200):
-    response = render(
-        request, "agents/_sync_state.html", {"agent": agent, "refusal": error}, status=status
+    response = render_fragment(
+        request,
+        "agents/_sync_state.html",
+        {"agent": agent, "refusal": error},
+        workspace=agent.workspace,
+        status=status,
     )
     if agent.sync_state != "pending":
         # Panels that show per-deployment sync state refresh once the sync settles.

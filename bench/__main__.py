@@ -1,10 +1,12 @@
-"""`python -m bench` (or `make bench`): time the API and the sync, print, record in
-docs/benchmarks.md.
+"""`python -m bench` (or `make bench`): time the API, the web UI and the sync, print, record
+in docs/benchmarks.md.
 
 Exits 1 when a goal is missed: the agent list's median more than 1.5 times the bare DRF
-baseline's, or a query count that changes with the rows involved; or agents synced through a
-worker not all synced, duplicated, or more than 1.3 times slower than the rate limit allows.
-A sync benchmark skipped for want of Redis is not a miss.
+baseline's, or a query count that changes with the rows involved; the web UI's dashboard over
+500 agents slower than 150 ms (median), or its query count changing with the page, filter or
+workspace size; or agents synced through a worker not all synced, duplicated, or more than 1.3
+times slower than the rate limit allows. A sync benchmark skipped for want of Redis is not a
+miss.
 """
 
 import argparse
@@ -24,15 +26,19 @@ from bench.database import BASE_DIR, BenchDatabase, bench_database, redacted
 from bench.worker import POOLS
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
-PARTS = ("api", "sync")
+UI_SMALL_AGENTS = 50  # bench.ui.SMALL_AGENTS, which cannot be imported before Django is set up
+PARTS = ("api", "ui", "sync")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=PARTS, help="run one part: the API or the sync")
+    parser.add_argument("--only", choices=PARTS, help="run one part: the API, web UI or sync")
     parser.add_argument("--agents", type=int, default=10_000, help="regular agents to seed")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per case")
     parser.add_argument("--warmup", type=int, default=10, help="untimed (counted) rounds first")
+    parser.add_argument(
+        "--ui-agents", type=int, default=500, help="agents in the web UI's timed workspace"
+    )
     parser.add_argument("--sync-agents", type=int, default=1_000, help="agents to sync")
     parser.add_argument(
         "--sync-pool", choices=POOLS, help="the worker's pool (default: solo on SQLite, prefork)"
@@ -45,6 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.agents < 4 or args.rounds < 1 or args.warmup < 1 or args.sync_agents < 1:
         parser.error("use at least 4 agents, 1 round, 1 warm-up round and 1 agent to sync")
+    if args.ui_agents <= UI_SMALL_AGENTS:
+        parser.error(f"use more than {UI_SMALL_AGENTS} --ui-agents: a dashboard page holds 50")
     if args.sync_concurrency is not None and args.sync_concurrency < 1:
         parser.error("use a --sync-concurrency of 1 or more")
     return args
@@ -73,6 +81,8 @@ def main(argv: list[str]) -> int:
     goals_met = True
     if args.only in (None, "api"):
         goals_met &= run_api(args, database, prefix + _command(argv))
+    if args.only in (None, "ui"):
+        goals_met &= run_ui(args, database, prefix + _command(argv))
     if args.only in (None, "sync"):
         prefix += f"REDIS_URL={redacted(redis_url)} " if redis_url else ""
         goals_met &= run_sync(args, database, redis_url, prefix + _command(argv))
@@ -96,6 +106,29 @@ def run_api(args: argparse.Namespace, database: BenchDatabase, command: str) -> 
         warmup=args.warmup,
     )
     _publish(args, report.engine, report.markdown())
+    return report.goal_met
+
+
+def run_ui(args: argparse.Namespace, database: BenchDatabase, command: str) -> bool:
+    from bench.ui import ui_benchmark
+    from bench.ui_report import UiReport
+
+    print(
+        f"bench: seeding {args.ui_agents:,} agents for the web UI into {redacted(database.url)}",
+        flush=True,
+    )
+    with _fresh(database, keep=args.keep_db):
+        outcome = ui_benchmark(agents=args.ui_agents, rounds=args.rounds, warmup=args.warmup)
+    report = UiReport(
+        outcome=outcome,
+        command=command,
+        database=database.name,
+        rounds=args.rounds,
+        warmup=args.warmup,
+    )
+    _publish(args, f"ui-{database.engine}", report.markdown())
+    for failure in report.failures():
+        print(f"bench: web UI goal FAILED: {failure}", file=sys.stderr, flush=True)
     return report.goal_met
 
 

@@ -1,7 +1,8 @@
 """Timing requests through the whole Django stack and counting the SQL they run.
 
-Requests go through `APIClient`: URL routing, middleware, token authentication, the view and
-JSON rendering, everything but the socket. The cases of one run are interleaved (one request of
+Requests go through Django's test client (`APIClient` for the API, `Client` with a logged-in
+session for the web UI): URL routing, middleware, authentication, the view and the rendering,
+everything but the socket. The cases of one run are interleaved (one request of
 each case in turn), so a noisy neighbour slows them all alike and ratios stay fair. Warm-up
 rounds, which are not timed, are the ones whose queries are counted: capturing SQL has a cost
 of its own that must not land in the timings.
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 # Authentication records a token's use at most once a minute (workspaces.authentication):
 # a cost per minute, not per request, that would otherwise make any count look variable.
@@ -28,10 +29,11 @@ TOKEN_TOUCH = re.compile(r'UPDATE "workspaces_apitoken" SET "last_used_at"')
 class Call:
     path: str
     data: dict[str, Any] | None = None  # a JSON body makes it a POST
+    headers: dict[str, str] | None = None  # e.g. the ones htmx sends
 
-    def send(self, client: APIClient) -> None:
+    def send(self, client: Client) -> None:
         if self.data is None:
-            response = client.get(self.path)
+            response = client.get(self.path, headers=self.headers)
         else:
             response = client.post(self.path, self.data, format="json")
         if response.status_code not in (200, 201):
@@ -51,6 +53,7 @@ class Case:
 class Result:
     name: str
     median_ms: float
+    p95_ms: float
     p99_ms: float
     queries: tuple[int, ...]  # the distinct counts seen, smallest first
 
@@ -66,7 +69,7 @@ def percentile(samples: Sequence[float], percent: float) -> float:
     return ordered[max(math.ceil(percent / 100 * len(ordered)), 1) - 1]
 
 
-def query_count(client: APIClient, calls: Sequence[Call]) -> int:
+def query_count(client: Client, calls: Sequence[Call]) -> int:
     """Queries the calls run, leaving out the token's once-a-minute `last_used_at` touch."""
     with CaptureQueriesContext(connection) as captured:
         for call in calls:
@@ -74,7 +77,7 @@ def query_count(client: APIClient, calls: Sequence[Call]) -> int:
     return sum(1 for query in captured if not TOKEN_TOUCH.match(query["sql"]))
 
 
-def run(client: APIClient, cases: Sequence[Case], *, rounds: int, warmup: int) -> list[Result]:
+def run(client: Client, cases: Sequence[Case], *, rounds: int, warmup: int) -> list[Result]:
     counts: dict[str, set[int]] = {case.name: set() for case in cases}
     samples: dict[str, list[float]] = {case.name: [] for case in cases}
     for round_ in range(warmup):
@@ -91,6 +94,7 @@ def run(client: APIClient, cases: Sequence[Case], *, rounds: int, warmup: int) -
         Result(
             name=case.name,
             median_ms=statistics.median(samples[case.name]),
+            p95_ms=percentile(samples[case.name], 95),
             p99_ms=percentile(samples[case.name], 99),
             queries=tuple(sorted(counts[case.name])),
         )

@@ -7,6 +7,9 @@ chunks, inside one transaction: going through the services one request at a time
 the better part of an hour. Two probes sit next to the regular agents to show that query counts
 do not grow with the rows an agent has: one made by the services themselves (one version, one
 test) and one with a long history.
+
+`seed_workspace` writes the same agents into a workspace of their own, with an admin of its own,
+one in ten left as a failed sync leaves them: the web UI's benchmark (`bench/ui.py`) uses it.
 """
 
 import time
@@ -43,6 +46,14 @@ STEP = timedelta(hours=2)  # between two events in one agent's life
 FINAL_STATUSES = (Status.PRODUCTION, Status.PRODUCTION, Status.DRAFT, Status.TESTING)
 TAGS = ("support", "sales", "booking", "billing", "outbound")
 LANGUAGE_TAGS = ("en", "de", "fr")
+# What a failed sync leaves on an agent and its newest history row (agents/sync.py, with the
+# messages of agents/adapter/errors.py): `seed_workspace` gives it to one agent in ten.
+FAILED_SYNC_EVERY = 10
+SYNC_ERRORS = (
+    "Gave up after 5 attempts. Last error: ElevenLabs had an error updating the agent (HTTP 503).",
+    "ElevenLabs refused updating the agent (HTTP 422): voice_id 21m00Tcm4TlvDq8ikWAM is not "
+    "available to this workspace.",
+)
 TRANSCRIPT = (
     "agent: Thanks for calling Acme, how can I help?\n"
     "user: I'd like to book a cleaning next Tuesday.\n"
@@ -112,10 +123,92 @@ def seed(*, agents: int) -> Seeded:
     )
 
 
-def _account() -> tuple[Workspace, AbstractBaseUser, str]:
+@dataclass(frozen=True)
+class SeededWorkspace:
+    workspace_id: int
+    username: str  # its admin
+    agent_ids: list[int]  # oldest first; the long-history agent, if any, is the last
+    failed_ids: list[int]  # agents whose last sync failed
+    long_history_id: int | None
+    seconds: float
+
+
+def seed_workspace(
+    *,
+    name: str,
+    username: str,
+    agents: int,
+    first_number: int = 0,
+    long_history: tuple[int, int] | None = None,
+) -> SeededWorkspace:
+    """A workspace `name` with an admin `username` and `agents` agents shaped as `seed` shapes
+    them, numbered from `first_number` (numbers must not repeat in one database: they make the
+    ElevenLabs ids). Their history rows are synced; one agent in `FAILED_SYNC_EVERY` had its
+    last change fail to sync, with the error recorded on it and on that history row. With
+    `long_history` (versions, tests), the newest agent has that much history instead, and
+    was edited back to draft since its last release.
+    """
+    started = time.perf_counter()
+    validate_config(agent_config(first_number, 1))
+    agent_ids: list[int] = []
+    failed_ids: list[int] = []
+    with transaction.atomic():
+        workspace, actor, _ = _account(workspace_name=name, username=username)
+        with _explicit_timestamps(VoiceAgent, AgentVersion, Deployment, TestResult):
+            last = first_number + agents - 1
+            for first in range(first_number, last + 1, AGENTS_PER_CHUNK):
+                rows = _Rows()
+                chunk = []
+                for number in range(first, min(first + AGENTS_PER_CHUNK, last + 1)):
+                    long = long_history is not None and number == last
+                    versions, tests = long_history if long else (VERSIONS, TESTS)
+                    before = len(rows.deployments)
+                    agent = rows.add_agent(
+                        number=number,
+                        workspace=workspace,
+                        actor=actor,
+                        versions=versions,
+                        tests=tests,
+                        final=Status.DRAFT if long else None,
+                    )
+                    _synced(agent, rows.deployments[before:], number=number)
+                    chunk.append(agent)
+                rows.save()
+                agent_ids += [agent.pk for agent in chunk]
+                failed_ids += [a.pk for a in chunk if a.sync_state == SyncState.FAILED]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return SeededWorkspace(
+        workspace_id=workspace.pk,
+        username=username,
+        agent_ids=agent_ids,
+        failed_ids=failed_ids,
+        long_history_id=agent_ids[-1] if long_history else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _synced(agent: VoiceAgent, history: list[Deployment], *, number: int) -> None:
+    """Mark the agent's history synced, or, for one agent in `FAILED_SYNC_EVERY`, its newest
+    change failed to sync as `agents.sync` leaves it: the agent and that row failed, the
+    reason on the agent, the earlier rows synced."""
+    for row in history:
+        row.sync_state = SyncState.SYNCED
+    if number % FAILED_SYNC_EVERY != FAILED_SYNC_EVERY - 1:
+        return
+    error = SYNC_ERRORS[number // FAILED_SYNC_EVERY % len(SYNC_ERRORS)]
+    history[-1].sync_state = SyncState.FAILED
+    agent.sync_state, agent.last_sync_error = SyncState.FAILED, error
+    agent.sync_attempts = 5 if error.startswith("Gave up") else 1
+    agent.last_synced_at = history[-2].deployed_at if len(history) > 1 else None
+
+
+def _account(
+    *, workspace_name: str = "Bench", username: str = "bench-admin"
+) -> tuple[Workspace, AbstractBaseUser, str]:
     # An admin member, not a superuser: requests go through workspace scoping like a user's.
     membership, token = account_bootstrap(
-        workspace_name="Bench", username="bench-admin", role=Role.ADMIN
+        workspace_name=workspace_name, username=username, role=Role.ADMIN
     )
     return membership.workspace, membership.user, token
 

@@ -19,7 +19,8 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
 
 
 def remember_workspace(request: HttpRequest, workspace: Workspace) -> None:
-    request.session[WORKSPACE_SESSION_KEY] = workspace.slug
+    if request.session.get(WORKSPACE_SESSION_KEY) != workspace.slug:  # else no session write
+        request.session[WORKSPACE_SESSION_KEY] = workspace.slug
 
 
 def render_page(
@@ -39,10 +40,27 @@ def render_page(
     partial = dialog and is_htmx(request)
     context = {
         "base_template": "dialog.html" if partial else "base.html",
-        "workspace": workspace,
-        "can": abilities_of(request.user, workspace) if workspace else None,
+        "in_dialog": partial,
         **context,
     }
     if not partial:
         context["workspaces"] = workspace_list_for(request.user).order_by("name")
+    return render_fragment(request, template, context, workspace=workspace, status=status)
+
+
+def render_fragment(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    workspace: Workspace | None,
+    status: int = 200,
+) -> HttpResponse:
+    """Part of a page, for htmx to swap in: with what the user may do in `workspace`, so a
+    refreshed part offers the same controls as the page around it."""
+    context = {
+        "workspace": workspace,
+        "can": abilities_of(request.user, workspace) if workspace else None,
+        **context,
+    }
     return render(request, template, context, status=status)

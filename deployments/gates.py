@@ -80,7 +80,8 @@ def _passing_test(agent: VoiceAgent) -> Gate:
         problem=(
             "No passing test result for the config being deployed "
             f"(revision {agent.config_revision}). Record a passing test of this config, "
-            'or, as an admin, deploy with "force": true and a "force_reason".'
+            "or, as an admin, force the deploy and give the reason "
+            '("force": true and "force_reason" in the API).'
         ),
         code="passing_test_required",
         overridable=True,

@@ -1,16 +1,15 @@
 """The web UI's lifecycle dialogs: deploy, roll back, and the diff between two versions."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from agents.models import Status, VoiceAgent
 from agents.views import agent_changed, agent_or_404
 from common.errors import InvalidInput
 from common.forms import posted
-from common.views import render_page
+from common.views import render_fragment, render_page
 from deployments.forms import DeployForm, RollbackForm
 from deployments.gates import REFUSED_MOVES, production_checklist
-from deployments.selectors import WORKING, version_list, version_side_by_side
+from deployments.selectors import WORKING, version_side_by_side
 from deployments.services import agent_rollback, deployment_create
 from workspaces.permissions import abilities_of
 
@@ -25,7 +24,8 @@ NEXT_STAGE = {
 @login_required
 def agent_deploy(request, pk):
     agent = agent_or_404(request, pk)
-    form = DeployForm(posted(request), initial={"to_status": NEXT_STAGE[agent.status]})
+    stages = _stage_choices(request, agent)
+    form = DeployForm(posted(request), initial={"to_status": _preselected(agent, stages)})
     deployment = form.submit(
         lambda data: deployment_create(
             agent=agent,
@@ -45,7 +45,7 @@ def agent_deploy(request, pk):
     context = {
         "agent": agent,
         "form": form,
-        "stages": _stage_choices(request, agent),
+        "stages": stages,
         "checklist": production_checklist(agent=agent, user=request.user),
     }
     return render_page(
@@ -56,6 +56,14 @@ def agent_deploy(request, pk):
         status=form.status,
         dialog=True,
     )
+
+
+def _preselected(agent: VoiceAgent, stages: list[dict]) -> str | None:
+    """The usual next stage if this user may choose it, else the first they may."""
+    allowed = [stage["value"] for stage in stages if not stage["refusal"]]
+    if NEXT_STAGE[agent.status] in allowed:
+        return NEXT_STAGE[agent.status]
+    return allowed[0] if allowed else None
 
 
 def _stage_choices(request, agent: VoiceAgent) -> list[dict]:
@@ -115,10 +123,12 @@ def agent_diff(request, pk):
         "diff_error": error,
         "old": old,
         "new": new,
-        "versions": version_list(agent=agent),
+        "version_numbers": range(agent.version, 0, -1),
     }
     if request.headers.get("HX-Target") == "diff":
-        return render(request, "deployments/_diff.html", context, status=status)
+        return render_fragment(
+            request, "deployments/_diff.html", context, workspace=agent.workspace, status=status
+        )
     return render_page(
         request, "deployments/diff.html", context, workspace=agent.workspace, status=status
     )

@@ -1,0 +1,168 @@
+"""The dashboard, the workspace switcher, what a viewer sees, and the version comparison."""
+
+import re
+
+import pytest
+
+from agents.models import Status
+from agents.services import agent_update
+from tests.factories import MembershipFactory, WorkspaceFactory, sample_config
+from workspaces.roles import Role
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
+
+pytestmark = pytest.mark.e2e
+
+
+def settled(page) -> None:
+    """Wait until htmx has finished swapping: new content is live (wired to its hx-
+    attributes) only once it settles, some milliseconds after it appears."""
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling"
+    page.wait_for_function(f"!document.querySelector('{busy}')")
+
+
+def row_of(page, name: str):
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+
+
+def test_the_dashboard_shows_each_agent_at_its_stage(
+    page, log_in, admin, workspace, agent_at, screenshot
+):
+    agent_at(workspace, admin, Status.PRODUCTION, name="Front desk", tags=["support", "en"])
+    reworked = agent_at(workspace, admin, Status.PRODUCTION, name="Billing questions")
+    agent_update(
+        agent=reworked,
+        actor=admin,
+        config=sample_config("Hi! Questions about an invoice?"),
+    )
+    agent_at(workspace, admin, Status.TESTING, name="After-hours line", tags=["support"])
+    agent_at(workspace, admin, Status.DRAFT, name="Spanish support", tags=["es", "beta"])
+
+    log_in(page, admin)
+
+    expect(page.get_by_role("heading", name="Agents")).to_contain_text("Acme")
+    rows = page.get_by_role("table").get_by_role("row")
+    expect(rows).to_have_count(5)  # with the header row
+    expect(row_of(page, "Front desk")).to_contain_text("Live")
+    expect(row_of(page, "Front desk").locator(".badge")).to_have_class(
+        re.compile(r"\bbadge-live\b")
+    )
+    expect(row_of(page, "Billing questions")).to_contain_text("Draft")
+    expect(row_of(page, "Billing questions")).to_contain_text("v2 live")
+    expect(row_of(page, "After-hours line")).to_contain_text("Testing")
+    expect(row_of(page, "Spanish support")).to_contain_text("Draft")
+    for name in ("Front desk", "Billing questions", "After-hours line", "Spanish support"):
+        expect(row_of(page, name)).to_contain_text("Synced")
+
+    screenshot(page, "dashboard.png")
+
+    # The search narrows the list as one types, without leaving the page.
+    page.evaluate("window.__marker = 1")
+    page.get_by_role("searchbox", name="Search").fill("desk")
+    expect(rows).to_have_count(2)
+    expect(row_of(page, "Front desk")).to_be_visible()
+    page.get_by_role("searchbox", name="Search").fill("")
+    expect(rows).to_have_count(5)
+    assert page.evaluate("window.__marker") == 1
+
+
+def test_the_rows_keep_their_deploy_button_when_the_list_is_filtered(
+    page, log_in, admin, workspace, agent_at
+):
+    agent_at(workspace, admin, Status.TESTING, name="Front desk")
+    agent_at(workspace, admin, Status.DRAFT, name="Billing questions")
+    log_in(page, admin)
+    expect(page.get_by_role("link", name="Deploy Front desk")).to_be_visible()
+
+    page.get_by_role("searchbox", name="Search").fill("desk")
+    expect(page.get_by_role("link", name="Billing questions", exact=True)).to_have_count(0)
+    # The list has been swapped already: no need to wait long for the button.
+    expect(page.get_by_role("link", name="Deploy Front desk")).to_be_visible(timeout=1_000)
+
+
+def test_the_workspace_switcher_changes_the_agents_listed(page, log_in, admin, workspace, agent_at):
+    globex = WorkspaceFactory(name="Globex", slug="globex")
+    MembershipFactory(workspace=globex, user=admin, role=Role.ADMIN)
+    agent_at(workspace, admin, name="Acme reception")
+    agent_at(globex, admin, name="Globex hotline")
+
+    log_in(page, admin)
+    switcher = page.get_by_label("Workspace")
+    expect(switcher).to_have_value("acme")
+    expect(page.get_by_role("link", name="Acme reception", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Globex hotline", exact=True)).to_have_count(0)
+
+    switcher.select_option(label="Globex")
+    expect(page.get_by_role("heading", name="Agents")).to_contain_text("Globex")
+    expect(page.get_by_role("link", name="Globex hotline", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Acme reception", exact=True)).to_have_count(0)
+    expect(page.get_by_label("Workspace")).to_have_value("globex")
+
+    # The choice is remembered.
+    page.reload()
+    expect(page.get_by_role("link", name="Globex hotline", exact=True)).to_be_visible()
+
+
+def test_a_viewer_sees_the_controls_disabled_with_the_reason(
+    page, log_in, admin, viewer, workspace, agent_at
+):
+    agent = agent_at(workspace, admin, Status.PRODUCTION, name="Front desk")
+    agent_update(agent=agent, actor=admin, config=sample_config("Hello again!"))
+
+    log_in(page, viewer)
+    expect(page.get_by_text("(Viewer)")).to_be_visible()
+    create = page.get_by_role("button", name="Create agent")
+    expect(create).to_be_disabled()
+    expect(create).to_have_accessible_description("Creating agents needs the editor role.")
+    expect(page.get_by_role("link", name="Create agent")).to_have_count(0)
+
+    page.get_by_role("link", name="Front desk", exact=True).click()
+    expect(page.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
+    for name in ("Edit", "Deploy"):
+        button = page.get_by_role("button", name=name, exact=True)
+        expect(button).to_be_disabled()
+        expect(button).to_have_accessible_description("Editing and deploying need the editor role.")
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    rollback = page.get_by_role("region", name="Versions").get_by_role("button", name="Roll back")
+    expect(rollback).to_be_disabled()
+    expect(rollback).to_have_accessible_description("Rolling back needs the admin role.")
+    record = page.get_by_role("button", name="Record test result")
+    expect(record).to_be_disabled()
+    expect(record).to_have_accessible_description("Recording tests needs the tester role.")
+    expect(page.get_by_role("link", name=re.compile("^Roll back"))).to_have_count(0)
+
+
+def test_the_detail_page_compares_versions(page, log_in, admin, workspace, agent_at, screenshot):
+    agent = agent_at(workspace, admin, Status.PRODUCTION, name="Front desk")
+    config = sample_config("Good morning, Front desk speaking. How can I help?")
+    config["conversation_config"]["agent"]["prompt"]["prompt"] = (
+        "You answer calls for a dental practice. Book, move or cancel appointments."
+    )
+    config["conversation_config"]["agent"]["language"] = "en-GB"
+    agent_update(agent=agent, actor=admin, config=config)
+
+    log_in(page, admin)
+    page.goto(f"/app/agents/{agent.pk}")
+    versions = page.get_by_role("region", name="Versions")
+    # What is live against what would ship next.
+    diff = versions.get_by_role("table", name=re.compile("differs? between"))
+    expect(diff).to_have_accessible_name(
+        re.compile(r"^\d+ lines? differs? between v2 and the working config$")
+    )
+    expect(diff).to_contain_text("Book, move or cancel appointments.")
+    expect(diff).to_contain_text("en-GB")
+    expect(diff.get_by_text("removed:").first).to_be_attached()
+    expect(diff.get_by_text("added:").first).to_be_attached()
+    screenshot(versions, "diff.png")
+
+    # Another pair, picked in the form, replaces the comparison in place.
+    versions.get_by_label("with").select_option(label="v2")
+    expect(versions).to_contain_text("No differences: v2 and v2 are the same.")
+    settled(page)
+    versions.get_by_label("Compare").select_option(label="v1")
+    expect(versions).to_contain_text("No differences: v1 and v2 are the same.")
+    settled(page)
+    versions.get_by_label("with").select_option(label="working config")
+    expect(diff).to_have_accessible_name(
+        re.compile(r"^\d+ lines? differs? between v1 and the working config$")
+    )
