@@ -1,4 +1,5 @@
 import django_filters
+from rest_framework.filters import OrderingFilter
 
 
 def choice_filter(choices, *, noun: str, **kwargs) -> django_filters.ChoiceFilter:
@@ -9,3 +10,14 @@ def choice_filter(choices, *, noun: str, **kwargs) -> django_filters.ChoiceFilte
         error_messages={"invalid_choice": f"'%(value)s' is not a {noun}; use one of {values}."},
         **kwargs,
     )
+
+
+class StableOrderingFilter(OrderingFilter):
+    """DRF's `?ordering=`, then newest id: rows sharing the value sorted on (a version, a
+    date) keep one order across pages, so paging neither repeats nor skips a row."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
+            return [*ordering, "-id"]
+        return ordering

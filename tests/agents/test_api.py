@@ -3,7 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
+from agents.api import AgentViewSet
 from agents.models import Status, SyncState, VoiceAgent
 from deployments.models import AgentVersion, Deployment
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
@@ -437,3 +440,21 @@ def test_the_agent_list_runs_a_fixed_number_of_queries(
 
     assert len(response.json()["results"]) == count
     assert all(len(row["deployment"]["changelog"]) == 3 for row in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    ("query", "order"),
+    [
+        ("ordering=version", ("version", "-id")),
+        ("ordering=-last_deployed_at,name", ("-last_deployed_at", "name", "-id")),
+        ("", ("-updated_at", "-id")),
+    ],
+)
+def test_every_ordering_ends_with_the_id(editor, query, order):
+    """Most agents share a version: without a last, unique key the database may order ties
+    differently from one page's query to the next, repeating some agents and skipping others."""
+    request = APIView().initialize_request(APIRequestFactory().get(f"/api/agents/?{query}"))
+    request.user = editor
+    view = AgentViewSet(request=request, action="list", format_kwarg=None, kwargs={})
+
+    assert view.filter_queryset(view.get_queryset()).query.order_by == order

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agents.filters import AgentDashboardFilter
 from agents.forms import AgentForm
 from agents.models import Status, SyncState, VoiceAgent
 from agents.services import agent_update
@@ -922,3 +923,13 @@ def test_a_retry_with_sync_off_says_how_to_turn_it_on(editor, agent, settings):
 
 def test_a_sync_is_retried_only_by_a_post(editor, agent):
     assert browser(editor).get(url("agent-sync", agent)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"), [("version", ("version", "-id")), ("-name", ("-name", "-id"))]
+)
+def test_every_dashboard_sort_ends_with_the_id(workspace, sort, order):
+    """Agents sharing a version must keep one order, or paging repeats some and skips others."""
+    filters = AgentDashboardFilter({"sort": sort}, queryset=VoiceAgent.objects.all())
+
+    assert filters.qs.query.order_by == order
