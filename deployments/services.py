@@ -17,34 +17,38 @@ from workspaces.roles import Role
 
 
 def clean_changes(changes: str, *, required: bool) -> str:
-    changes = (changes or "").strip()
-    if len(changes) > CHANGES_MAX_LENGTH:
-        raise InvalidInput.for_field(
-            "changes", f"Keep the changelog note under {CHANGES_MAX_LENGTH:,} characters."
-        )
-    if required and not changes:
-        raise InvalidInput.for_field(
-            "changes",
-            "Describe what changed: production deploys need a changelog note.",
-            code="changes_required",
-        )
-    return changes
+    return _clean_note(
+        changes,
+        field="changes",
+        noun="changelog note",
+        needed="Describe what changed: production deploys need a changelog note."
+        if required
+        else "",
+        code="changes_required",
+    )
 
 
 def clean_force_reason(force_reason: str) -> str:
     """The reason an admin gives for skipping the passing-test gate: required, and capped."""
-    force_reason = (force_reason or "").strip()
-    if not force_reason:
+    return _clean_note(
+        force_reason,
+        field="force_reason",
+        noun="reason for forcing",
+        needed="Say why the test gate is skipped: a forced deploy needs a reason.",
+        code="force_reason_required",
+    )
+
+
+def _clean_note(text: str, *, field: str, noun: str, needed: str, code: str) -> str:
+    """`text` trimmed; refused when too long, or when empty and `needed` says why it is."""
+    text = (text or "").strip()
+    if len(text) > CHANGES_MAX_LENGTH:
         raise InvalidInput.for_field(
-            "force_reason",
-            "Say why the test gate is skipped: a forced deploy needs a reason.",
-            code="force_reason_required",
+            field, f"Keep the {noun} under {CHANGES_MAX_LENGTH:,} characters."
         )
-    if len(force_reason) > CHANGES_MAX_LENGTH:
-        raise InvalidInput.for_field(
-            "force_reason", f"Keep the reason for forcing under {CHANGES_MAX_LENGTH:,} characters."
-        )
-    return force_reason
+    if needed and not text:
+        raise InvalidInput.for_field(field, needed, code=code)
+    return text
 
 
 def version_snapshot(*, agent: VoiceAgent, changes: str, actor) -> AgentVersion:

@@ -137,7 +137,7 @@ def untested(agent_in):
             {"status": "production", "changes": "Go"},
             409,
             "passing_test_required",
-            '"force": true and a "force_reason"',
+            '"force": true and "force_reason" in the API',
             id="no-passing-test",
         ),
         pytest.param(

@@ -194,7 +194,7 @@ def test_a_production_deploy_needs_a_passing_test_of_the_config(agent_in, owner,
     assert refused.value.status_code == 409
     assert refused.value.code == "passing_test_required"
     assert agent.config_revision in refused.value.message
-    assert '"force": true and a "force_reason"' in refused.value.message
+    assert '"force": true and "force_reason" in the API' in refused.value.message
     assert db_state() == before
 
 
