@@ -101,7 +101,7 @@ def note_console(message, problems: list[str]) -> None:
 
 
 def note_response(response, problems: list[str]) -> None:
-    # Chromium asks every origin for /favicon.ico; the app has none (a cosmetic 404).
+    # Pages link their own icon, but Chromium may still ask an origin for /favicon.ico.
     missing = response.status == 404 and not response.url.endswith("/favicon.ico")
     if response.status >= 500 or missing:
         problems.append(f"{response.status} from {response.request.method} {response.url}")
