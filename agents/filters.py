@@ -38,11 +38,15 @@ class AgentDashboardFilter(AgentFilter):
             ("last_deployed_at", "deployed"),
             ("version", "version"),
         ),
-        field_labels={
-            "updated_at": "Last changed",
-            "name": "Name",
-            "last_deployed_at": "Last deployed",
-            "version": "Version",
-        },
+        choices=[
+            ("-updated", "Recently changed"),
+            ("updated", "Least recently changed"),
+            ("name", "Name, A to Z"),
+            ("-name", "Name, Z to A"),
+            ("-deployed", "Recently deployed"),
+            ("deployed", "Least recently deployed"),
+            ("-version", "Highest version"),
+            ("version", "Lowest version"),
+        ],
         label="Sort by",
     )
