@@ -98,8 +98,9 @@ def deployment_create(
 ) -> Deployment:
     """Move the agent's working config to `to_status`, through the production gates.
 
-    `force` (admins, production only) skips the passing-test gate and needs a `force_reason`,
-    stored on the Deployment row; without `force`, any `force_reason` is ignored.
+    `force` (admins, production only) skips the passing-test gate and needs a `force_reason`;
+    the Deployment row records both only if the gate was closed, as only then was anything
+    skipped. Without `force`, any `force_reason` is ignored.
     """
     if to_status not in Status.values:
         raise InvalidInput.for_field(
@@ -124,8 +125,9 @@ def deployment_create(
             raise Conflict(refusal, code="invalid_transition")
 
         from_status = agent.status
+        forced = False
         if going_live:
-            _check_production_gates(agent, force=force)
+            forced = _check_production_gates(agent, force=force)
             _publish(agent, changes=changes, actor=actor)
         else:
             agent.status = to_status
@@ -136,8 +138,8 @@ def deployment_create(
             from_status=from_status,
             changes=changes,
             actor=actor,
-            forced=force and going_live,
-            force_reason=force_reason,
+            forced=forced,
+            force_reason=force_reason if forced else "",
         )
 
 
@@ -180,10 +182,15 @@ def _lock(agent: VoiceAgent) -> VoiceAgent:
     return VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
 
 
-def _check_production_gates(agent: VoiceAgent, *, force: bool) -> None:
+def _check_production_gates(agent: VoiceAgent, *, force: bool) -> bool:
+    """Refuse at the first closed gate; True if `force` let the deploy past one. A forced
+    deploy whose gates were all open anyway is not recorded as forced."""
+    skipped = False
     for gate in production_gates(agent=agent):
         if not gate.passed and not (force and gate.overridable):
             raise Conflict(gate.problem, code=gate.code)
+        skipped |= not gate.passed
+    return skipped
 
 
 def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:

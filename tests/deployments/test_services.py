@@ -260,6 +260,22 @@ def test_an_admin_may_force_past_the_passing_test_gate_and_it_is_recorded(agent_
     assert (stored.forced, stored.force_reason) == (True, REASON)
 
 
+@pytest.mark.parametrize("gate_off", [False, True])
+def test_forcing_through_open_gates_is_not_recorded_as_forced(agent_in, owner, gate_off):
+    """Nothing was skipped: a passing test exists, or the workspace asks for none."""
+    agent = agent_in(TESTING)
+    if gate_off:
+        agent.workspace.require_passing_test = False
+        agent.workspace.save()
+    else:
+        record_passing_test(agent, owner)
+
+    deployment = go_live(agent, owner, force=True, force_reason=REASON)
+
+    stored = Deployment.objects.get(pk=deployment.pk)
+    assert (stored.to_status, stored.forced, stored.force_reason) == (PRODUCTION, False, "")
+
+
 @pytest.mark.parametrize("reason", [None, "", "   ", "\n\t "])
 def test_a_forced_deploy_without_a_reason_is_refused_and_writes_nothing(
     agent_in, owner, db_state, reason
