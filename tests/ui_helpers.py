@@ -9,6 +9,7 @@ from django.test.html import Element, normalize_whitespace, parse_html
 from django.urls import reverse
 
 # Re-exported: the messages a page shows after a followed redirect, as in the admin tests.
+from agents.models import SyncState, VoiceAgent
 from tests.admin_helpers import messages_of as messages_of
 
 
@@ -134,3 +135,21 @@ def missing_targets(response) -> list[str]:
         for target in targets
         if target.startswith("#") and not select(page, id_=target.removeprefix("#"))
     )
+
+
+def failed(agent, error="ElevenLabs refused the config: voice not found."):
+    """`agent`, its last sync given up on with `error`, as the sync leaves it."""
+    VoiceAgent.objects.filter(pk=agent.pk).update(
+        sync_state=SyncState.FAILED, last_sync_error=error, sync_attempts=5
+    )
+    agent.refresh_from_db()
+    return agent
+
+
+def listed(response) -> list[str]:
+    """The names of the agents in the dashboard's rows, in order."""
+    return [text(link) for link in select(dom(response), "a", css="agent-name")]
+
+
+def row(response, agent):
+    return one(dom(response), "tr", id_=f"agent-{agent.pk}")

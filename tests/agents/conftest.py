@@ -96,3 +96,10 @@ def broker_down():
         yield back_up
     finally:
         back_up()
+
+
+@pytest.fixture
+def sync_on(settings):
+    """Sync is on (the sandbox setting), while ElevenLabs stays out of reach: what the sync
+    queues is never run in a test, so a pending agent stays pending."""
+    settings.ELEVENLABS_SANDBOX = True

@@ -4,13 +4,8 @@
 import pytest
 
 from tests.factories import PASSWORD, AgentFactory, MembershipFactory, WorkspaceFactory
-from tests.ui_helpers import attrs, browser, dom, login_redirect, one, select, text, url
+from tests.ui_helpers import attrs, browser, dom, listed, login_redirect, one, select, text, url
 from workspaces.roles import Role
-
-
-def names_listed(response) -> list[str]:
-    return [text(link) for link in select(dom(response), "a", css="agent-name")]
-
 
 # --- logging in and out ---------------------------------------------------------------------
 
@@ -34,7 +29,7 @@ def test_logging_in_opens_the_dashboard(viewer, agent):
     response = client.post(url("login"), {"username": viewer.username, "password": PASSWORD})
 
     assert response["Location"] == url("agents")
-    assert names_listed(client.get(url("agents"))) == [agent.name]
+    assert listed(client.get(url("agents"))) == [agent.name]
 
 
 def test_logging_in_returns_to_the_page_asked_for(viewer, agent):
@@ -116,7 +111,7 @@ def switcher(response) -> dict[str, bool]:
 def test_the_dashboard_starts_with_the_first_workspace_by_name(viewer, agent, zeta, outsider):
     response = browser(viewer).get(url("agents"))
 
-    assert names_listed(response) == [agent.name]
+    assert listed(response) == [agent.name]
     assert switcher(response) == {"acme": True, "zeta": False}
 
 
@@ -128,7 +123,7 @@ def test_switching_shows_the_other_workspaces_agents(viewer, agent, zeta):
     assert response["Location"] == url("agents")
     assert client.session["workspace"] == "zeta"
     dashboard = client.get(url("agents"))
-    assert names_listed(dashboard) == ["Zeta agent"]
+    assert listed(dashboard) == ["Zeta agent"]
     assert switcher(dashboard) == {"acme": False, "zeta": True}
 
 
@@ -143,7 +138,7 @@ def test_a_workspace_one_does_not_belong_to_does_not_exist(viewer, agent, zeta, 
 
     assert response.status_code == 404
     assert client.session["workspace"] == "zeta"
-    assert names_listed(client.get(url("agents"))) == ["Zeta agent"]
+    assert listed(client.get(url("agents"))) == ["Zeta agent"]
 
 
 def test_a_workspace_one_was_removed_from_is_no_longer_shown(viewer, agent, zeta):
@@ -153,7 +148,7 @@ def test_a_workspace_one_was_removed_from_is_no_longer_shown(viewer, agent, zeta
     zeta.memberships.filter(user=viewer).delete()
 
     response = client.get(url("agents"))
-    assert names_listed(response) == [agent.name]
+    assert listed(response) == [agent.name]
     assert switcher(response) == {"acme": True}
 
 
