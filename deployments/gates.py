@@ -39,6 +39,26 @@ def production_gates(*, agent: VoiceAgent) -> list[Gate]:
     return [_on_elevenlabs(agent), _passing_test(agent)]
 
 
+def role_to_deploy(to_status: str) -> Role:
+    """Editors move agents between draft and testing; production is for admins."""
+    return Role.ADMIN if to_status == Status.PRODUCTION else Role.EDITOR
+
+
+def move_refusals(*, agent: VoiceAgent, user: User) -> dict[str, str]:
+    """For each stage, why `user` cannot deploy the agent there now ("" if they can): what
+    the deploy dialog shows beside each choice before anyone submits."""
+    role = role_of(user, agent.workspace)
+    refusals = {}
+    for stage in Status:
+        needed = role_to_deploy(stage)
+        refusals[stage.value] = REFUSED_MOVES.get((agent.status, stage), "") or (
+            ""
+            if role is not None and role >= needed
+            else f"Deploying to {stage.label.lower()} needs the {needed.label} role."
+        )
+    return refusals
+
+
 def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
     """Everything a production deploy of the agent by `user` needs, met or not: what the web
     UI shows as "what is missing before production"."""
@@ -47,7 +67,7 @@ def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
     return [
         Gate(
             label="Deployed by an admin",
-            passed=role is not None and role >= Role.ADMIN,
+            passed=role is not None and role >= role_to_deploy(Status.PRODUCTION),
             problem="Only admins deploy to production; ask an admin of this workspace.",
             code="role_required",
         ),

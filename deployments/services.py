@@ -10,7 +10,7 @@ from django.utils import timezone
 from agents.models import Status, VoiceAgent
 from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput
-from deployments.gates import NOT_ON_ELEVENLABS, REFUSED_MOVES, production_gates
+from deployments.gates import NOT_ON_ELEVENLABS, REFUSED_MOVES, production_gates, role_to_deploy
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from workspaces.permissions import require_role
 from workspaces.roles import Role
@@ -115,7 +115,7 @@ def deployment_create(
         require_role(
             actor,
             agent.workspace,
-            Role.ADMIN if going_live else Role.EDITOR,
+            role_to_deploy(to_status),
             to=f"deploy to {to_status}",
         )
         changes = clean_changes(changes, required=going_live)

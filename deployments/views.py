@@ -8,10 +8,9 @@ from common.errors import InvalidInput
 from common.forms import posted
 from common.views import render_fragment, render_page
 from deployments.forms import DeployForm, RollbackForm
-from deployments.gates import REFUSED_MOVES, production_checklist
+from deployments.gates import move_refusals, production_checklist
 from deployments.selectors import WORKING, version_side_by_side
 from deployments.services import agent_rollback, deployment_create
-from workspaces.permissions import abilities_of
 
 # Where an agent usually goes next from each stage: the dialog preselects it.
 NEXT_STAGE = {
@@ -68,16 +67,11 @@ def _preselected(agent: VoiceAgent, stages: list[dict]) -> str | None:
 
 def _stage_choices(request, agent: VoiceAgent) -> list[dict]:
     """Each stage, and why it cannot be chosen now if it cannot: shown, not hidden."""
-    can = abilities_of(request.user, agent.workspace)
-    choices = []
-    for stage in Status:
-        reason = REFUSED_MOVES.get((agent.status, stage), "")
-        if not reason and stage == Status.PRODUCTION and not can.admin:
-            reason = "Only admins deploy to production."
-        elif not reason and not can.edit:
-            reason = "Deploying needs the editor role."
-        choices.append({"value": stage.value, "label": stage.label, "refusal": reason})
-    return choices
+    refusals = move_refusals(agent=agent, user=request.user)
+    return [
+        {"value": stage.value, "label": stage.label, "refusal": refusals[stage.value]}
+        for stage in Status
+    ]
 
 
 @login_required

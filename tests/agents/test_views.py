@@ -1,9 +1,8 @@
-"""The web UI's agent pages (agents/views.py): who may open them (another workspace's agent is
-never there), the detail page and the sync badge."""
+"""The web UI's agent detail page and sync badge (agents/views.py). Who may reach them at all:
+tests/test_ui_access.py."""
 
 import pytest
 
-from agents.forms import AgentForm
 from agents.models import Status, SyncState, VoiceAgent
 from agents.services import agent_update
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
@@ -15,11 +14,9 @@ from tests.ui_helpers import (
     htmx,
     is_fragment,
     listed,
-    login_redirect,
     messages_of,
     missing_targets,
     one,
-    post_data,
     select,
     text,
     url,
@@ -30,69 +27,7 @@ DRAFT, TESTING, PRODUCTION = Status.DRAFT, Status.TESTING, Status.PRODUCTION
 ROLE_NEEDED = "You need the editor role in workspace 'acme'"
 
 
-# --- who may open what ----------------------------------------------------------------------
-
-AGENT_PAGES = ["agent", "agent-edit", "agent-sync-state"]
-
-
-@pytest.mark.parametrize("name", ["agents", "agent-new"])
-def test_anonymous_visitors_are_sent_to_log_in(db, name):
-    response = browser().get(url(name))
-
-    assert response.status_code == 302
-    assert response["Location"] == login_redirect(url(name))
-
-
-@pytest.mark.parametrize("name", AGENT_PAGES)
-def test_anonymous_visitors_of_an_agent_page_are_sent_to_log_in(agent, name):
-    response = browser().get(url(name, agent))
-
-    assert response["Location"] == login_redirect(url(name, agent))
-
-
-@pytest.mark.parametrize("name", ["agent-edit", "agent-sync"])
-def test_an_anonymous_post_is_sent_to_log_in_and_changes_nothing(agent, db_state, name):
-    before = db_state()
-
-    response = browser().post(url(name, agent), {"name": "Hijacked"})
-
-    assert response["Location"] == login_redirect(url(name, agent))
-    assert db_state() == before
-
-
-@pytest.mark.parametrize("who", ["outsider", "stranger"])
-@pytest.mark.parametrize("name", AGENT_PAGES)
-def test_another_workspaces_agent_is_not_found(request, agent, who, name):
-    client = browser(request.getfixturevalue(who))
-
-    response = client.get(url(name, agent))
-
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize("who", ["outsider", "stranger"])
-@pytest.mark.parametrize("name", ["agent-edit", "agent-sync"])
-def test_another_workspaces_agent_cannot_be_changed(request, agent, db_state, who, name):
-    agent = failed(agent)
-    client = browser(request.getfixturevalue(who))
-    data = post_data(AgentForm(agent=agent), name="Hijacked")
-    before = db_state()
-
-    response = client.post(url(name, agent), data)
-
-    assert response.status_code == 404
-    assert db_state() == before
-
-
-def test_another_workspaces_agent_looks_exactly_like_a_missing_one(agent, outsider):
-    client = browser(outsider)
-    missing = VoiceAgent.objects.order_by("pk").last().pk + 1
-
-    theirs = client.get(url("agent", agent))
-    nothing = client.get(f"/app/agents/{missing}")
-
-    assert theirs.status_code == nothing.status_code == 404
-
+# Who may reach these pages at all: tests/test_ui_access.py.
 
 # --- the detail page ------------------------------------------------------------------------
 
