@@ -29,9 +29,12 @@ run: migrate
 test: setup
 	$(BIN)/pytest
 
+# Style, the import contracts of docs/architecture.md, migrations in step with the models.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(MANAGE) makemigrations --check --dry-run
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -39,7 +42,7 @@ format: setup
 
 # The UI screenshots in docs/, taken by the browser tests (needs Chromium at /usr/bin/chromium).
 screenshots: setup
-	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/e2e -q
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/web/e2e -q
 
 bench: migrate
 	$(BIN)/python -m bench

@@ -1,47 +1,38 @@
 """Voice agents in the admin. Every write goes through the services the API uses: the form
-only shapes input, and deploy, rollback, edit and delete keep their rules and role checks."""
+only shapes input, and edit and delete keep their rules and role checks.
+
+The agent's page is put together from parts: this module gives the form, the tags and the
+record; the apps above add theirs (history, tests, deploy and rollback, ElevenLabs) from their
+own admin modules with `VoiceAgentAdmin.add_part`, so agents never imports them.
+"""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import transaction
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from agents.adapter import empty_config, validate_config
-from agents.admin_elevenlabs import ElevenLabsActions
 from agents.models import AgentTag, Status, VoiceAgent
 from agents.services import TAGS_MAX_COUNT, agent_create, agent_delete, agent_update
-from common.admin import (
-    MemberInline,
-    ServiceErrorsAsMessages,
-    WorkspaceScopedAdmin,
-    action_form_page,
-    submitted_form,
-)
+from common.admin import ServiceErrorsAsMessages
 from common.errors import DomainError, InvalidInput
-from deployments.admin import DeploymentInline, VersionInline
-from deployments.forms import DeployForm, RollbackForm
-from deployments.services import agent_rollback, deployment_create
-from testruns.admin import TestResultInline
+from elevenlabs_adapter import empty_config, validate_config
+from workspaces.admin_scoping import MemberInline, RecentHistoryInline, WorkspaceScopedAdmin
 
-STATUS_COLOURS = {Status.DRAFT: "#6b7280", Status.TESTING: "#b45309", Status.PRODUCTION: "#15803d"}
 LIFECYCLE_FIELDS = (
     "status",
     "version",
     "live_version",
+    "config_revision",
     "last_deployed_at",
     "deployed_by",
-)
-SYNC_FIELDS = (
-    "elevenlabs_agent_id",
-    "sync_state",
-    "last_sync_error",
-    "last_synced_at",
-    "drift_detected_at",
-    "config_revision",
 )
 RECORD_FIELDS = ("created_by", "created_at", "updated_by", "updated_at", "history_links")
 
@@ -53,7 +44,7 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 
-class AgentForm(forms.ModelForm):
+class AgentAdminForm(forms.ModelForm):
     config = PrettyJSONField(
         help_text=VoiceAgent._meta.get_field("config").help_text,
         widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}),
@@ -74,6 +65,21 @@ class AgentForm(forms.ModelForm):
             raise forms.ValidationError(problems or [error.message]) from error
 
 
+@dataclass(frozen=True)
+class ExtraPage:
+    """A page an app above adds under the agents admin's URLs, linked from the top of the list
+    for whoever it is `offered` to."""
+
+    route: str
+    name: str  # its URL is named admin:agents_voiceagent_<name>
+    label: str
+    view: Callable[[admin.ModelAdmin, HttpRequest], HttpResponse]
+    offered: Callable[[HttpRequest], bool]
+
+    def url_name(self, model_admin: admin.ModelAdmin) -> str:
+        return f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_{self.name}"
+
+
 class TagInline(MemberInline):
     model = AgentTag
     verbose_name_plural = "tags"
@@ -82,31 +88,75 @@ class TagInline(MemberInline):
 
 
 @admin.register(VoiceAgent)
-class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScopedAdmin):
-    form = AgentForm
-    inlines = (TagInline, VersionInline, DeploymentInline, TestResultInline)
-    list_display = (
+class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
+    form = AgentAdminForm
+    inlines: list = [TagInline]
+    list_display: tuple = (
         "name",
         "workspace",
         "status_badge",
         "version",
         "live_version",
         "tag_names",
-        "sync_state",
         "last_deployed_at",
         "deployed_by",
         "updated_at",
     )
-    list_filter = (
+    list_filter: tuple = (
         "status",
-        "sync_state",
         ("workspace", admin.RelatedOnlyFieldListFilter),
         "last_deployed_at",
     )
-    search_fields = ("name", "description", "elevenlabs_agent_id", "tags__name")
-    list_select_related = ("workspace", "deployed_by")
-    readonly_fields = (*LIFECYCLE_FIELDS, *SYNC_FIELDS, *RECORD_FIELDS)
-    actions = ("deploy", "rollback", *ElevenLabsActions.elevenlabs_actions, "delete_selected")
+    search_fields: tuple = ("name", "description", "tags__name")
+    list_select_related: tuple = ("workspace", "deployed_by")
+    readonly_fields = (*LIFECYCLE_FIELDS, *RECORD_FIELDS)
+    actions: list = ["delete_selected"]
+    pages: list[ExtraPage] = []
+
+    class Media:
+        css = {"all": ("app/badges.css",)}
+
+    @classmethod
+    def add_part(
+        cls,
+        *,
+        inlines=(),
+        actions=(),
+        columns=(),
+        filters=(),
+        search=(),
+        related=(),
+        pages=(),
+    ) -> None:
+        """Put an app's part on the agent's admin pages: its inlines, its actions (shown before
+        delete), its list columns, filters, search fields and the relations they read, and its
+        own pages. Called once, from that app's admin module."""
+        cls.inlines = [*cls.inlines, *inlines]
+        cls.actions = [*cls.actions[:-1], *actions, cls.actions[-1]]
+        cls.list_display = (*cls.list_display, *columns)
+        cls.list_filter = (*cls.list_filter, *filters)
+        cls.search_fields = (*cls.search_fields, *search)
+        cls.list_select_related = (*cls.list_select_related, *related)
+        cls.pages = [*cls.pages, *pages]
+
+    def get_urls(self):
+        pages = [
+            path(
+                page.route,
+                self.admin_site.admin_view(partial(page.view, self)),
+                name=page.url_name(self),
+            )
+            for page in self.pages
+        ]
+        return [*pages, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        links = [
+            (reverse(f"admin:{page.url_name(self)}"), page.label)
+            for page in self.pages
+            if page.offered(request)
+        ]
+        return super().changelist_view(request, {"page_links": links, **(extra_context or {})})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
@@ -118,7 +168,6 @@ class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScope
         return [
             main,
             ("Lifecycle", {"fields": LIFECYCLE_FIELDS}),
-            ("ElevenLabs", {"fields": SYNC_FIELDS}),
             ("Record", {"fields": RECORD_FIELDS}),
         ]
 
@@ -131,11 +180,8 @@ class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScope
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, agent: VoiceAgent) -> str:
-        return format_html(
-            '<span style="background:{};color:#fff;padding:1px 8px;border-radius:8px">{}</span>',
-            STATUS_COLOURS[agent.status],
-            agent.get_status_display(),
-        )
+        status = Status(agent.status)
+        return format_html('<span class="badge {}">{}</span>', status.badge_css, status.badge)
 
     @admin.display(description="tags")
     def tag_names(self, agent: VoiceAgent) -> str:
@@ -143,15 +189,21 @@ class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScope
 
     @admin.display(description="full history")
     def history_links(self, agent: VoiceAgent) -> str:
-        pages = [
-            ("deployments_agentversion", "versions"),
-            ("deployments_deployment", "deployments"),
-            ("testruns_testresult", "test results"),
+        """A link to the whole list behind each history inline, which shows the newest rows."""
+        histories = [
+            inline.model._meta for inline in self.inlines if issubclass(inline, RecentHistoryInline)
         ]
         return format_html_join(
             " · ",
             '<a href="{}?agent__id__exact={}">All {}</a>',
-            ((reverse(f"admin:{page}_changelist"), agent.pk, label) for page, label in pages),
+            (
+                (
+                    reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+                    agent.pk,
+                    meta.verbose_name_plural,
+                )
+                for meta in histories
+            ),
         )
 
     # --- Writes: through the services, never around them.
@@ -209,76 +261,4 @@ class VoiceAgentAdmin(ElevenLabsActions, ServiceErrorsAsMessages, WorkspaceScope
         if not request.POST.get("post"):
             return django_delete_selected(self, request, queryset)
         self.delete_queryset(request, queryset)
-        return None
-
-    # --- Lifecycle actions: the deploy and rollback services, with their gates.
-
-    @admin.action(description="Deploy selected agents…", permissions=["change"])
-    def deploy(self, request, queryset):
-        form = submitted_form(DeployForm, request)
-        if not form.is_valid():
-            return action_form_page(
-                self,
-                request,
-                queryset,
-                form=form,
-                action="deploy",
-                title="Deploy agents",
-                intro="Production deploys need a changelog note, the admin role, an agent that "
-                "exists on ElevenLabs and a passing test of its current config.",
-            )
-        for agent in queryset:
-            try:
-                deployment = deployment_create(
-                    agent=agent,
-                    to_status=form.cleaned_data["to_status"],
-                    changes=form.cleaned_data["changes"],
-                    actor=request.user,
-                    force=form.cleaned_data["force"],
-                    force_reason=form.cleaned_data["force_reason"],
-                )
-            except DomainError as error:
-                self.message_user(request, f"{agent}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{agent}: deployed to {deployment.get_to_status_display().lower()}, "
-                    f"version {deployment.version}.",
-                    messages.SUCCESS,
-                )
-        return None
-
-    @admin.action(description="Roll back to an earlier version…", permissions=["change"])
-    def rollback(self, request, queryset):
-        agents = list(queryset[:2])
-        if len(agents) != 1:
-            self.message_user(request, "Select exactly one agent to roll back.", messages.ERROR)
-            return None
-        agent = agents[0]
-        form = submitted_form(RollbackForm, request, agent=agent)
-        if not form.is_valid():
-            return action_form_page(
-                self,
-                request,
-                queryset,
-                form=form,
-                action="rollback",
-                title=f"Roll back {agent}",
-                intro="The chosen version's config becomes a new version, live in production.",
-            )
-        try:
-            deployment = agent_rollback(
-                agent=agent,
-                version=form.cleaned_data["version"],
-                changes=form.cleaned_data["changes"],
-                actor=request.user,
-            )
-        except DomainError as error:
-            self.message_user(request, f"{agent}: {error.message}", messages.ERROR)
-        else:
-            self.message_user(
-                request,
-                f"{agent}: {deployment.changes}; version {deployment.version} is live.",
-                messages.SUCCESS,
-            )
         return None

@@ -21,12 +21,13 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, models, transaction
 
-from agents.adapter import config_revision, validate_config
-from agents.models import AgentTag, Status, SyncState, VoiceAgent
+from agents.models import AgentTag, Status, VoiceAgent
 from agents.services import agent_create
-from deployments.models import AgentVersion, Deployment, DeploymentKind
+from deployments.models import AgentVersion, Deployment, DeploymentKind, SyncState
+from elevenlabs_adapter import config_revision, validate_config
+from elevenlabs_sync.models import AgentSync
 from testruns.models import TestResult, TestSource, TestStatus
-from testruns.services import test_result_create
+from testruns.services import result_record
 from workspaces.models import Workspace
 from workspaces.roles import Role
 from workspaces.services import account_bootstrap
@@ -46,8 +47,8 @@ STEP = timedelta(hours=2)  # between two events in one agent's life
 FINAL_STATUSES = (Status.PRODUCTION, Status.PRODUCTION, Status.DRAFT, Status.TESTING)
 TAGS = ("support", "sales", "booking", "billing", "outbound")
 LANGUAGE_TAGS = ("en", "de", "fr")
-# What a failed sync leaves on an agent and its newest history row (agents/sync.py, with the
-# messages of agents/adapter/errors.py): `seed_workspace` gives it to one agent in ten.
+# What a failed sync leaves on an agent and its newest history row (elevenlabs_sync/sync.py, with
+# the messages of elevenlabs_adapter/errors.py): `seed_workspace` gives it to one agent in ten.
 FAILED_SYNC_EVERY = 10
 SYNC_ERRORS = (
     "Gave up after 5 attempts. Last error: ElevenLabs had an error updating the agent (HTTP 503).",
@@ -106,7 +107,7 @@ def seed(*, agents: int) -> Seeded:
         few = agent_create(
             workspace=workspace, actor=actor, name="Probe: few rows", config=agent_config(-1, 1)
         )
-        test_result_create(agent=few, actor=actor, duration=42.0, status=TestStatus.PASSED)
+        result_record(agent=few, actor=actor, duration=42.0, status=TestStatus.PASSED)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # planner statistics, as a database in use would have
     return Seeded(
@@ -171,11 +172,13 @@ def seed_workspace(
                         tests=tests,
                         final=Status.DRAFT if long else None,
                     )
-                    _synced(agent, rows.deployments[before:], number=number)
+                    _synced(rows.syncs[-1], rows.deployments[before:], number=number)
                     chunk.append(agent)
                 rows.save()
                 agent_ids += [agent.pk for agent in chunk]
-                failed_ids += [a.pk for a in chunk if a.sync_state == SyncState.FAILED]
+                failed_ids += [
+                    sync.agent_id for sync in rows.syncs if sync.state == SyncState.FAILED
+                ]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return SeededWorkspace(
@@ -188,9 +191,9 @@ def seed_workspace(
     )
 
 
-def _synced(agent: VoiceAgent, history: list[Deployment], *, number: int) -> None:
+def _synced(sync: AgentSync, history: list[Deployment], *, number: int) -> None:
     """Mark the agent's history synced, or, for one agent in `FAILED_SYNC_EVERY`, its newest
-    change failed to sync as `agents.sync` leaves it: the agent and that row failed, the
+    change failed to sync as `elevenlabs_sync.sync` leaves it: the agent and that row failed, the
     reason on the agent, the earlier rows synced."""
     for row in history:
         row.sync_state = SyncState.SYNCED
@@ -198,9 +201,9 @@ def _synced(agent: VoiceAgent, history: list[Deployment], *, number: int) -> Non
         return
     error = SYNC_ERRORS[number // FAILED_SYNC_EVERY % len(SYNC_ERRORS)]
     history[-1].sync_state = SyncState.FAILED
-    agent.sync_state, agent.last_sync_error = SyncState.FAILED, error
-    agent.sync_attempts = 5 if error.startswith("Gave up") else 1
-    agent.last_synced_at = history[-2].deployed_at if len(history) > 1 else None
+    sync.state, sync.last_error = SyncState.FAILED, error
+    sync.attempts = 5 if error.startswith("Gave up") else 1
+    sync.last_synced_at = history[-2].deployed_at if len(history) > 1 else None
 
 
 def _account(
@@ -262,10 +265,18 @@ class _Rows:
     versions: list[AgentVersion] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
+    syncs: list[AgentSync] = field(default_factory=list)
 
     def save(self) -> None:
         # Agents first: the other rows refer to agent instances and take their ids once set.
-        for objects in (self.agents, self.tags, self.versions, self.deployments, self.tests):
+        for objects in (
+            self.agents,
+            self.syncs,
+            self.tags,
+            self.versions,
+            self.deployments,
+            self.tests,
+        ):
             if objects:
                 type(objects[0]).objects.bulk_create(objects, batch_size=ROWS_PER_INSERT)
 
@@ -291,14 +302,16 @@ class _Rows:
             workspace=workspace,
             name=name or f"Agent {number:05d}",
             description=f"Books appointments for clinic {number}.",
-            elevenlabs_agent_id=f"agent_bench_{number:06d}",
-            sync_state=SyncState.SYNCED,
             created_by=actor,
             updated_by=actor,
             created_at=start,
         )
         life = _Life(self, agent=agent, number=number, actor=actor, now=start)
+        sync = AgentSync(
+            agent=agent, elevenlabs_agent_id=f"agent_bench_{number:06d}", state=SyncState.SYNCED
+        )
         self.agents.append(agent)
+        self.syncs.append(sync)
         self.tags += [
             AgentTag(agent=agent, name=tag)
             for tag in (TAGS[number % len(TAGS)], LANGUAGE_TAGS[number % len(LANGUAGE_TAGS)])
@@ -323,7 +336,7 @@ class _Rows:
             life.record(DeploymentKind.DEPLOY, Status.PRODUCTION, note, forced=not passed)
         if final == Status.TESTING:
             life.record(DeploymentKind.DEPLOY, Status.TESTING)
-        agent.updated_at = agent.last_synced_at = life.now
+        agent.updated_at = sync.last_synced_at = life.now
         return agent
 
 

@@ -28,14 +28,15 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.test.utils import override_settings
 
-from agents.adapter import remote
-from agents.models import SyncState, VoiceAgent
 from agents.services import agent_create
-from agents.sync import sync_queue
 from bench.benchmark import database_version
 from bench.sandbox_server import API_KEY, sandbox_server
 from bench.seed import agent_config
 from bench.worker import Pool, Worker, celery_worker
+from deployments.models import SyncState
+from elevenlabs_adapter import remote
+from elevenlabs_sync.models import AgentSync
+from elevenlabs_sync.sync import sync_queue
 from workspaces.models import Workspace
 from workspaces.roles import Role
 from workspaces.services import account_bootstrap
@@ -146,7 +147,7 @@ def sync_benchmark(*, agents: int, pool: Pool, broker_url: str, logs: Path) -> S
     requests = [request for request in remote_state["requests"] if request["at"] >= clock]
     successes = [request["at"] for request in requests if request["status"] < 400]
     remote_agents = [agent for agent in remote_state["agents"] if TIMED_TAG in agent["tags"]]
-    local_agents = list(VoiceAgent.objects.filter(workspace=workspace))
+    local_agents = list(AgentSync.objects.filter(agent__workspace=workspace))
     return SyncOutcome(
         database=database_version(),
         agents=agents,
@@ -170,7 +171,7 @@ def sync_benchmark(*, agents: int, pool: Pool, broker_url: str, logs: Path) -> S
             if tag.startswith(remote.OWNER_TAG_PREFIX)
         ),
         local_duplicates=_duplicates(
-            agent.elevenlabs_agent_id for agent in local_agents if agent.exists_on_elevenlabs
+            sync.elevenlabs_agent_id for sync in local_agents if sync.exists_on_elevenlabs
         ),
         unmatched=_unmatched(local_agents, remote_agents),
         worker_cpu_seconds=worker.server.cpu_seconds,
@@ -227,9 +228,9 @@ def _wait_for_syncs(workspace: Workspace, total: int, *, timeout: float) -> dict
     progress_at = started + PROGRESS_SECS
     while True:
         states = dict(
-            VoiceAgent.objects.filter(workspace=workspace)
+            AgentSync.objects.filter(agent__workspace=workspace)
             .order_by()  # no default ordering in the GROUP BY
-            .values_list("sync_state")
+            .values_list("state")
             .annotate(count=Count("pk"))
         )
         done = states.get(SyncState.SYNCED, 0) + states.get(SyncState.FAILED, 0)
@@ -247,7 +248,9 @@ def _wait_for_syncs(workspace: Workspace, total: int, *, timeout: float) -> dict
 
 
 def _last_synced(workspace: Workspace) -> float:
-    last = VoiceAgent.objects.filter(workspace=workspace).aggregate(last=Max("last_synced_at"))
+    last = AgentSync.objects.filter(agent__workspace=workspace).aggregate(
+        last=Max("last_synced_at")
+    )
     return last["last"].timestamp()
 
 
@@ -255,9 +258,9 @@ def _duplicates(keys: Iterable[str]) -> int:
     return sum(count - 1 for count in Counter(keys).values())
 
 
-def _unmatched(local_agents: list[VoiceAgent], remote_agents: list[dict]) -> int:
+def _unmatched(local_agents: list[AgentSync], remote_agents: list[dict]) -> int:
     tags_by_id = {agent["agent_id"]: set(agent["tags"]) for agent in remote_agents}
     return sum(
-        remote.owner_tag(agent.sync_key) not in tags_by_id.get(agent.elevenlabs_agent_id, set())
-        for agent in local_agents
+        remote.owner_tag(sync.owner_key) not in tags_by_id.get(sync.elevenlabs_agent_id, set())
+        for sync in local_agents
     )

@@ -25,12 +25,12 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from agents.models import AgentTag, Status, VoiceAgent
-from agents.views import DASHBOARD_PAGE_SIZE
 from bench.benchmark import database_version
 from bench.measure import Call, Case, Result, query_count, run
 from bench.seed import SeededWorkspace, seed_workspace
 from deployments.models import AgentVersion, Deployment
 from testruns.models import TestResult
+from web.views.agents import DASHBOARD_PAGE_SIZE
 
 SMALL_AGENTS = DASHBOARD_PAGE_SIZE  # one page's worth
 LONG_HISTORY = (30, 20)  # versions and test results of the large workspace's newest agent

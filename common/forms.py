@@ -2,16 +2,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
-from django.http import HttpRequest
 
 from common.errors import DomainError
 
 Result = TypeVar("Result")
-
-
-def posted(request: HttpRequest):
-    """The submitted data on a POST, else None: a form to fill in rather than one to check."""
-    return request.POST if request.method == "POST" else None
 
 
 class ServiceForm(forms.Form):

@@ -42,8 +42,11 @@ INSTALLED_APPS = [
     "channels",
     "workspaces",
     "agents",
-    "deployments",
     "testruns",
+    "deployments",
+    "elevenlabs_sync",
+    "web",
+    "demo",
     "sandbox",  # the ElevenLabs emulator: set up from the SANDBOX_* settings at start-up
 ]
 
@@ -71,7 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "common.context_processors.sandbox",
+                "web.context_processors.sandbox",
             ],
         },
     },
@@ -118,7 +121,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Re-queues syncs lost to a broker outage or a dead worker, and looks for drift.
-    "sync-sweep": {"task": "agents.tasks.sync_sweep_task", "schedule": 60.0},
+    "sync-sweep": {"task": "elevenlabs_sync.tasks.sync_sweep_task", "schedule": 60.0},
 }
 
 if REDIS_URL:
@@ -141,7 +144,7 @@ ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) 
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""
 )
 ELEVENLABS_TIMEOUT = env_float("ELEVENLABS_TIMEOUT", default=20.0)
-# Requests a second we send to ElevenLabs, shared by all workers (agents/adapter/pacing.py);
+# Requests a second we send to ElevenLabs, shared by all workers (elevenlabs_adapter/pacing.py);
 # a little under the account's limit. 0: no pacing, only backing off on 429s.
 ELEVENLABS_RATE_LIMIT = env_float("ELEVENLABS_RATE_LIMIT", default=0.0)
 # The phone number outbound test calls are placed from (an ElevenLabs phone number id); the

@@ -1,11 +1,20 @@
+"""Versions and deployment history in the admin (read-only), and the lifecycle's part of the
+agent's page: its newest versions and history, and the deploy and rollback actions, which call
+the same services as the API, gates and all."""
+
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from common.admin import HistoryAdmin, RecentHistoryInline
+from agents.admin import VoiceAgentAdmin
+from common.admin import action_form_page, submitted_form
+from common.errors import DomainError
+from deployments.forms import DeployForm, RollbackForm
 from deployments.models import AgentVersion, Deployment
+from deployments.services import agent_rollback, deployment_create
+from workspaces.admin_scoping import HistoryAdmin, RecentHistoryInline
 
 WORKSPACE_FILTER = ("agent__workspace", admin.RelatedOnlyFieldListFilter)
 
@@ -92,3 +101,78 @@ class DeploymentInline(RecentHistoryInline):
     )
     list_select_related = ("deployed_by",)
     verbose_name_plural = "deployment history"
+
+
+@admin.action(description="Deploy selected agents…", permissions=["change"])
+def deploy(model_admin, request, queryset):
+    form = submitted_form(DeployForm, request)
+    if not form.is_valid():
+        return action_form_page(
+            model_admin,
+            request,
+            queryset,
+            form=form,
+            action="deploy",
+            title="Deploy agents",
+            intro="Production deploys need a changelog note, the admin role, an agent that "
+            "exists on ElevenLabs and a passing test of its current config.",
+        )
+    for agent in queryset:
+        try:
+            deployment = deployment_create(
+                agent=agent,
+                to_status=form.cleaned_data["to_status"],
+                changes=form.cleaned_data["changes"],
+                actor=request.user,
+                force=form.cleaned_data["force"],
+                force_reason=form.cleaned_data["force_reason"],
+            )
+        except DomainError as error:
+            model_admin.message_user(request, f"{agent}: {error.message}", messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                f"{agent}: deployed to {deployment.get_to_status_display().lower()}, "
+                f"version {deployment.version}.",
+                messages.SUCCESS,
+            )
+    return None
+
+
+@admin.action(description="Roll back to an earlier version…", permissions=["change"])
+def rollback(model_admin, request, queryset):
+    agents = list(queryset[:2])
+    if len(agents) != 1:
+        model_admin.message_user(request, "Select exactly one agent to roll back.", messages.ERROR)
+        return None
+    agent = agents[0]
+    form = submitted_form(RollbackForm, request, agent=agent)
+    if not form.is_valid():
+        return action_form_page(
+            model_admin,
+            request,
+            queryset,
+            form=form,
+            action="rollback",
+            title=f"Roll back {agent}",
+            intro="The chosen version's config becomes a new version, live in production.",
+        )
+    try:
+        deployment = agent_rollback(
+            agent=agent,
+            version=form.cleaned_data["version"],
+            changes=form.cleaned_data["changes"],
+            actor=request.user,
+        )
+    except DomainError as error:
+        model_admin.message_user(request, f"{agent}: {error.message}", messages.ERROR)
+    else:
+        model_admin.message_user(
+            request,
+            f"{agent}: {deployment.changes}; version {deployment.version} is live.",
+            messages.SUCCESS,
+        )
+    return None
+
+
+VoiceAgentAdmin.add_part(inlines=[VersionInline, DeploymentInline], actions=[deploy, rollback])

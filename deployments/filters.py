@@ -1,8 +1,8 @@
 import django_filters
 
-from agents.models import Status, SyncState
+from agents.models import Status
 from common.filters import choice_filter
-from deployments.models import Deployment, DeploymentKind
+from deployments.models import Deployment, DeploymentKind, SyncState
 
 
 class DeploymentFilter(django_filters.FilterSet):

@@ -4,14 +4,13 @@ One list, read by the deploy service to refuse a deploy and by the web UI to sho
 still missing, so the two can never disagree.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.models import Status, VoiceAgent
 from testruns.selectors import passing_test_exists
 from workspaces.permissions import User, role_of
 from workspaces.roles import Role
-
-NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
 
 # Which moves are allowed, and why the others are not. See docs/lifecycle.md.
 REFUSED_MOVES = {
@@ -34,9 +33,22 @@ class Gate:
     overridable: bool = False  # an admin's forced deploy may pass it anyway
 
 
+GateCheck = Callable[[VoiceAgent], Gate]
+
+# Gates of the apps above this one (the ElevenLabs app's "the agent exists on ElevenLabs"),
+# added from their AppConfig.ready(): they are checked first, in the order they were added.
+_gates_added: list[GateCheck] = []
+
+
+def production_gate_add(check: GateCheck) -> None:
+    """Make `check(agent)` a gate of every production deploy, shown in every checklist."""
+    if check not in _gates_added:
+        _gates_added.append(check)
+
+
 def production_gates(*, agent: VoiceAgent) -> list[Gate]:
     """The gates of the agent's working config, in the order a deploy checks them."""
-    return [_on_elevenlabs(agent), _passing_test(agent)]
+    return [*(check(agent) for check in _gates_added), _passing_test(agent)]
 
 
 def role_to_deploy(to_status: str) -> Role:
@@ -79,15 +91,6 @@ def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
         ),
         *production_gates(agent=agent),
     ]
-
-
-def _on_elevenlabs(agent: VoiceAgent) -> Gate:
-    return Gate(
-        label="The agent exists on ElevenLabs",
-        passed=agent.exists_on_elevenlabs,
-        problem=NOT_ON_ELEVENLABS,
-        code="not_on_elevenlabs",
-    )
 
 
 def _passing_test(agent: VoiceAgent) -> Gate:

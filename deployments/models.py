@@ -1,9 +1,18 @@
 from django.conf import settings
 from django.db import models
 
-from agents.models import Status, SyncState, VoiceAgent
+from agents.models import Status, VoiceAgent
 
 CHANGES_MAX_LENGTH = 5_000
+
+
+class SyncState(models.TextChoices):
+    """Whether ElevenLabs has caught up with a change: of a deployment here, of an agent in
+    the ElevenLabs app (elevenlabs_sync), which keeps both up to date."""
+
+    PENDING = "pending", "Pending"
+    SYNCED = "synced", "Synced"
+    FAILED = "failed", "Failed"
 
 
 class AgentVersion(models.Model):

@@ -49,6 +49,12 @@ def version_list(*, agent: VoiceAgent) -> QuerySet[AgentVersion]:
     return AgentVersion.objects.filter(agent=agent).select_related("created_by")
 
 
+def default_diff(agent: VoiceAgent) -> tuple[str, str]:
+    """The two versions a reader most likely wants compared: what is live (else the version
+    before the newest) against the working config."""
+    return str(agent.live_version or max(agent.version - 1, 1)), WORKING
+
+
 def version_config(*, agent: VoiceAgent, version: str | int, field: str) -> dict:
     """The config of version `version`, or of the working config for "working"."""
     if str(version) == WORKING:

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
-from agents.sync import sync_request
 from common.errors import Conflict, InvalidInput
-from deployments.gates import NOT_ON_ELEVENLABS, REFUSED_MOVES, production_gates, role_to_deploy
+from deployments.gates import REFUSED_MOVES, production_gates, role_to_deploy
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
+from deployments.signals import agent_deployed
 from workspaces.permissions import require_role
 from workspaces.roles import Role
 
@@ -131,13 +131,12 @@ def deployment_create(
             _publish(agent, changes=changes, actor=actor)
         else:
             agent.status = to_status
-        _mark_deployed(agent, actor)
-        return deployment_record(
-            agent=agent,
+        return _deployed(
+            agent,
+            actor,
             kind=DeploymentKind.DEPLOY,
             from_status=from_status,
             changes=changes,
-            actor=actor,
             forced=forced,
             force_reason=force_reason if forced else "",
         )
@@ -158,8 +157,7 @@ def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor) -> D
                 "version",
                 f"Version {version} does not exist; this agent has versions 1 to {agent.version}.",
             )
-        if not agent.exists_on_elevenlabs:
-            raise Conflict(NOT_ON_ELEVENLABS, code="not_on_elevenlabs")
+        _check_gates_before_rollback(agent)
         if agent.status == Status.PRODUCTION and agent.live_version == version:
             raise Conflict(f"Version {version} is already live.", code="already_live")
 
@@ -168,13 +166,8 @@ def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor) -> D
         agent.config_revision = target.config_revision
         changes = f"Rollback to v{version}" + (f": {note}" if note else "")
         _publish(agent, changes=changes, actor=actor)
-        _mark_deployed(agent, actor)
-        return deployment_record(
-            agent=agent,
-            kind=DeploymentKind.ROLLBACK,
-            from_status=from_status,
-            changes=changes,
-            actor=actor,
+        return _deployed(
+            agent, actor, kind=DeploymentKind.ROLLBACK, from_status=from_status, changes=changes
         )
 
 
@@ -193,6 +186,14 @@ def _check_production_gates(agent: VoiceAgent, *, force: bool) -> bool:
     return skipped
 
 
+def _check_gates_before_rollback(agent: VoiceAgent) -> None:
+    """A rollback passes the gates nobody may override (the agent exists on ElevenLabs); the
+    others (a passing test of the config) do not apply: the version restored was live before."""
+    for gate in production_gates(agent=agent):
+        if not gate.passed and not gate.overridable:
+            raise Conflict(gate.problem, code=gate.code)
+
+
 def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
     """Make the working config the next version and put it live."""
     agent.version += 1
@@ -201,8 +202,11 @@ def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
     version_snapshot(agent=agent, changes=changes, actor=actor)
 
 
-def _mark_deployed(agent: VoiceAgent, actor) -> None:
+def _deployed(agent: VoiceAgent, actor, **history) -> Deployment:
+    """Save the moved agent, record the move, and tell the apps that follow it."""
     agent.last_deployed_at = timezone.now()
     agent.deployed_by = actor
     agent.save()  # every field: moves, publishing and rollbacks each change a different set
-    sync_request(agent)  # ElevenLabs follows once this commits
+    deployment = deployment_record(agent=agent, actor=actor, **history)
+    agent_deployed.send(VoiceAgent, agent=agent, deployment=deployment)
+    return deployment

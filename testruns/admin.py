@@ -1,7 +1,8 @@
 from django.contrib import admin
 
-from common.admin import HistoryAdmin, RecentHistoryInline
+from agents.admin import VoiceAgentAdmin
 from testruns.models import TestResult
+from workspaces.admin_scoping import HistoryAdmin, RecentHistoryInline
 
 
 @admin.register(TestResult)
@@ -47,3 +48,6 @@ class TestResultInline(RecentHistoryInline):
     fields = ("tested_at", "status", "rating", "version", "source", "tested_by", "notes")
     list_select_related = ("tested_by",)
     verbose_name_plural = "test results"
+
+
+VoiceAgentAdmin.add_part(inlines=[TestResultInline])

@@ -47,7 +47,3 @@ class TestResultSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     configRevision = serializers.CharField(source="config_revision")
     source = serializers.CharField()
-
-
-class TestCallRequestSerializer(serializers.Serializer):
-    to_number = serializers.CharField(max_length=20, help_text="E.164, such as +14155550123.")

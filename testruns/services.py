@@ -7,7 +7,7 @@ from workspaces.permissions import require_role
 from workspaces.roles import Role
 
 
-def test_result_create(
+def result_record(
     *,
     agent: VoiceAgent,
     actor,
@@ -41,7 +41,3 @@ def test_result_create(
         raise InvalidInput(f"{field}: {messages[0]}", errors=error.message_dict) from error
     result.save()
     return result
-
-
-# A service named after its entity, not a test: keep pytest from collecting it where imported.
-test_result_create.__test__ = False

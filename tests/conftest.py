@@ -14,7 +14,7 @@ from tests.factories import (
 from workspaces.roles import Role
 from workspaces.services import api_token_create
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.sync_fixtures"]
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def agent_in(workspace, owner):
     return make
 
 
-# --- REST API helpers (tests/*/test_api.py, tests/test_api_*.py) ---
+# --- REST API helpers (tests/api/) ---
 
 
 @pytest.fixture
@@ -144,18 +144,18 @@ def db_state(db):
     """`db_state()`: every row an API write can touch, to prove a refused write changed nothing."""
     from agents.models import AgentTag, VoiceAgent
     from deployments.models import AgentVersion, Deployment
+    from elevenlabs_sync.models import AgentSync, RemoteDeletion
     from testruns.models import TestResult
 
+    models = (VoiceAgent, AgentTag, AgentVersion, Deployment, TestResult, AgentSync, RemoteDeletion)
+
     def snapshot() -> dict:
-        return {
-            model.__name__: list(model.objects.order_by("pk").values())
-            for model in (VoiceAgent, AgentTag, AgentVersion, Deployment, TestResult)
-        }
+        return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
     return snapshot
 
 
-# --- Lifecycle helpers (service tests: tests/deployments, tests/agents) ---
+# --- Lifecycle helpers (service tests: tests/deployments, tests/agents, tests/elevenlabs_sync) ---
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ import secrets
 import factory
 from django.contrib.auth import get_user_model
 
-from agents.models import SyncState, VoiceAgent
+from agents.models import VoiceAgent
 from agents.services import agent_create
+from deployments.models import SyncState
+from elevenlabs_sync.models import AgentSync
 from testruns.models import TestStatus
-from testruns.services import test_result_create
+from testruns.services import result_record
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
 
@@ -80,13 +82,14 @@ class AgentFactory(factory.Factory):
 
 
 def put_on_elevenlabs(agent: VoiceAgent) -> VoiceAgent:
-    """Give an agent a real-looking ElevenLabs id, as the sync (a later issue) will."""
-    agent.elevenlabs_agent_id = f"agent_{secrets.token_hex(12)}"
-    agent.sync_state = SyncState.SYNCED
-    agent.save(update_fields=["elevenlabs_agent_id", "sync_state"])
+    """Give an agent a real-looking ElevenLabs id, as its first sync does."""
+    AgentSync.objects.filter(pk=agent.pk).update(
+        elevenlabs_agent_id=f"agent_{secrets.token_hex(12)}", state=SyncState.SYNCED
+    )
+    agent.refresh_from_db()
     return agent
 
 
 def record_passing_test(agent: VoiceAgent, actor) -> None:
     agent.refresh_from_db()
-    test_result_create(agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5)
+    result_record(agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5)

@@ -1,13 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from common.admin import (
-    NotFoundAdmin,
-    ServiceErrorsAsMessages,
-    WorkspaceScopedAdmin,
-    administers,
-    workspaces_administered,
-)
+from common.admin import NotFoundAdmin, ServiceErrorsAsMessages
+from workspaces.admin_scoping import WorkspaceScopedAdmin, administers, workspaces_administered
 from workspaces.models import ApiToken, Membership, Workspace
 from workspaces.services import (
     api_token_create,

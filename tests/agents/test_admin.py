@@ -89,6 +89,7 @@ def test_lifecycle_fields_are_read_only(agent_in, owner):
     form = page.context["adminform"].form
     assert set(form.fields) == {"name", "description", "config"}
 
+    elevenlabs_agent_id = agent.sync.elevenlabs_agent_id
     data = form_data(
         page,
         name="Renamed",
@@ -104,7 +105,7 @@ def test_lifecycle_fields_are_read_only(agent_in, owner):
     agent = VoiceAgent.objects.get(pk=agent.pk)
     assert agent.name == "Renamed"
     assert (agent.status, agent.version, agent.live_version) == (Status.TESTING, 1, None)
-    assert agent.elevenlabs_agent_id == before.elevenlabs_agent_id
+    assert agent.sync.elevenlabs_agent_id == elevenlabs_agent_id
     assert agent.config_revision == before.config_revision
 
 

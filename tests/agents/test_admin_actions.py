@@ -6,7 +6,8 @@ import copy
 from agents.models import Status, VoiceAgent
 from agents.services import agent_update
 from deployments.models import AgentVersion, DeploymentKind
-from deployments.services import NOT_ON_ELEVENLABS, deployment_create
+from deployments.services import deployment_create
+from elevenlabs_sync.receivers import NOT_ON_ELEVENLABS
 from tests.admin_helpers import changelist_url, messages_of, run_action, staff_client
 from tests.factories import AgentFactory, record_passing_test
 

@@ -4,12 +4,12 @@ import re
 
 import pytest
 
-from agents.adapter import config_revision, empty_config
 from agents.models import AgentTag, Status, VoiceAgent
 from agents.services import agent_create, agent_delete, agent_update
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.models import AgentVersion, Deployment, DeploymentKind
 from deployments.services import deployment_create
+from elevenlabs_adapter import config_revision, empty_config
 from tests.factories import record_passing_test, sample_config
 
 DRAFT, TESTING, PRODUCTION = Status.DRAFT, Status.TESTING, Status.PRODUCTION
@@ -70,9 +70,9 @@ def test_a_new_agent_carries_a_placeholder_id_until_it_exists_on_elevenlabs(work
     first = agent_create(workspace=workspace, actor=editor, name="One")
     second = agent_create(workspace=workspace, actor=editor, name="Two")
 
-    assert re.fullmatch(r"local_[0-9a-f]{16}", first.elevenlabs_agent_id)
-    assert first.elevenlabs_agent_id != second.elevenlabs_agent_id
-    assert first.exists_on_elevenlabs is False
+    assert re.fullmatch(r"local_[0-9a-f]{16}", first.sync.elevenlabs_agent_id)
+    assert first.sync.elevenlabs_agent_id != second.sync.elevenlabs_agent_id
+    assert first.sync.exists_on_elevenlabs is False
 
 
 def test_a_new_agent_without_a_config_gets_both_empty_sections(workspace, editor):

@@ -6,7 +6,8 @@ from agents.models import Status
 from agents.services import agent_update
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.models import AgentVersion, Deployment, DeploymentKind
-from deployments.services import NOT_ON_ELEVENLABS, agent_rollback, deployment_create
+from deployments.services import agent_rollback, deployment_create
+from elevenlabs_sync.receivers import NOT_ON_ELEVENLABS
 from testruns import services as testrun_services
 from testruns.models import TestResult
 from testruns.models import TestStatus as ResultStatus
@@ -169,7 +170,7 @@ def test_force_does_not_put_a_placeholder_agent_in_production(agent, editor, own
 
 
 def test_a_placeholder_agent_still_moves_between_draft_and_testing(agent, editor):
-    assert not agent.exists_on_elevenlabs
+    assert not agent.sync.exists_on_elevenlabs
 
     deployment_create(agent=agent, to_status=TESTING, changes="", actor=editor)
     deployment_create(agent=agent, to_status=TESTING, changes="Re-push", actor=editor)
@@ -201,7 +202,7 @@ def test_a_production_deploy_needs_a_passing_test_of_the_config(agent_in, owner,
 @pytest.mark.parametrize("status", [ResultStatus.FAILED, ResultStatus.NEEDS_IMPROVEMENT])
 def test_a_test_that_did_not_pass_does_not_open_the_gate(agent_in, owner, status):
     agent = agent_in(TESTING)
-    testrun_services.test_result_create(agent=agent, actor=owner, duration=10, status=status)
+    testrun_services.result_record(agent=agent, actor=owner, duration=10, status=status)
 
     with pytest.raises(Conflict) as refused:
         go_live(agent, owner)

@@ -17,7 +17,7 @@ from tests.factories import sample_config
 def record(agent, actor, **kwargs):
     kwargs.setdefault("duration", 42.5)
     kwargs.setdefault("status", ResultStatus.PASSED)
-    return services.test_result_create(agent=agent, actor=actor, **kwargs)
+    return services.result_record(agent=agent, actor=actor, **kwargs)
 
 
 @pytest.mark.parametrize("caller", ["tester", "editor", "owner"])

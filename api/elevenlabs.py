@@ -1,0 +1,80 @@
+"""ElevenLabs actions on /api/agents/: adopt an agent, sync now, settle changes made outside
+Switchboard, and reach the agent for a test (a signed conversation URL, a test call)."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from agents.selectors import agent_get_for
+from api.representation import agent_shown
+from api.serializers import AgentImportSerializer, AgentSerializer
+from common.serializers import validated
+from elevenlabs_sync.drift import drift_overwrite, drift_pull
+from elevenlabs_sync.importing import agent_import
+from elevenlabs_sync.live import conversation_url_create, phone_call_place
+from elevenlabs_sync.sync import agent_sync_retry
+from workspaces.selectors import workspace_choose_for
+
+
+class PhoneCallRequestSerializer(serializers.Serializer):
+    to_number = serializers.CharField(max_length=20, help_text="E.164, such as +14155550123.")
+
+
+class ElevenLabsActions:
+    """Mixed into the agents viewset (api/agents.py)."""
+
+    @extend_schema(request=AgentImportSerializer, responses={201: AgentSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_agent(self, request):
+        """Adopt an agent that exists on ElevenLabs; its config becomes version 1, a draft."""
+        data = validated(AgentImportSerializer, request.data)
+        workspace = workspace_choose_for(request.user, data.pop("workspace", None))
+        agent = agent_import(workspace=workspace, actor=request.user, **data)
+        return Response(agent_shown(request.user, agent.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: AgentSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Sync with ElevenLabs now, with a fresh allowance of attempts."""
+        agent_sync_retry(agent=agent_get_for(request.user, pk), actor=request.user)
+        return Response(agent_shown(request.user, pk), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=AgentSerializer)
+    @action(detail=True, methods=["post"], url_path="drift/pull")
+    def drift_pull(self, request, pk=None):
+        """Take the config changed on ElevenLabs as a new draft."""
+        drift_pull(agent=agent_get_for(request.user, pk), actor=request.user)
+        return Response(agent_shown(request.user, pk))
+
+    @extend_schema(request=None, responses={202: AgentSerializer})
+    @action(detail=True, methods=["post"], url_path="drift/overwrite")
+    def drift_overwrite(self, request, pk=None):
+        """Put the live version back over the config changed on ElevenLabs."""
+        drift_overwrite(agent=agent_get_for(request.user, pk), actor=request.user)
+        return Response(agent_shown(request.user, pk), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("TestConversationUrl", {"signed_url": serializers.CharField()}),
+    )
+    @action(detail=True, methods=["post"], url_path="test-conversation-url")
+    def conversation_url(self, request, pk=None):
+        """A signed URL to talk to the agent's testing branch over ElevenLabs' conversation
+        WebSocket. Valid for one conversation, for a few minutes; testers and above."""
+        agent = agent_get_for(request.user, pk)
+        return Response({"signed_url": conversation_url_create(agent=agent, actor=request.user)})
+
+    @extend_schema(
+        request=PhoneCallRequestSerializer,
+        responses={
+            202: inline_serializer("TestCallPlaced", {"conversation_id": serializers.CharField()})
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="test-call")
+    def phone_call(self, request, pk=None):
+        """Ring a phone with the agent, for a test by voice (the seed's "Test Call")."""
+        agent = agent_get_for(request.user, pk)
+        data = validated(PhoneCallRequestSerializer, request.data)
+        conversation_id = phone_call_place(agent=agent, actor=request.user, **data)
+        return Response({"conversation_id": conversation_id}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,136 @@
+"""The seed's contract: the endpoints and shapes of the baseline system, kept exactly
+(camelCase keys, `{"success", "message", ...}` envelopes), so scripts written for it keep
+working. Every other endpoint is snake_case REST (docs/api.md).
+
+- POST /api/agents/{id}/deploy
+- GET|POST /api/agents/{id}/test-results
+- GET /api/agents/{id}/changelog
+"""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from agents.selectors import agent_get_for
+from api.representation import agent_shown
+from api.serializers import AgentSerializer
+from common.pagination import PageNumberPagination
+from common.serializers import validated
+from deployments.selectors import changelog_for
+from deployments.serializers import ChangelogEntrySerializer, DeployRequestSerializer
+from deployments.services import deployment_create
+from testruns.selectors import test_result_list
+from testruns.serializers import TestResultRequestSerializer, TestResultSerializer
+from testruns.services import result_record
+
+DeployResponse = inline_serializer(
+    "DeployResponse",
+    {
+        "success": serializers.BooleanField(),
+        "message": serializers.CharField(),
+        "agent": AgentSerializer(),
+    },
+)
+
+
+def agent_response(request, pk, message: str) -> Response:
+    """The seed's answer to a lifecycle write: a sentence and the agent as saved."""
+    return Response({"success": True, "message": message, "agent": agent_shown(request.user, pk)})
+
+
+class SeedActions:
+    """Mixed into the agents viewset (api/agents.py)."""
+
+    @extend_schema(request=DeployRequestSerializer, responses=DeployResponse)
+    @action(detail=True, methods=["post"])
+    def deploy(self, request, pk=None):
+        """Move an agent to draft, testing or production."""
+        agent = agent_get_for(request.user, pk)
+        data = validated(DeployRequestSerializer, request.data)
+        deployment_create(
+            agent=agent,
+            to_status=data["status"],
+            changes=data["changes"],
+            actor=request.user,
+            force=data["force"],
+            force_reason=data["force_reason"],
+        )
+        return agent_response(request, pk, f"Agent deployed to {data['status']}")
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TestResultsResponse",
+            {
+                "testResults": TestResultSerializer(many=True),
+                "deploymentStatus": serializers.CharField(),
+                "version": serializers.IntegerField(),
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+            },
+        ),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], url_path="test-results")
+    def test_results(self, request, pk=None):
+        """The agent's test results, newest first (paginated: `page`, `page_size`)."""
+        agent = agent_get_for(request.user, pk)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(test_result_list(agent=agent), request, view=self)
+        return Response(
+            {
+                "testResults": TestResultSerializer(page, many=True).data,
+                "deploymentStatus": agent.status,
+                "version": agent.version,
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+            }
+        )
+
+    @extend_schema(
+        request=TestResultRequestSerializer,
+        responses={
+            201: inline_serializer(
+                "TestResultSaved",
+                {
+                    "success": serializers.BooleanField(),
+                    "message": serializers.CharField(),
+                    "testResults": TestResultSerializer(many=True),
+                },
+            )
+        },
+    )
+    @test_results.mapping.post
+    def record_test_result(self, request, pk=None):
+        """Record a test of the agent's current working config."""
+        agent = agent_get_for(request.user, pk)
+        data = validated(TestResultRequestSerializer, request.data)
+        result_record(agent=agent, actor=request.user, **data)
+        recent = test_result_list(agent=agent)[: PageNumberPagination.page_size]
+        return Response(
+            {
+                "success": True,
+                "message": "Test result saved",
+                "testResults": TestResultSerializer(recent, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ChangelogResponse",
+            {
+                "changelog": ChangelogEntrySerializer(many=True),
+                "currentVersion": serializers.IntegerField(),
+            },
+        ),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def changelog(self, request, pk=None):
+        """Entries with a note, newest first, and the current version."""
+        agent = agent_get_for(request.user, pk)
+        entries = ChangelogEntrySerializer(changelog_for(agent=agent), many=True).data
+        return Response({"changelog": entries, "currentVersion": agent.version})

@@ -1,0 +1,8 @@
+"""What the lifecycle tells the apps above it, which it never imports (docs/architecture.md)."""
+
+from django.dispatch import Signal
+
+# An agent moved between stages or was rolled back: whatever mirrors it elsewhere (ElevenLabs)
+# should follow. Sent inside the deploying transaction with `agent`, as saved, and its new
+# `deployment` row.
+agent_deployed = Signal()

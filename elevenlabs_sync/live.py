@@ -1,0 +1,65 @@
+"""Tests that reach the agent on ElevenLabs: a signed URL for a browser conversation with the
+testing branch, and an outbound test call to a phone.
+
+The API key stays on the server: a browser only ever holds a signed URL, valid for one
+conversation and a few minutes.
+"""
+
+import re
+
+from django.conf import settings
+
+from agents.models import VoiceAgent
+from common.errors import Conflict, InvalidInput, Upstream
+from elevenlabs_adapter import ElevenLabsError, remote
+from elevenlabs_sync.models import AgentSync
+from workspaces.permissions import require_role
+from workspaces.roles import Role
+
+PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
+
+
+def conversation_url_create(*, agent: VoiceAgent, actor) -> str:
+    """A signed WebSocket URL for a conversation with the agent's testing branch (its main
+    branch while it has none yet)."""
+    require_role(actor, agent.workspace, Role.TESTER, to="talk to agents under test")
+    sync = _on_elevenlabs(agent)
+    try:
+        return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error
+
+
+def phone_call_place(*, agent: VoiceAgent, actor, to_number: str) -> str:
+    """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
+    require_role(actor, agent.workspace, Role.TESTER, to="place test calls")
+    to_number = (to_number or "").replace(" ", "")
+    if not PHONE_NUMBER.match(to_number):
+        raise InvalidInput.for_field(
+            "to_number", "Give the number in international format, such as +14155550123."
+        )
+    if not settings.ELEVENLABS_PHONE_NUMBER_ID:
+        raise Conflict(
+            "No phone number to call from: set ELEVENLABS_PHONE_NUMBER_ID to one of your "
+            "ElevenLabs phone numbers.",
+            code="no_phone_number",
+        )
+    sync = _on_elevenlabs(agent)
+    try:
+        return remote.outbound_call(
+            sync.elevenlabs_agent_id,
+            phone_number_id=settings.ELEVENLABS_PHONE_NUMBER_ID,
+            to_number=to_number,
+        )
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error
+
+
+def _on_elevenlabs(agent: VoiceAgent) -> AgentSync:
+    sync = AgentSync.objects.get(pk=agent.pk)
+    if not sync.exists_on_elevenlabs:
+        raise Conflict(
+            "The agent is not on ElevenLabs yet; wait for its sync, or retry it.",
+            code="not_on_elevenlabs",
+        )
+    return sync

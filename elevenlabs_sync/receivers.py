@@ -1,0 +1,43 @@
+"""How ElevenLabs follows what happens to agents in the apps below (connected in apps.py).
+
+Each runs inside the transaction of the change, so the request to sync, or to delete on
+ElevenLabs, is saved with the change or not at all; the work itself is queued on commit.
+"""
+
+from agents.models import VoiceAgent
+from deployments.gates import Gate
+from elevenlabs_sync.models import AgentSync
+from elevenlabs_sync.remote_deletion import remote_deletion_request
+from elevenlabs_sync.sync import sync_request
+
+# What of an agent ElevenLabs holds: a change of anything else needs no sync.
+MIRRORED_FIELDS = {"name", "tags", "config"}
+NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
+
+
+def follow_creation(*, agent: VoiceAgent, **kwargs) -> None:
+    AgentSync.objects.create(agent=agent)
+    sync_request(agent)
+
+
+def follow_update(*, agent: VoiceAgent, changed: set[str], **kwargs) -> None:
+    if changed & MIRRORED_FIELDS:
+        sync_request(agent)
+
+
+def follow_deployment(*, agent: VoiceAgent, **kwargs) -> None:
+    sync_request(agent)
+
+
+def follow_deletion(*, agent: VoiceAgent, **kwargs) -> None:
+    remote_deletion_request(agent.sync)
+
+
+def on_elevenlabs(agent: VoiceAgent) -> Gate:
+    """The production gate this app adds: ElevenLabs must have the agent to publish it."""
+    return Gate(
+        label="The agent exists on ElevenLabs",
+        passed=agent.sync.exists_on_elevenlabs,
+        problem=NOT_ON_ELEVENLABS,
+        code="not_on_elevenlabs",
+    )

@@ -1,0 +1,73 @@
+"""Celery tasks of the ElevenLabs app: thin, each one calls a service.
+
+Time limits are set per task; `acks_late` (settings) puts a task back in the queue if its
+worker dies, which is safe because every service here is idempotent.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from elevenlabs_adapter import ElevenLabsError, remote
+from elevenlabs_sync.drift import drift_candidates, drift_check
+from elevenlabs_sync.models import RemoteDeletion
+from elevenlabs_sync.remote_deletion import remote_deletion_run, remote_deletion_sweep
+from elevenlabs_sync.sync import agent_sync, retry_delay, sync_failure_record, sync_sweep
+
+logger = logging.getLogger(__name__)
+
+DRIFT_CHECKS_PER_SWEEP = 50
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, ignore_result=True)
+def agent_sync_task(self, agent_id: int) -> str:
+    try:
+        return agent_sync(agent_id=agent_id)
+    except SoftTimeLimitExceeded:
+        error = ElevenLabsError(
+            "The sync took too long and was stopped.", retryable=True, outcome_unknown=True
+        )
+    except ElevenLabsError as raised:
+        error = raised
+    delay = sync_failure_record(agent_id=agent_id, error=error, retries=self.request.retries)
+    if delay is None:
+        return "failed"
+    raise self.retry(countdown=delay)
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=30, time_limit=60, ignore_result=True)
+def remote_deletion_task(self, deletion_id: int) -> None:
+    """Delete an agent on ElevenLabs after ours was deleted. Until it succeeds, its row stays
+    and the sweep queues it again; a permanent refusal is logged and dropped."""
+    try:
+        remote_deletion_run(deletion_id=deletion_id)
+    except ElevenLabsError as error:
+        if not error.retryable:
+            logger.warning("Remote deletion %s refused: %s", deletion_id, error.message)
+            RemoteDeletion.objects.filter(pk=deletion_id).delete()
+            return
+        delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
+        if self.request.retries >= settings.SYNC_MAX_ATTEMPTS:
+            return  # left for the sweep
+        raise self.retry(countdown=delay) from error
+
+
+@shared_task(soft_time_limit=240, time_limit=300, ignore_result=True)
+def sync_sweep_task() -> None:
+    """Periodic: queue syncs that never ran, and look for drift on a batch of agents."""
+    queued = sync_sweep()
+    if queued:
+        logger.info("Queued %d agents whose sync was pending too long.", len(queued))
+    deletions = remote_deletion_sweep()
+    if deletions:
+        logger.info("Queued %d remote deletions left behind.", len(deletions))
+    if not remote.sync_enabled():
+        return
+    for sync in drift_candidates(limit=DRIFT_CHECKS_PER_SWEEP):
+        try:
+            if drift_check(sync=sync):
+                logger.info("Agent %s was changed on ElevenLabs outside Switchboard.", sync.pk)
+        except ElevenLabsError as error:
+            logger.info("Drift check of agent %s skipped: %s", sync.pk, error.message)

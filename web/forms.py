@@ -1,0 +1,258 @@
+"""The web UI's own forms: the agent editor, and recording a test result. (The deploy and
+rollback forms are deployments', shared with the admin.)
+
+The agent editor shows the settings people change most as form controls, over the full
+ElevenLabs config, which stays editable as JSON for everything else."""
+
+import copy
+import json
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+
+from agents.models import VoiceAgent
+from agents.services import NAME_MAX_LENGTH
+from common.forms import ServiceForm
+from elevenlabs_adapter import empty_config, llm_names
+from testruns.models import TestStatus
+
+
+def posted(request: HttpRequest):
+    """The submitted data on a POST, else None: a form to fill in rather than one to check."""
+    return request.POST if request.method == "POST" else None
+
+
+# Each common control and where its value lives in the ElevenLabs config.
+CONFIG_PATHS: dict[str, tuple[str, ...]] = {
+    "system_prompt": ("conversation_config", "agent", "prompt", "prompt"),
+    "first_message": ("conversation_config", "agent", "first_message"),
+    "language": ("conversation_config", "agent", "language"),
+    "llm": ("conversation_config", "agent", "prompt", "llm"),
+    "temperature": ("conversation_config", "agent", "prompt", "temperature"),
+    "voice_id": ("conversation_config", "tts", "voice_id"),
+    "max_duration_seconds": ("conversation_config", "conversation", "max_duration_seconds"),
+    "dynamic_variables": (
+        "conversation_config",
+        "agent",
+        "dynamic_variables",
+        "dynamic_variable_placeholders",
+    ),
+    "tools": ("conversation_config", "agent", "prompt", "tools"),
+}
+LLM_SUGGESTIONS = llm_names()
+LANGUAGE_SUGGESTIONS = ["en", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "sv", "zh"]
+
+
+class ConfigTextField(forms.CharField):
+    """Text that goes into the config as written: browsers send \r\n line ends, and trimming
+    would change a prompt, so an untouched field reads as unchanged."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strip=False, required=False, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+    def has_changed(self, initial, data) -> bool:
+        # A value stored with \r\n (through the API, say) is unchanged when sent back as is.
+        return self.to_python(initial) != self.to_python(data)
+
+
+class AgentEditorForm(ServiceForm):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tags = forms.CharField(
+        required=False, help_text="Separate tags with commas, e.g. support, spanish."
+    )
+
+    system_prompt = ConfigTextField(label="System prompt", widget=forms.Textarea(attrs={"rows": 8}))
+    first_message = ConfigTextField(
+        label="First message",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What the agent says when a call starts. Leave empty to wait for the caller.",
+    )
+    language = forms.CharField(
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"list": "language-suggestions"}),
+        help_text="A language code such as en or es.",
+    )
+    llm = forms.CharField(
+        label="LLM",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "llm-suggestions"}),
+    )
+    temperature = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=2,
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="0 is most predictable; higher varies the wording more.",
+    )
+    voice_id = forms.CharField(label="Voice id", required=False, max_length=100)
+    max_duration_seconds = forms.IntegerField(
+        label="Maximum call length (seconds)", required=False, min_value=1
+    )
+    dynamic_variables = ConfigTextField(
+        label="Dynamic variable placeholders",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One name=value per line; the value stands in for {{name}} when testing.",
+    )
+    tools = ConfigTextField(
+        label="Tools",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "code"}),
+        help_text="A JSON list of ElevenLabs tool definitions.",
+    )
+    config = forms.CharField(
+        label="Full ElevenLabs config (JSON)",
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        help_text="Everything ElevenLabs supports. Change a setting either in its control "
+        "above or here, not in both.",
+    )
+
+    error_fields = {
+        "config": "config",
+        **{"config." + ".".join(path): field for field, path in CONFIG_PATHS.items()},
+    }
+
+    def __init__(self, *args, agent: VoiceAgent | None = None, **kwargs):
+        config = agent.config if agent else empty_config()
+        initial = {"config": json.dumps(config, indent=2, ensure_ascii=False)}
+        if agent:
+            initial.update(
+                name=agent.name,
+                description=agent.description,
+                tags=", ".join(tag.name for tag in agent.tags.all()),
+            )
+        initial.update(
+            {field: _as_text(field, _get(config, path)) for field, path in CONFIG_PATHS.items()}
+        )
+        super().__init__(*args, initial=initial, **kwargs)
+        self.initial_config = config
+
+    def clean_tags(self) -> list[str]:
+        return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+
+    def clean_config(self) -> dict:
+        try:
+            config = json.loads(self.cleaned_data["config"])
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"This is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+            ) from error
+        if not isinstance(config, dict):
+            raise forms.ValidationError(
+                'Give a JSON object: {"conversation_config": {...}, "platform_settings": {...}}.'
+            )
+        return config
+
+    def clean_dynamic_variables(self) -> dict[str, str] | None:
+        placeholders = {}
+        for number, line in enumerate(self.cleaned_data["dynamic_variables"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, equals, value = line.partition("=")
+            if not equals or not name.strip():
+                raise forms.ValidationError(f"Line {number}: write it as name=value.")
+            placeholders[name.strip()] = value.strip()
+        return placeholders or None
+
+    def clean_tools(self) -> list | None:
+        text = self.cleaned_data["tools"].strip()
+        if not text:
+            return None
+        try:
+            tools = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                f"This is not valid JSON: {error.msg} at line {error.lineno}."
+            ) from error
+        if not isinstance(tools, list):
+            raise forms.ValidationError("Give a JSON list of tools: [{...}, {...}].")
+        return tools
+
+    def clean(self):
+        """Lay the controls that changed over the JSON config.
+
+        A setting changed both in its control and in the JSON is refused rather than one
+        silently winning: the person meant one of them and we cannot tell which.
+        """
+        cleaned = super().clean()
+        config = cleaned.get("config")
+        if config is None:
+            return cleaned
+        config = copy.deepcopy(config)
+        for field, path in CONFIG_PATHS.items():
+            if field not in self.changed_data or field in self.errors:
+                continue
+            value = cleaned.get(field)
+            value = None if value in ("", []) else value
+            in_json = _get(config, path)
+            if in_json != _get(self.initial_config, path) and in_json != value:
+                self.add_error(
+                    field,
+                    "You changed this here and in the JSON config; change it in one place.",
+                )
+                continue
+            _set(config, path, value)
+        cleaned["config"] = config
+        return cleaned
+
+
+def _get(config: dict, path: tuple[str, ...]) -> Any:
+    node: Any = config
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _set(config: dict, path: tuple[str, ...], value: Any) -> None:
+    """Set a nested value, making parents as needed; `None` removes the key instead, so
+    ElevenLabs' own default applies."""
+    node = config
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            if value is None:
+                return
+            node[key] = {}
+        node = node[key]
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
+
+
+def _as_text(field: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if field == "dynamic_variables" and isinstance(value, dict):
+        return "\n".join(f"{name}={item}" for name, item in value.items())
+    if field == "tools":
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    return value
+
+
+class TestResultForm(ServiceForm):
+    """A test of the agent's working config, recorded by the person who ran it."""
+
+    status = forms.ChoiceField(
+        label="Outcome", choices=TestStatus.choices, widget=forms.RadioSelect
+    )
+    rating = forms.TypedChoiceField(
+        label="Rating",
+        choices=[("", "No rating"), *((n, f"{n} of 5") for n in range(5, 0, -1))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    duration = forms.FloatField(
+        label="Duration (seconds)", min_value=0, help_text="How long the test call lasted."
+    )
+    transcript = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,24 @@
+"""The web UI, under /app/. Every page is a plain Django view; htmx only makes them quicker."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from web.views import agents, lifecycle, results, workspaces
+
+app_name = "app"
+
+urlpatterns = [
+    path("login", workspaces.LoginView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("workspace", workspaces.workspace_switch, name="workspace-switch"),
+    path("agents", agents.dashboard, name="agents"),
+    path("agents/new", agents.new, name="agent-new"),
+    path("agents/<int:pk>", agents.detail, name="agent"),
+    path("agents/<int:pk>/edit", agents.edit, name="agent-edit"),
+    path("agents/<int:pk>/sync", agents.sync_retry, name="agent-sync"),
+    path("agents/<int:pk>/sync-state", agents.sync_state, name="agent-sync-state"),
+    path("agents/<int:pk>/deploy", lifecycle.deploy, name="agent-deploy"),
+    path("agents/<int:pk>/rollback", lifecycle.rollback, name="agent-rollback"),
+    path("agents/<int:pk>/diff", lifecycle.diff, name="agent-diff"),
+    path("agents/<int:pk>/test-results/new", results.new, name="test-result-new"),
+]

@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from web.pages import remember_workspace
+from workspaces.selectors import workspace_list_for
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "workspaces/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+@login_required
+def workspace_switch(request):
+    """Show another of the user's workspaces; one they do not belong to does not exist."""
+    workspace = workspace_list_for(request.user).filter(slug=request.POST.get("slug")).first()
+    if workspace is None:
+        raise Http404("You have no such workspace.")
+    remember_workspace(request, workspace)
+    return redirect("app:agents")
