@@ -44,8 +44,9 @@ INSTALLED_APPS = [
     "agents",
     "deployments",
     "testruns",
-    "sandbox",  # the ElevenLabs emulator: set up from the SANDBOX_* settings at start-up
 ]
+# The ElevenLabs sandbox (sandbox/) is no app: it reads its own environment, and config/asgi.py
+# mounts it when ELEVENLABS_SANDBOX is on. Nothing here imports it.
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -200,6 +201,3 @@ LOGGING = {
     # The SDK's HTTP client logs every request at INFO; our own logs say what matters.
     "loggers": {"httpx": {"level": "WARNING"}},
 }
-
-# --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md).
-from sandbox.settings import *  # noqa: E402, F403 (every SANDBOX_* knob)
