@@ -5,7 +5,10 @@ Django session, so a live test console is only reachable from our own pages.
 
 With ELEVENLABS_SANDBOX on, the ElevenLabs emulator is mounted in front of Django under
 /sandbox/elevenlabs/. It is fully async and bypasses Django's middleware: it stands for a
-service on the internet, which knows nothing of our sessions, CSRF or allowed origins.
+service on the internet, which knows nothing of our sessions, CSRF or allowed origins. This is
+the one place the product imports the sandbox, and only then: it reads its own SANDBOX_*
+variables as it loads, so a malformed one stops the server at start-up. With it off, nothing of
+the sandbox is imported.
 """
 
 import os

@@ -47,8 +47,9 @@ INSTALLED_APPS = [
     "elevenlabs_sync",
     "web",
     "demo",
-    "sandbox",  # the ElevenLabs emulator: set up from the SANDBOX_* settings at start-up
 ]
+# The ElevenLabs sandbox (sandbox/) is no app: it reads its own environment, and config/asgi.py
+# mounts it when ELEVENLABS_SANDBOX is on. Nothing here imports it.
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -147,11 +148,8 @@ ELEVENLABS_TIMEOUT = env_float("ELEVENLABS_TIMEOUT", default=20.0)
 # Requests a second we send to ElevenLabs, shared by all workers (elevenlabs_adapter/pacing.py);
 # a little under the account's limit. 0: no pacing, only backing off on 429s.
 ELEVENLABS_RATE_LIMIT = env_float("ELEVENLABS_RATE_LIMIT", default=0.0)
-# The phone number outbound test calls are placed from (an ElevenLabs phone number id); the
-# sandbox takes any.
-ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID") or (
-    "phnum_sandbox" if ELEVENLABS_SANDBOX and not ELEVENLABS_API_KEY else ""
-)
+# The phone number outbound test calls are placed from (an ElevenLabs phone number id).
+ELEVENLABS_PHONE_NUMBER_ID = env_str("ELEVENLABS_PHONE_NUMBER_ID")
 
 # Sync with ElevenLabs: attempts for errors that may clear (5xx, timeouts) before an agent is
 # marked failed; rate-limited attempts (429) are counted apart, as they are not failures.
@@ -203,6 +201,3 @@ LOGGING = {
     # The SDK's HTTP client logs every request at INFO; our own logs say what matters.
     "loggers": {"httpx": {"level": "WARNING"}},
 }
-
-# --- The sandbox: how the ElevenLabs emulator behaves from start-up (docs/elevenlabs.md).
-from sandbox.settings import *  # noqa: E402, F403 (every SANDBOX_* knob)

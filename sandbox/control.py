@@ -16,92 +16,9 @@ import dataclasses
 import json
 import re
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-
 from sandbox.api import Handler, Request, Response, route
-from sandbox.records import Fault
+from sandbox.faults import BadInput, faults_from_json, is_int
 from sandbox.store import store
-
-HTTP_METHODS = {"", "GET", "POST", "PUT", "PATCH", "DELETE"}
-
-
-class BadControlInput(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_regex(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        re.compile(value)
-    except re.error:
-        return False
-    return True
-
-
-# Fault field -> (check, what it must be)
-FAULT_FIELDS = {
-    "path": (_is_regex, "a regular expression"),
-    "method": (
-        lambda value: isinstance(value, str) and value.upper() in HTTP_METHODS,
-        f"one of {sorted(HTTP_METHODS - {''})}, or empty for any",
-    ),
-    "status": (
-        lambda value: _is_int(value) and (value == 0 or 400 <= value <= 599),
-        "an error status (400 to 599), or 0 to answer normally",
-    ),
-    "retry_after": (
-        lambda value: value is None or (_is_int(value) and value >= 0),
-        "whole seconds (0 or more), or null",
-    ),
-    "latency_ms": (lambda value: _is_int(value) and value >= 0, "whole milliseconds, 0 or more"),
-    "after_effect": (lambda value: isinstance(value, bool), "true or false"),
-    "drop_socket_after": (
-        lambda value: value is None or (_is_int(value) and value >= 0),
-        "a number of server messages (0 or more), or null",
-    ),
-    "count": (lambda value: _is_int(value) and value >= 1, "a whole number, 1 or more"),
-    "message": (lambda value: isinstance(value, str), "a string"),
-}
-
-
-def fault_from_json(data: object) -> Fault:
-    if not isinstance(data, dict):
-        raise BadControlInput("fault", "must be an object of store.Fault fields")
-    for name, value in data.items():
-        if name not in FAULT_FIELDS:
-            raise BadControlInput(name, f"is not a fault field; use {sorted(FAULT_FIELDS)}")
-        check, expected = FAULT_FIELDS[name]
-        if not check(value):
-            raise BadControlInput(name, f"must be {expected}")
-    return Fault(**data)
-
-
-def faults_from_json(data: object) -> list[Fault]:
-    """One fault or a list of them."""
-    return [fault_from_json(item) for item in (data if isinstance(data, list) else [data])]
-
-
-def configure_from_settings() -> None:
-    """Set the store up as the settings ask (a rate limit allows bursts of one): at start-up,
-    and again on every reset, as a restart would."""
-    try:
-        faults = faults_from_json(settings.SANDBOX_FAULTS)
-    except BadControlInput as error:
-        raise ImproperlyConfigured(f"SANDBOX_FAULTS: {error}") from None
-    with store.lock:
-        store.faults = faults
-        store.set_rate_limit(settings.SANDBOX_RATE_LIMIT, burst=1)
-        store.webhook_url = settings.SANDBOX_WEBHOOK_URL
-        store.webhook_secret = settings.SANDBOX_WEBHOOK_SECRET
 
 
 def state() -> dict:
@@ -127,23 +44,23 @@ def _json_body(request: Request) -> object:
     try:
         return json.loads(request.body or b"null")
     except ValueError:
-        raise BadControlInput("body", "is not JSON") from None
+        raise BadInput("body", "is not JSON") from None
 
 
 def _object_body(request: Request, fields: set[str]) -> dict:
     body = _json_body(request)
     if not isinstance(body, dict):
-        raise BadControlInput("body", f"must be an object with {sorted(fields)}")
+        raise BadInput("body", f"must be an object with {sorted(fields)}")
     for name in body:
         if name not in fields:
-            raise BadControlInput(name, f"is not a field here; use {sorted(fields)}")
+            raise BadInput(name, f"is not a field here; use {sorted(fields)}")
     return body
 
 
 async def reset(request: Request) -> Response:
-    with store.lock:
-        store.reset()
-        configure_from_settings()
+    """Back to a fresh start, with the faults, rate limit and webhook of the sandbox's settings
+    (its SANDBOX_* variables), as a restart would."""
+    store.reset()
     return Response(200, state())
 
 
@@ -169,9 +86,9 @@ async def set_rate_limit(request: Request) -> Response:
     per_second, burst = body.get("per_second"), body.get("burst", 1)
     is_rate = isinstance(per_second, int | float) and not isinstance(per_second, bool)
     if per_second is not None and not (is_rate and per_second >= 0):
-        raise BadControlInput("per_second", "must be requests a second (0 or null: no limit)")
-    if not (_is_int(burst) and burst >= 1):
-        raise BadControlInput("burst", "must be a whole number, 1 or more")
+        raise BadInput("per_second", "must be requests a second (0 or null: no limit)")
+    if not (is_int(burst) and burst >= 1):
+        raise BadInput("burst", "must be a whole number, 1 or more")
     store.set_rate_limit(per_second, burst)
     return Response(200, {"per_second": per_second or None, "burst": burst})
 
@@ -180,9 +97,9 @@ async def set_webhook(request: Request) -> Response:
     body = _object_body(request, {"url", "secret"})
     url, secret = body.get("url", ""), body.get("secret", "")
     if not (isinstance(url, str) and (url == "" or re.match(r"https?://", url))):
-        raise BadControlInput("url", "must be an http(s) URL, or empty for none")
+        raise BadInput("url", "must be an http(s) URL, or empty for none")
     if not isinstance(secret, str):
-        raise BadControlInput("secret", "must be a string")
+        raise BadInput("secret", "must be a string")
     with store.lock:
         store.webhook_url, store.webhook_secret = url, secret
     return Response(200, {"url": url})
@@ -194,7 +111,7 @@ def _refusing_bad_input(handler: Handler) -> Handler:
     async def handle(request: Request) -> Response:
         try:
             return await handler(request)
-        except BadControlInput as error:
+        except BadInput as error:
             return Response(400, {"field": error.field, "message": error.message})
 
     return handle

@@ -16,8 +16,6 @@ import json
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from sandbox import speech
 from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
 from sandbox.conversation_rules import (
@@ -79,7 +77,7 @@ class ConversationConsumer(ConversationSocket):
         self._spawn(self._start_unless_initiated)
 
     async def _start_unless_initiated(self) -> None:
-        await asyncio.sleep(settings.SANDBOX_INITIATION_WAIT)
+        await asyncio.sleep(store.settings.initiation_wait)
         await self._start({})
 
     async def _start(self, initiation: dict) -> None:
@@ -202,7 +200,7 @@ class ConversationConsumer(ConversationSocket):
             self._spawn(functools.partial(self._speak, self.turn))
 
     async def _speak(self, turn: AgentTurn) -> None:
-        delay = settings.SANDBOX_AUDIO_CHUNK_DELAY
+        delay = store.settings.audio_chunk_delay
         for chunk in turn.chunks:
             if not turn.speaking or self.closed:
                 return

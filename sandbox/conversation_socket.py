@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from sandbox.conversation_protocol import (
     DROPPED_CONNECTION,
@@ -128,7 +127,7 @@ class ConversationSocket(AsyncWebsocketConsumer):
         return next(self.event_ids)
 
     async def _keep_pinging(self) -> None:
-        interval = settings.SANDBOX_PING_INTERVAL
+        interval = store.settings.ping_interval
         while True:
             await asyncio.sleep(interval)
             event_id = self._event_id()

@@ -4,10 +4,16 @@ Each follows the SDK's `conversational_ai/**/raw_client.py` for its path, parame
 body, and answers in the shape of the SDK's response model (`elevenlabs/types/`).
 """
 
-from sandbox import endpoints_agents, endpoints_branches, endpoints_conversations
+from sandbox import (
+    endpoints_agent,
+    endpoints_branch,
+    endpoints_conversation,
+    endpoints_phone_number,
+)
 
 ROUTES = [
-    *endpoints_agents.ROUTES,
-    *endpoints_branches.ROUTES,
-    *endpoints_conversations.ROUTES,
+    *endpoints_agent.ROUTES,
+    *endpoints_branch.ROUTES,
+    *endpoints_conversation.ROUTES,
+    *endpoints_phone_number.ROUTES,
 ]

@@ -1,16 +1,17 @@
-"""Settings for the sandbox on its own (`python -m sandbox`): the emulated ElevenLabs API and
-nothing else. No database, sessions or templates; the SANDBOX_* knobs come from
-sandbox/settings.py, as in config/settings.py."""
+"""Django settings for the sandbox on its own (`python -m sandbox`): the emulated ElevenLabs API
+and nothing else. No database, sessions, templates or apps: Django only routes and serves
+(Channels on Daphne). How the sandbox behaves comes from its SANDBOX_* variables
+(sandbox/settings.py), read when its store is created, as when the app mounts it."""
 
 import secrets
 
-from config.env import env_str
+from sandbox.env import env_str
 
 # Nothing here is signed with it; Django just insists on having one.
 SECRET_KEY = env_str("SECRET_KEY") or secrets.token_urlsafe(50)
 DEBUG = False
 ALLOWED_HOSTS = ["*"]  # the sandbox answers any host name it is reached by
-INSTALLED_APPS = ["sandbox"]
+INSTALLED_APPS: list[str] = []
 DATABASES: dict = {}
 USE_TZ = True
 ASGI_APPLICATION = "sandbox.asgi.application"
@@ -21,5 +22,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }
-
-from sandbox.settings import *  # noqa: E402, F403 (every SANDBOX_* knob)

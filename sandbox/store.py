@@ -2,7 +2,8 @@
 
 One store per process, guarded by a lock: the HTTP and WebSocket handlers run on the event
 loop, while tests and the standalone runner may look in from other threads. Nothing is
-persisted; a restart is a clean ElevenLabs account.
+persisted; a restart is a clean ElevenLabs account, set up as the sandbox's settings say
+(read from its environment when the store is created: sandbox/settings.py).
 """
 
 import random
@@ -26,22 +27,27 @@ from sandbox.records import (
     new_id,
     now,
 )
+from sandbox.settings import Settings, settings_from_env
 
 
 class SandboxStore:
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.lock = threading.RLock()
+        self.settings = settings
         self.reset()
 
     def reset(self) -> None:
+        """Back to a fresh start: no agents, conversations or requests, and the faults, rate
+        limit and webhook that `settings` give."""
         with self.lock:
             self.agents: dict[str, Agent] = {}
             self.conversations: dict[str, Conversation] = {}
-            self.faults: list[Fault] = []
+            self.faults: list[Fault] = self.settings.fresh_faults()
             self.requests: list[RequestRecord] = []
             self.rate_limit: RateLimit | None = None
-            self.webhook_url: str = ""
-            self.webhook_secret: str = ""
+            self.set_rate_limit(self.settings.rate_limit, burst=1)  # in bursts of one
+            self.webhook_url: str = self.settings.webhook_url
+            self.webhook_secret: str = self.settings.webhook_secret
 
     # --- agents, branches, versions
 
@@ -268,4 +274,4 @@ class SandboxStore:
             self.requests.append(RequestRecord(method, path, status, time.time()))
 
 
-store = SandboxStore()
+store = SandboxStore(settings_from_env())

@@ -133,13 +133,10 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("sandbox") / "server.log"
     environment = {
-        **os.environ,
+        # A clean server whatever SANDBOX_* variables this shell exports (the sandbox reads
+        # them itself, sandbox/settings.py); tests arrange misbehaviour through `_sandbox/`.
+        **{name: value for name, value in os.environ.items() if not name.startswith("SANDBOX_")},
         "DJANGO_SETTINGS_MODULE": "sandbox.standalone_settings",
-        # A clean server whatever this shell exports; tests arrange misbehaviour themselves.
-        "SANDBOX_RATE_LIMIT": "0",
-        "SANDBOX_FAULTS": "[]",
-        "SANDBOX_WEBHOOK_URL": "",
-        "SANDBOX_WEBHOOK_SECRET": "",
     }
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -10,6 +10,15 @@ from agents.models import Status
 from deployments.services import deployment_create
 from tests.factories import AgentFactory
 
+SANDBOX_PHONE_NUMBER_ID = "phnum_sandbox"  # the one number the sandbox's account lists
+
+
+@pytest.fixture(autouse=True)
+def phone_number_to_call_from(settings):
+    """Test calls ring from the sandbox's phone number (ELEVENLABS_PHONE_NUMBER_ID has no
+    default)."""
+    settings.ELEVENLABS_PHONE_NUMBER_ID = SANDBOX_PHONE_NUMBER_ID
+
 
 @pytest.fixture
 def synced_agent(sandbox, workspace, owner, django_capture_on_commit_callbacks):

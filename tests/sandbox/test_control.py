@@ -1,6 +1,7 @@
-"""The sandbox's control endpoints (`_sandbox/`) and its set-up from the settings."""
+"""The sandbox's control endpoints (`_sandbox/`) and its set-up from its own environment."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,13 +11,14 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import HttpCommunicator
-from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from sandbox import routing
-from sandbox.control import configure_from_settings
-from sandbox.store import store
+from sandbox.settings import Settings, settings_from_env
+from sandbox.store import SandboxStore, store
 from tests.sandbox.sdk import create_agent
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def control(sandbox, method: str, path: str, body=None) -> httpx.Response:
@@ -103,15 +105,26 @@ def test_bad_settings_are_400_naming_the_field(sandbox, path, body, field):
     assert (state["rate_limit"], state["webhook_url"]) == (None, "")
 
 
+# --- the sandbox's own settings: its SANDBOX_* variables, never Django settings
+
+ENVIRONMENT = {
+    "SANDBOX_RATE_LIMIT": "5",
+    "SANDBOX_FAULTS": '[{"path": "agents/create", "status": 503, "count": 2}]',
+    "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+    "SANDBOX_WEBHOOK_SECRET": "s",
+    "SANDBOX_PING_INTERVAL": "7",
+    "SANDBOX_INITIATION_WAIT": "0.25",
+    "SANDBOX_AUDIO_CHUNK_DELAY": "0",
+}
+
+
 @pytest.fixture
-def sandbox_settings(settings):
-    settings.SANDBOX_RATE_LIMIT = 5.0
-    settings.SANDBOX_FAULTS = [{"path": "agents/create", "status": 503, "count": 2}]
-    settings.SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/hook"
-    settings.SANDBOX_WEBHOOK_SECRET = "s"
+def environment(monkeypatch):
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
 
 
-def assert_set_up_as_the_settings_say() -> None:
+def assert_set_up_as_the_environment_says(store: SandboxStore) -> None:
     assert [(fault.path, fault.status, fault.count) for fault in store.faults] == [
         ("agents/create", 503, 2)
     ]
@@ -119,13 +132,27 @@ def assert_set_up_as_the_settings_say() -> None:
     assert (store.webhook_url, store.webhook_secret) == ("http://127.0.0.1:9/hook", "s")
 
 
-def test_the_settings_set_the_store_up(sandbox_settings):
-    configure_from_settings()
+def test_the_environment_sets_the_sandbox_up(environment):
+    configured = settings_from_env()
 
-    assert_set_up_as_the_settings_say()
+    assert_set_up_as_the_environment_says(SandboxStore(configured))
+    paced = (configured.ping_interval, configured.initiation_wait, configured.audio_chunk_delay)
+    assert paced == (7.0, 0.25, 0.0)
 
 
-def test_a_reset_goes_back_to_the_settings_as_a_restart_would(sandbox_settings):
+def test_with_no_variables_the_sandbox_starts_clean(monkeypatch):
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+    assert settings_from_env() == Settings()
+    fresh = SandboxStore(Settings())
+    assert (fresh.faults, fresh.rate_limit, fresh.webhook_url) == ([], None, "")
+
+
+def test_a_reset_goes_back_to_the_settings_as_a_restart_would(environment, monkeypatch):
+    monkeypatch.setattr(store, "settings", settings_from_env())
+    store.reset()
+    store.fault_for("POST", "v1/convai/agents/create")  # takes one of the fault's two
     store.agent_create(name="A", conversation_config={}, platform_settings={}, tags=[])
     application = URLRouter(routing.http_urlpatterns)
 
@@ -134,32 +161,34 @@ def test_a_reset_goes_back_to_the_settings_as_a_restart_would(sandbox_settings):
 
     assert response["status"] == 200
     assert store.agents == {}
-    assert_set_up_as_the_settings_say()
-
-
-def test_a_bad_fault_in_the_settings_is_refused_naming_the_variable(settings):
-    settings.SANDBOX_FAULTS = [{"status": "often"}]
-
-    with pytest.raises(ImproperlyConfigured, match=r"SANDBOX_FAULTS: status"):
-        configure_from_settings()
+    assert_set_up_as_the_environment_says(store)
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("name", "raw", "expected"),
     [
-        ("[{", "SANDBOX_FAULTS is not valid JSON"),
-        ('[{"count": 0}]', "SANDBOX_FAULTS: count"),
+        ("SANDBOX_FAULTS", '[{"status": "often"}]', "SANDBOX_FAULTS: status"),
+        ("SANDBOX_FAULTS", '[{"count": 0}]', "SANDBOX_FAULTS: count"),
+        ("SANDBOX_FAULTS", "[{", "SANDBOX_FAULTS is not valid JSON"),
+        ("SANDBOX_RATE_LIMIT", "fast", "SANDBOX_RATE_LIMIT='fast' is not a non-negative number"),
+        ("SANDBOX_PING_INTERVAL", "-1", "SANDBOX_PING_INTERVAL='-1' is not a non-negative"),
+        ("SANDBOX_WEBHOOK_URL", "ftp://example.com", "SANDBOX_WEBHOOK_URL must start with"),
     ],
 )
-@pytest.mark.parametrize("settings_module", ["config.settings", "sandbox.standalone_settings"])
-def test_bad_sandbox_faults_stop_start_up_naming_the_variable(raw, expected, settings_module):
-    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = {settings_module!r}; "
-    environment = {**os.environ, "SANDBOX_FAULTS": raw}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
+def test_a_malformed_variable_is_refused_naming_it(monkeypatch, name, raw, expected):
+    monkeypatch.setenv(name, raw)
 
-    finished = subprocess.run(
-        [sys.executable, "-c", code + "django.setup()"],
-        cwd=Path(django_settings.BASE_DIR),
+    with pytest.raises(ImproperlyConfigured, match=re.escape(expected)):
+        settings_from_env()
+
+
+def start(code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Python running `code` in a fresh process, with `variables` added to this environment."""
+    environment = {**os.environ, **variables}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
         env=environment,
         capture_output=True,
         text=True,
@@ -167,6 +196,28 @@ def test_bad_sandbox_faults_stop_start_up_naming_the_variable(raw, expected, set
         check=False,
     )
 
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # The app, serving the sandbox: the server loads config.asgi at start-up.
+        "import config.asgi",
+        # The sandbox alone, as `python -m sandbox` loads it before printing its URL.
+        "import sandbox.asgi",
+    ],
+    ids=["app", "standalone"],
+)
+def test_a_malformed_variable_stops_start_up_naming_it(code):
+    finished = start(code, ELEVENLABS_SANDBOX="on", SANDBOX_FAULTS='[{"count": 0}]')
+
     assert finished.returncode != 0
     assert "ImproperlyConfigured" in finished.stderr
-    assert expected in finished.stderr
+    assert "SANDBOX_FAULTS: count" in finished.stderr
+
+
+def test_with_the_sandbox_off_the_app_never_reads_its_variables():
+    finished = start(
+        "import config.asgi", ELEVENLABS_SANDBOX="off", SANDBOX_FAULTS='[{"count": 0}]'
+    )
+
+    assert finished.returncode == 0, finished.stderr

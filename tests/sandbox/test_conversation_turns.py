@@ -136,8 +136,10 @@ async def test_only_client_tools_are_called():
     ids=["typed", "spoken"],
 )
 @synchronously
-async def test_user_input_before_the_last_chunk_interrupts_the_agent(settings, interjection):
-    settings.SANDBOX_AUDIO_CHUNK_DELAY = 5.0  # far longer than the test takes
+async def test_user_input_before_the_last_chunk_interrupts_the_agent(
+    sandbox_settings, interjection
+):
+    sandbox_settings(audio_chunk_delay=5.0)  # far longer than the test takes
     async with ConversationClient(signed_query(agent_with())) as client:
         metadata = await client.start()
         greeting = await client.expect("agent_response")
@@ -160,8 +162,8 @@ async def test_user_input_before_the_last_chunk_interrupts_the_agent(settings, i
 
 
 @synchronously
-async def test_pings_carry_the_last_round_trip(settings):
-    settings.SANDBOX_PING_INTERVAL = 0.05
+async def test_pings_carry_the_last_round_trip(sandbox_settings):
+    sandbox_settings(ping_interval=0.05)
     agent = agent_with({"agent": {"first_message": ""}})
     async with ConversationClient(signed_query(agent)) as client:
         await client.start()

@@ -10,7 +10,7 @@ from sandbox.api import (
     refusal,
     route,
 )
-from sandbox.endpoints_agents import (
+from sandbox.endpoints_agent import (
     ACCESS_INFO,
     AGENT_ID,
     agent_or_404,

@@ -14,7 +14,7 @@ from sandbox.api import (
     route,
 )
 from sandbox.dialogue import scripted_call
-from sandbox.endpoints_agents import agent_or_404, branch_or_404
+from sandbox.endpoints_agent import agent_or_404, branch_or_404
 from sandbox.records import Conversation
 from sandbox.signing import conversation_signature
 from sandbox.store import store
