@@ -4,9 +4,9 @@ one per database engine (`sync-sqlite`, `sync-postgresql`), as `bench.report` do
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from agents.models import SyncState
 from bench.report import machine, table
 from bench.sync import SyncOutcome
+from deployments.models import SyncState
 
 GOAL_RATIO = 1.3
 ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
