@@ -4,6 +4,9 @@ from django.db.models import F, Q
 
 from workspaces.models import Workspace
 
+NAME_MAX_LENGTH = 200
+TAG_MAX_LENGTH = 50
+
 
 class Status(models.TextChoices):
     """The stage of the agent's working config."""
@@ -25,7 +28,7 @@ class Status(models.TextChoices):
 
 class VoiceAgent(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="agents")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     config = models.JSONField(
         help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}.'
@@ -77,7 +80,7 @@ class VoiceAgent(models.Model):
 
 class AgentTag(models.Model):
     agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=TAG_MAX_LENGTH)
 
     class Meta:
         ordering = ["name"]

@@ -7,16 +7,14 @@ inside the same transaction.
 
 from django.db import transaction
 
-from agents.models import AgentTag, Status, VoiceAgent
+from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, Status, VoiceAgent
 from agents.signals import agent_created, agent_deleting, agent_updated
 from common.errors import Conflict, InvalidInput
 from elevenlabs_adapter import config_revision, empty_config, validate_config
 from workspaces.models import Workspace
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
-NAME_MAX_LENGTH = VoiceAgent._meta.get_field("name").max_length
-TAG_MAX_LENGTH = AgentTag._meta.get_field("name").max_length
 TAGS_MAX_COUNT = 20
 
 
@@ -24,7 +22,7 @@ TAGS_MAX_COUNT = 20
 def agent_create(
     *,
     workspace: Workspace,
-    actor,
+    actor: User,
     name: str,
     description: str = "",
     tags: list[str] | None = None,
@@ -33,7 +31,7 @@ def agent_create(
 ) -> VoiceAgent:
     """A new agent in draft at version 1. Its first snapshot and changelog entry, with
     `changes` as the note, are written by the lifecycle (deployments) on `agent_created`."""
-    require_role(actor, workspace, Role.EDITOR, to="create agents")
+    actor = require_role(actor, workspace, Role.EDITOR, to="create agents")
     config = validate_config(empty_config() if config is None else config)
     agent = VoiceAgent.objects.create(
         workspace=workspace,
@@ -53,7 +51,7 @@ def agent_create(
 def agent_update(
     *,
     agent: VoiceAgent,
-    actor,
+    actor: User,
     name: str | None = None,
     description: str | None = None,
     tags: list[str] | None = None,
@@ -65,7 +63,7 @@ def agent_update(
     longer describe what it would ship. Production callers keep `live_version` meanwhile.
     """
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
-    require_role(actor, agent.workspace, Role.EDITOR, to="edit agents")
+    actor = require_role(actor, agent.workspace, Role.EDITOR, to="edit agents")
     from_status = agent.status
     changed = set()
     if name is not None:
@@ -95,7 +93,7 @@ def agent_update(
 
 
 @transaction.atomic
-def agent_delete(*, agent: VoiceAgent, actor) -> None:
+def agent_delete(*, agent: VoiceAgent, actor: User) -> None:
     """Delete an agent and its history. A live production agent must leave production first."""
     # Locked and re-read: a copy loaded before a concurrent production deploy must not win.
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)

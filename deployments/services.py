@@ -4,6 +4,8 @@ Every function here runs in one transaction with the agent's row locked, so two 
 one agent queue up behind each other instead of racing for the next version number.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +14,7 @@ from common.errors import Conflict, InvalidInput
 from deployments.gates import REFUSED_MOVES, production_gates, role_to_deploy
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from deployments.signals import agent_deployed
-from workspaces.permissions import require_role
+from workspaces.permissions import SignedInUser, User, require_role
 from workspaces.roles import Role
 
 
@@ -51,7 +53,7 @@ def _clean_note(text: str, *, field: str, noun: str, needed: str, code: str) -> 
     return text
 
 
-def version_snapshot(*, agent: VoiceAgent, changes: str, actor) -> AgentVersion:
+def version_snapshot(*, agent: VoiceAgent, changes: str, actor: SignedInUser) -> AgentVersion:
     """Freeze the agent's working config as version `agent.version`."""
     return AgentVersion.objects.create(
         agent=agent,
@@ -69,7 +71,7 @@ def deployment_record(
     kind: str,
     from_status: str,
     changes: str,
-    actor,
+    actor: SignedInUser,
     forced: bool = False,
     force_reason: str = "",
 ) -> Deployment:
@@ -92,7 +94,7 @@ def deployment_create(
     agent: VoiceAgent,
     to_status: str,
     changes: str,
-    actor,
+    actor: User,
     force: bool = False,
     force_reason: str = "",
 ) -> Deployment:
@@ -112,7 +114,7 @@ def deployment_create(
 
     with transaction.atomic():
         agent = _lock(agent)
-        require_role(
+        actor = require_role(
             actor,
             agent.workspace,
             role_to_deploy(to_status),
@@ -142,14 +144,14 @@ def deployment_create(
         )
 
 
-def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor) -> Deployment:
+def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor: User) -> Deployment:
     """Put version `version`'s config live again, as a new version. History is never rewritten.
 
     No test gate: the point of a rollback is to restore a known version quickly.
     """
     with transaction.atomic():
         agent = _lock(agent)
-        require_role(actor, agent.workspace, Role.ADMIN, to="roll back")
+        actor = require_role(actor, agent.workspace, Role.ADMIN, to="roll back")
         note = clean_changes(changes, required=False)
         target = AgentVersion.objects.filter(agent=agent, number=version).first()
         if target is None:
@@ -194,7 +196,7 @@ def _check_gates_before_rollback(agent: VoiceAgent) -> None:
             raise Conflict(gate.problem, code=gate.code)
 
 
-def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
+def _publish(agent: VoiceAgent, *, changes: str, actor: SignedInUser) -> None:
     """Make the working config the next version and put it live."""
     agent.version += 1
     agent.live_version = agent.version
@@ -202,7 +204,7 @@ def _publish(agent: VoiceAgent, *, changes: str, actor) -> None:
     version_snapshot(agent=agent, changes=changes, actor=actor)
 
 
-def _deployed(agent: VoiceAgent, actor, **history) -> Deployment:
+def _deployed(agent: VoiceAgent, actor: SignedInUser, **history: Any) -> Deployment:
     """Save the moved agent, record the move, and tell the apps that follow it."""
     agent.last_deployed_at = timezone.now()
     agent.deployed_by = actor

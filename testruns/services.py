@@ -3,14 +3,14 @@ from django.core.exceptions import ValidationError
 from agents.models import VoiceAgent
 from common.errors import InvalidInput
 from testruns.models import TestResult, TestSource
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
 
 def result_record(
     *,
     agent: VoiceAgent,
-    actor,
+    actor: User,
     duration: float,
     status: str,
     transcript: str = "",
@@ -20,7 +20,7 @@ def result_record(
     source_ref: str = "",
 ) -> TestResult:
     """Record a test of the agent's current working config."""
-    require_role(actor, agent.workspace, Role.TESTER, to="save test results")
+    actor = require_role(actor, agent.workspace, Role.TESTER, to="save test results")
     result = TestResult(
         agent=agent,
         tested_by=actor,

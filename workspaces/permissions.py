@@ -5,13 +5,15 @@ share one rulebook. Reads need no role check beyond scoping: selectors only ever
 from the caller's workspaces, and membership in any role grants viewing.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as SignedInUser  # settings.AUTH_USER_MODEL
 
 from common.errors import RoleRequired
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
 
-User = AbstractBaseUser | AnonymousUser
+# Whoever asks, as `request.user` has them: a user who signed in, or AnonymousUser.
+User = SignedInUser | AnonymousUser
 
 
 def role_of(user: User, workspace: Workspace) -> Role | None:
@@ -33,17 +35,20 @@ def has_role(user: User, workspace: Workspace, role: Role) -> bool:
     return current is not None and current >= role
 
 
-def require_role(user: User, workspace: Workspace, role: Role, *, to: str) -> None:
-    """Raise RoleRequired unless `user` holds at least `role` in `workspace`.
+def require_role(user: User, workspace: Workspace, role: Role, *, to: str) -> SignedInUser:
+    """Raise RoleRequired unless `user` holds at least `role` in `workspace`; return `user`,
+    then known to be signed in (a service records them as the one who acted).
 
     `to` completes the sentence "You need the <role> role to ...", so the refusal says
     what was refused and what would allow it.
     """
-    if not has_role(user, workspace, role):
+    # No one anonymous holds a role: has_role says so too, but this way the type says it.
+    if not user.is_authenticated or not has_role(user, workspace, role):
         raise RoleRequired(
             f"You need the {role.label} role in workspace '{workspace.slug}' to {to}.",
             code="role_required",
         )
+    return user
 
 
 class Abilities:

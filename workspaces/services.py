@@ -8,7 +8,7 @@ from django.utils.text import slugify
 
 from common.errors import InvalidInput
 from workspaces.models import ApiToken, Membership, Workspace, hash_token
-from workspaces.permissions import require_role
+from workspaces.permissions import SignedInUser, User, require_role
 from workspaces.roles import Role
 
 TOKEN_PREFIX_LENGTH = 8
@@ -25,7 +25,7 @@ def workspace_get_or_create(*, name: str) -> Workspace:
 def workspace_update(
     *,
     workspace: Workspace,
-    actor,
+    actor: User,
     name: str | None = None,
     require_passing_test: bool | None = None,
 ) -> Workspace:
@@ -42,25 +42,27 @@ def workspace_update(
     return workspace
 
 
-def membership_set(*, workspace: Workspace, actor, user, role: Role) -> Membership:
+def membership_set(
+    *, workspace: Workspace, actor: User, user: SignedInUser, role: Role
+) -> Membership:
     """Add `user` to the workspace with `role`, or change their role."""
     require_role(actor, workspace, Role.ADMIN, to="manage members")
     return _membership_upsert(user=user, workspace=workspace, role=role)
 
 
-def membership_delete(*, membership: Membership, actor) -> None:
+def membership_delete(*, membership: Membership, actor: User) -> None:
     require_role(actor, membership.workspace, Role.ADMIN, to="manage members")
     membership.delete()
 
 
-def _membership_upsert(*, user, workspace: Workspace, role: Role) -> Membership:
+def _membership_upsert(*, user: SignedInUser, workspace: Workspace, role: Role) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         user=user, workspace=workspace, defaults={"role": role}
     )
     return membership
 
 
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: SignedInUser, name: str) -> tuple[ApiToken, str]:
     """A new token and its key. The key is not stored: this is the only time it exists."""
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

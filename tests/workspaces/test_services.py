@@ -92,7 +92,9 @@ def test_require_role_says_what_was_refused_and_what_would_allow_it(workspace, t
 
 @pytest.mark.parametrize("caller", ["editor", "owner"])
 def test_require_role_lets_a_sufficient_role_through(workspace, request, caller):
-    assert require_role(request.getfixturevalue(caller), workspace, Role.EDITOR, to="x") is None
+    user = request.getfixturevalue(caller)
+    # The user comes back, as a service records them as the one who acted.
+    assert require_role(user, workspace, Role.EDITOR, to="x") is user
 
 
 # --- choosing a workspace ------------------------------------------------------------------
