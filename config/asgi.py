@@ -21,19 +21,24 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: routing modules import models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = django_asgi_app
-websocket_app = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+http_app: ASGIHandler | URLRouter = django_asgi_app
+websocket_app: OriginValidator | URLRouter = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+)
 
 if settings.ELEVENLABS_SANDBOX:
     from sandbox import routing as sandbox
 
-    http_app = URLRouter([*sandbox.http_urlpatterns, re_path(r"", http_app)])
-    websocket_app = URLRouter([*sandbox.websocket_urlpatterns, re_path(r"", websocket_app)])
+    # The stubs cannot say this: django-stubs' re_path takes only Django views, not ASGI apps,
+    # and typeshed's URLRouter only URL patterns of a stub-only class, not re_path's URLPattern.
+    http_app = URLRouter([*sandbox.http_urlpatterns, re_path(r"", http_app)])  # type: ignore[list-item, arg-type]
+    websocket_app = URLRouter([*sandbox.websocket_urlpatterns, re_path(r"", websocket_app)])  # type: ignore[list-item, arg-type]
 
 application = ProtocolTypeRouter({"http": http_app, "websocket": websocket_app})

@@ -7,7 +7,7 @@ FastAPI's `{"detail": [{"loc", "msg", "type"}]}` for a malformed request (422).
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -26,7 +26,7 @@ class Request:
     mount: str  # where the sandbox is served: "/sandbox/elevenlabs/"
 
     @classmethod
-    def from_scope(cls, scope: dict, body: bytes) -> "Request":
+    def from_scope(cls, scope: Mapping[str, Any], body: bytes) -> "Request":
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope["headers"]

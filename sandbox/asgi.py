@@ -13,9 +13,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from sandbox import routing  # noqa: E402
 
+# The ignores: typeshed's URLRouter takes only URL patterns of a stub-only class
+# (_ExtendedURLPattern) that no call returns, not the URLPattern that re_path gives.
 application = ProtocolTypeRouter(
     {
-        "http": URLRouter(routing.http_urlpatterns),
-        "websocket": URLRouter(routing.websocket_urlpatterns),
+        "http": URLRouter(routing.http_urlpatterns),  # type: ignore[arg-type]
+        "websocket": URLRouter(routing.websocket_urlpatterns),  # type: ignore[arg-type]
     }
 )

@@ -90,7 +90,9 @@ class ConversationConsumer(ConversationSocket):
             )
             # The version the conversation was routed to (by the traffic split, when no
             # branch was asked for), so what the agent says matches what is recorded.
-            config = self.agent.version(self.conversation.version_id).conversation_config
+            version = self.agent.version(self.conversation.version_id)
+            assert version is not None  # the tip of the branch it was just started on
+            config = version.conversation_config
             self.conversation.dynamic_variables = dict(initiation.get("dynamic_variables") or {})
         self.started_at = time.monotonic()
         system_variables = {
@@ -149,6 +151,7 @@ class ConversationConsumer(ConversationSocket):
             await self._user_said(text)
 
     async def _on_audio(self, message: dict) -> None:
+        assert self.ears is not None  # set by _start, which every frame's handling runs first
         is_speech, transcript = self.ears.hear(message[AUDIO_CHUNK])
         if is_speech:
             await self._interrupt()
@@ -167,6 +170,7 @@ class ConversationConsumer(ConversationSocket):
 
     async def _user_said(self, text: str) -> None:
         self._record("user", text)
+        assert self.session is not None  # as the conversation has started
         tool = tool_mentioned(text, self.session)
         if tool is None:
             await self._say(reply_to(text, self.session))
@@ -193,6 +197,7 @@ class ConversationConsumer(ConversationSocket):
     async def _say(self, text: str) -> None:
         # The agent never talks over itself: a new turn cuts the previous one short.
         await self._interrupt()
+        assert self.session is not None  # the agent speaks once the conversation has started
         chunks = [] if self.session.text_only else speech.speech_chunks(text)
         self.turn = AgentTurn(self._event_id(), text, chunks, self._record("agent", text))
         await self._send("agent_response", {"agent_response": text, "event_id": self.turn.event_id})
@@ -201,12 +206,14 @@ class ConversationConsumer(ConversationSocket):
 
     async def _speak(self, turn: AgentTurn) -> None:
         delay = store.settings.audio_chunk_delay
+        session = self.session
+        assert session is not None  # a turn is spoken once the conversation has started
         for chunk in turn.chunks:
             if not turn.speaking or self.closed:
                 return
             turn.spoken += 1  # counted before sending: a chunk on its way has been heard
             audio = speech.synthesize(
-                chunk, voice_id=self.session.voice_id, audio_format=self.session.output_format
+                chunk, voice_id=session.voice_id, audio_format=session.output_format
             )
             event = {
                 "audio_base_64": base64.b64encode(audio).decode(),
@@ -241,6 +248,7 @@ class ConversationConsumer(ConversationSocket):
             "time_in_call_secs": int(time.monotonic() - self.started_at),
             "tool_calls": tool_calls or [],
         }
+        assert self.conversation is not None  # turns are recorded once it has started
         with store.lock:
             self.conversation.transcript.append(entry)
         return entry

@@ -9,6 +9,8 @@ is deliberately light, only what the sandbox relies on, since jsonschema is a te
 import base64
 import binascii
 import json
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.records import Agent
@@ -82,7 +84,7 @@ class ProtocolError(Exception):
         return event
 
 
-def caller(scope: dict) -> tuple[Agent, str | None]:
+def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None]:
     """The agent and branch a connection may talk to: those its signed URL names, or those of
     the query when an xi-api-key header is sent. ProtocolError otherwise."""
     query = parse_qs(scope["query_string"].decode())
@@ -128,9 +130,9 @@ def client_message(text: str | None, binary: bytes | None) -> tuple[str, dict]:
     if "type" not in message and AUDIO_CHUNK in message:
         return AUDIO_CHUNK, {AUDIO_CHUNK: _audio(message[AUDIO_CHUNK])}
     message_type = message.get("type")
-    fields = _CLIENT_FIELDS.get(message_type) if isinstance(message_type, str) else None
-    if fields is None:
+    if not isinstance(message_type, str) or message_type not in _CLIENT_FIELDS:
         raise _invalid(f"Unknown message type {message_type!r}.")
+    fields = _CLIENT_FIELDS[message_type]
     for name, (kinds, required) in fields.items():
         if name not in message:
             if required:

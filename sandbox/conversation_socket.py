@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from asgiref.typing import WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -32,8 +33,9 @@ _CLOSE_REASON_BYTES = 123  # all a close frame holds
 
 
 class ConversationSocket(AsyncWebsocketConsumer):
-    # No channel layer: nothing is sent to a conversation from outside it.
-    channel_layer_alias = None
+    # No channel layer: nothing is sent to a conversation from outside it. (An alias that is
+    # not configured gives none, as in sandbox/http.py.)
+    channel_layer_alias = "sandbox-uses-no-channel-layer"
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -54,7 +56,7 @@ class ConversationSocket(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def websocket_disconnect(self, message: dict) -> None:
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
         # As Channels' own, less the database clean-up and the groups this consumer never joins.
         await self.disconnect(message["code"])
         raise StopConsumer
@@ -79,7 +81,8 @@ class ConversationSocket(AsyncWebsocketConsumer):
         await self._drop_if_due()
 
     async def _drop_if_due(self) -> None:
-        if self.fault is not None and self.sent >= self.fault.drop_socket_after:
+        drop_after = self.fault.drop_socket_after if self.fault is not None else None
+        if drop_after is not None and self.sent >= drop_after:
             await self._close(DROPPED_CONNECTION)  # without a word, as a lost network would
 
     async def _fail(self, error: ProtocolError) -> None:

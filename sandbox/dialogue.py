@@ -41,6 +41,7 @@ def scripted_call(agent: Agent, *, to_number: str, client_data: dict) -> Convers
         agent, branch_id=client_data.get("branch_id"), source="outbound_call", to_number=to_number
     )
     version = agent.version(conversation.version_id)
+    assert version is not None  # the tip of the branch the call was just started on
     variables = {
         **(client_data.get("dynamic_variables") or {}),
         "system__agent_id": agent.agent_id,

@@ -33,7 +33,9 @@ def agent_or_404(agent_id: str) -> Agent:
 
 def branch_or_404(agent: Agent, branch_id: str | None) -> Branch:
     """The branch named, or main when none is."""
-    branch = agent.branch(branch_id or None)
+    if not branch_id:
+        return agent.main
+    branch = agent.branch(branch_id)
     if branch is None:
         raise not_found("branch", branch_id)
     return branch

@@ -9,6 +9,7 @@ on a thread (the ORM, sync_to_async) could wait on the very thread that is waiti
 import asyncio
 import math
 
+from asgiref.typing import HTTPDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
@@ -31,7 +32,7 @@ class SandboxHttpConsumer(AsyncHttpConsumer):
         # the sandbox holds none, and must not wait on threads (see the module docstring).
         await getattr(self, get_handler_name(message))(message)
 
-    async def http_disconnect(self, message: dict) -> None:
+    async def http_disconnect(self, message: HTTPDisconnectEvent) -> None:
         raise StopConsumer()  # likewise, without Channels' database clean-up
 
     async def handle(self, body: bytes) -> None:
