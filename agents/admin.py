@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.options import InlineModelAdmin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
@@ -90,7 +92,8 @@ class TagInline(MemberInline):
 @admin.register(VoiceAgent)
 class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     form = AgentAdminForm
-    inlines: list = [TagInline]
+    # Lists and tuples that `add_part` extends.
+    inlines: ClassVar[list[type[InlineModelAdmin]]] = [TagInline]
     list_display: tuple = (
         "name",
         "workspace",
@@ -102,13 +105,13 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         "deployed_by",
         "updated_at",
     )
-    list_filter: tuple = (
+    list_filter: ClassVar[tuple] = (
         "status",
         ("workspace", admin.RelatedOnlyFieldListFilter),
         "last_deployed_at",
     )
-    search_fields: tuple = ("name", "description", "tags__name")
-    list_select_related: tuple = ("workspace", "deployed_by")
+    search_fields: ClassVar[tuple[str, ...]] = ("name", "description", "tags__name")
+    list_select_related: ClassVar[tuple[str, ...]] = ("workspace", "deployed_by")
     readonly_fields = (*LIFECYCLE_FIELDS, *RECORD_FIELDS)
     actions: list = ["delete_selected"]
     pages: list[ExtraPage] = []
@@ -245,7 +248,9 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         for agent in queryset:
             try:
                 with transaction.atomic():
-                    self.log_deletions(request, [agent])
+                    # The stubs want a QuerySet; Django passes a list itself ([obj], in
+                    # ModelAdmin._delete_view), and any iterable of the model's objects works.
+                    self.log_deletions(request, [agent])  # type: ignore[arg-type]
                     agent_delete(agent=agent, actor=request.user)
             except DomainError as error:
                 self.message_user(request, f"{agent}: {error.message}", messages.ERROR)

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
+from api.actions import ViewSetActions
 from api.representation import agent_shown
 from api.serializers import AgentImportSerializer, AgentSerializer
 from common.serializers import validated
@@ -21,7 +22,7 @@ class PhoneCallRequestSerializer(serializers.Serializer):
     to_number = serializers.CharField(max_length=20, help_text="E.164, such as +14155550123.")
 
 
-class ElevenLabsActions:
+class ElevenLabsActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
     @extend_schema(request=AgentImportSerializer, responses={201: AgentSerializer})

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
+from api.actions import ViewSetActions
 from api.seed import DeployResponse, agent_response
 from common.errors import NotFound
 from common.serializers import validated
@@ -23,7 +24,7 @@ from deployments.serializers import (
 from deployments.services import agent_rollback
 
 
-class LifecycleActions:
+class LifecycleActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
     @extend_schema(request=RollbackRequestSerializer, responses=DeployResponse)

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
+from api.actions import ViewSetActions
 from api.representation import agent_shown
 from api.serializers import AgentSerializer
 from common.pagination import PageNumberPagination
@@ -39,7 +40,7 @@ def agent_response(request, pk, message: str) -> Response:
     return Response({"success": True, "message": message, "agent": agent_shown(request.user, pk)})
 
 
-class SeedActions:
+class SeedActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
     @extend_schema(request=DeployRequestSerializer, responses=DeployResponse)
@@ -78,6 +79,7 @@ class SeedActions:
         agent = agent_get_for(request.user, pk)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(test_result_list(agent=agent), request, view=self)
+        assert paginator.page is not None  # paginate_queryset set it: the class has a page_size
         return Response(
             {
                 "testResults": TestResultSerializer(page, many=True).data,

@@ -3,11 +3,12 @@ services; these only check shapes."""
 
 from rest_framework import serializers
 
-from agents.models import VoiceAgent
+from agents.models import AgentTag, VoiceAgent
 from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
 from deployments.models import CHANGES_MAX_LENGTH, SyncState
 from deployments.serializers import ChangelogEntrySerializer
 from elevenlabs_sync.selectors import SYNC_DISABLED, sync_state_shown
+from workspaces.models import Workspace
 
 
 class DeploymentStateSerializer(serializers.Serializer):
@@ -24,8 +25,12 @@ class DeploymentStateSerializer(serializers.Serializer):
 class AgentSerializer(serializers.ModelSerializer):
     """An agent as every endpoint returns it. Expects the queryset of `api.agents.agents_shown`."""
 
-    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    workspace: "serializers.SlugRelatedField[Workspace]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    tags: "serializers.SlugRelatedField[AgentTag]" = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     elevenlabs_agent_id = serializers.CharField(source="sync.elevenlabs_agent_id", read_only=True)
     # Never stored: "disabled" is shown while sync is off (`to_representation`), so the schema
     # lists it too.

@@ -2,6 +2,8 @@
 read-only history, service errors as messages, and the intermediate page of actions that need
 a few inputs. (Scoping to the caller's workspaces: workspaces/admin_scoping.py.)"""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -51,7 +53,14 @@ class RecentRowsFormSet(BaseInlineFormSet):
         return self._recent
 
 
-class ServiceErrorsAsMessages:
+if TYPE_CHECKING:
+    # What the mixin below is mixed into, so that its super() calls are checked.
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+class ServiceErrorsAsMessages(_ModelAdmin):
     """A DomainError from a service during a save or delete rolls the write back and comes
     back to the page as an error message, instead of a server error."""
 

@@ -16,7 +16,7 @@ class ServiceForm(forms.Form):
     # mapped to the form field that shows it; keys equal to a field's name need no entry.
     error_fields: dict[str, str] = {}
 
-    status = 200  # what to answer with when the form is shown again
+    http_status = 200  # what to answer with when the form is shown again
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")  # "Changelog note", not "Changelog note:"
@@ -28,12 +28,12 @@ class ServiceForm(forms.Form):
         if not self.is_bound:
             return None
         if not self.is_valid():
-            self.status = 400
+            self.http_status = 400
             return None
         try:
             return action(self.cleaned_data)
         except DomainError as error:
-            self.status = self.add_service_error(error)
+            self.http_status = self.add_service_error(error)
             return None
 
     def add_service_error(self, error: DomainError) -> int:

@@ -42,7 +42,9 @@ class RollbackForm(ServiceForm):
 
     def __init__(self, *args, agent: VoiceAgent, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"].choices = [
+        version = self.fields["version"]
+        assert isinstance(version, forms.TypedChoiceField)  # as declared above
+        version.choices = [
             (version.number, f"v{version.number}, {version.created_at:%Y-%m-%d}: {_gist(version)}")
             for version in version_list(agent=agent)
         ]

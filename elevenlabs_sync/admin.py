@@ -18,6 +18,7 @@ from elevenlabs_sync.importing import agent_import
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync_retry
 from workspaces.admin_scoping import MemberInline
+from workspaces.models import Workspace
 from workspaces.roles import Role
 from workspaces.selectors import workspace_list_for
 
@@ -71,7 +72,9 @@ def sync_state(agent) -> str:
 
 
 class ImportForm(forms.Form):
-    workspace = forms.ModelChoiceField(queryset=None, empty_label=None)
+    workspace: "forms.ModelChoiceField[Workspace]" = forms.ModelChoiceField(
+        queryset=None, empty_label=None
+    )
     elevenlabs_agent_id = forms.CharField(
         label="ElevenLabs agent id",
         max_length=100,
@@ -81,7 +84,10 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = workspace_list_for(user, role=Role.EDITOR)
+        self.workspaces = workspace_list_for(user, role=Role.EDITOR)
+        workspace = self.fields["workspace"]
+        assert isinstance(workspace, forms.ModelChoiceField)  # as declared above
+        workspace.queryset = self.workspaces
 
 
 def may_import(request) -> bool:
@@ -90,7 +96,7 @@ def may_import(request) -> bool:
 
 def import_view(model_admin, request):
     form = ImportForm(request.POST or None, user=request.user)
-    if not form.fields["workspace"].queryset.exists():
+    if not form.workspaces.exists():
         model_admin.message_user(
             request, "Importing agents needs the editor role in a workspace.", messages.ERROR
         )

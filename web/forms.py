@@ -51,8 +51,9 @@ class ConfigTextField(forms.CharField):
     def __init__(self, **kwargs):
         super().__init__(strip=False, required=False, **kwargs)
 
-    def to_python(self, value):
-        return super().to_python(value).replace("\r\n", "\n")
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n") if text is not None else None
 
     def has_changed(self, initial, data) -> bool:
         # A value stored with \r\n (through the API, say) is unchanged when sent back as is.
@@ -179,7 +180,8 @@ class AgentEditorForm(ServiceForm):
         A setting changed both in its control and in the JSON is refused rather than one
         silently winning: the person meant one of them and we cannot tell which.
         """
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         config = cleaned.get("config")
         if config is None:
             return cleaned

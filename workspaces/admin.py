@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.db.models import Count
 
@@ -11,6 +13,16 @@ from workspaces.services import (
     membership_set,
     workspace_update,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Counts(TypedDict):
+        member_count: int
+        agent_count: int
+
+    # A workspace as WorkspaceAdmin.get_queryset annotates it.
+    CountedWorkspace = WithAnnotations[Workspace, _Counts]
 
 
 @admin.register(Workspace)
@@ -32,11 +44,11 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         )
 
     @admin.display(ordering="member_count")
-    def members(self, workspace: Workspace) -> int:
+    def members(self, workspace: "CountedWorkspace") -> int:
         return workspace.member_count
 
     @admin.display(ordering="agent_count")
-    def agents(self, workspace: Workspace) -> int:
+    def agents(self, workspace: "CountedWorkspace") -> int:
         return workspace.agent_count
 
     def get_readonly_fields(self, request, obj=None):
@@ -47,7 +59,8 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         return {} if obj else {"slug": ("name",)}
 
     # Tenants are created and removed by the platform's operators; their admins change settings.
-    def has_add_permission(self, request):
+    # (`obj`, unused: MemberPermissions, shared with inlines, takes one.)
+    def has_add_permission(self, request, obj=None):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
@@ -83,7 +96,7 @@ class MembershipAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     def workspace_choices(self, request):
         return workspaces_administered(request)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # `obj`: as in has_add_permission above
         return administers(request, None)
 
     def has_change_permission(self, request, obj=None):

@@ -122,7 +122,7 @@ def _editor(request, form, *, workspace, agent):
         "language_suggestions": LANGUAGE_SUGGESTIONS,
     }
     return render_page(
-        request, "agents/editor.html", context, workspace=workspace, status=form.status
+        request, "agents/editor.html", context, workspace=workspace, status=form.http_status
     )
 
 

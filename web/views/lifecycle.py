@@ -12,7 +12,7 @@ from web.forms import posted
 from web.pages import agent_changed, agent_or_404, render_fragment, render_page
 
 # Where an agent usually goes next from each stage: the dialog preselects it.
-NEXT_STAGE = {
+NEXT_STAGE: dict[str, str] = {
     Status.DRAFT: Status.TESTING,
     Status.TESTING: Status.PRODUCTION,
     Status.PRODUCTION: Status.DRAFT,
@@ -51,7 +51,7 @@ def deploy(request, pk):
         "deployments/deploy.html",
         context,
         workspace=agent.workspace,
-        status=form.status,
+        status=form.http_status,
         dialog=True,
     )
 
@@ -93,7 +93,7 @@ def rollback(request, pk):
         "deployments/rollback.html",
         {"agent": agent, "form": form},
         workspace=agent.workspace,
-        status=form.status,
+        status=form.http_status,
         dialog=True,
     )
 

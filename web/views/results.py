@@ -20,6 +20,6 @@ def new(request, pk):
         "testruns/test_result_new.html",
         context,
         workspace=agent.workspace,
-        status=form.status,
+        status=form.http_status,
         dialog=True,
     )
