@@ -5,6 +5,8 @@ kind of failure maps to. The API renders every error, ours or DRF's, as
 `{"success": false, "message": ..., "code": ..., "errors": {field: [...]}}`.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -14,8 +16,8 @@ from rest_framework.views import exception_handler
 
 
 class DomainError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, errors: dict | None = None):
         super().__init__(message)
@@ -67,7 +69,7 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
     )
 
 
-def api_exception_handler(exc, context):
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.code, exc.errors), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -87,7 +89,8 @@ def api_exception_handler(exc, context):
         response.data = error_body(_first_sentence(errors), "invalid", errors)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        detail_code = getattr(detail, "code", None)
+        code = detail_code if detail_code else getattr(exc, "default_code", "error")
         response.data = error_body(str(detail), code)
     return response
 

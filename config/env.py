@@ -82,7 +82,7 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
-def database_from_env(name: str, embedded_path: Path) -> dict:
+def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfig:
     """`DATABASE_URL` as Django's DATABASES entry; the embedded SQLite file when unset."""
     raw = env_str(name)
     if not raw:
@@ -96,7 +96,8 @@ def database_from_env(name: str, embedded_path: Path) -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Persistent connections with a health check: long-lived web and worker processes
         # survive a database restart without serving errors from stale connections.
-        config.update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
+        config["CONN_MAX_AGE"] = 600
+        config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

@@ -13,7 +13,7 @@ from workspaces.permissions import User, role_of
 from workspaces.roles import Role
 
 # Which moves are allowed, and why the others are not. See docs/lifecycle.md.
-REFUSED_MOVES = {
+REFUSED_MOVES: dict[tuple[str, str], str] = {
     (Status.DRAFT, Status.DRAFT): "The agent is already in draft.",
     (Status.DRAFT, Status.PRODUCTION): (
         "Deploy to testing first: an agent reaches production from testing."

@@ -1,5 +1,6 @@
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +132,7 @@ _MISSING = object()
 
 def _leaves(node: Any, path: str = "") -> dict[str, Any]:
     """Flatten nested JSON to {"a.b.0.c": value}; empty objects and lists count as leaves."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(node, dict) and node:
         items = node.items()
     elif isinstance(node, list) and node:

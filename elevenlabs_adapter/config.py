@@ -12,9 +12,11 @@ import hashlib
 import json
 import re
 import typing
+from collections.abc import Iterator
 from typing import Any
 
 import pydantic
+import pydantic_core
 from elevenlabs.types import AgentPlatformSettingsRequestModel, ConversationalConfig, Llm
 
 from common.errors import InvalidInput
@@ -143,7 +145,9 @@ def _unknown_key_message(key: str, known) -> str:
     return f"Unknown key '{key}'. Valid keys here: {', '.join(sorted(known))}."
 
 
-def _validation_problems(prefix: str, value: Any, problems: list[dict]):
+def _validation_problems(
+    prefix: str, value: Any, problems: list[pydantic_core.ErrorDetails]
+) -> Iterator[tuple[str, str]]:
     """Yield (path, message) for pydantic's errors, as paths through the submitted JSON.
 
     The SDK's tool lists are plain unions, so pydantic reports every member's complaints. A
