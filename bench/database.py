@@ -56,6 +56,7 @@ class BenchDatabase:
         # CREATE/DROP DATABASE cannot run inside the database concerned, nor in a transaction:
         # connect to the app's database, which the server already knows we may use.
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         config = dj_database_url.parse(self.app_url)
         params = {
@@ -66,7 +67,9 @@ class BenchDatabase:
             "port": config.get("PORT") or None,
         }
         connection_params = {key: value for key, value in params.items() if value}
-        with psycopg.connect(**connection_params, autocommit=True) as connection:
+        # As a conninfo string: as keyword arguments, they would be taken for connect()'s own.
+        conninfo = make_conninfo("", **connection_params)
+        with psycopg.connect(conninfo, autocommit=True) as connection:
             connection.execute(statement)
 
 

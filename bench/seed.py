@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, models, transaction
 
 from agents.models import AgentTag, Status, VoiceAgent
@@ -29,6 +28,7 @@ from elevenlabs_sync.models import AgentSync
 from testruns.models import TestResult, TestSource, TestStatus
 from testruns.services import result_record
 from workspaces.models import Workspace
+from workspaces.permissions import SignedInUser
 from workspaces.roles import Role
 from workspaces.services import account_bootstrap
 
@@ -161,8 +161,8 @@ def seed_workspace(
                 rows = _Rows()
                 chunk = []
                 for number in range(first, min(first + AGENTS_PER_CHUNK, last + 1)):
-                    long = long_history is not None and number == last
-                    versions, tests = long_history if long else (VERSIONS, TESTS)
+                    history = long_history if number == last else None
+                    versions, tests = history or (VERSIONS, TESTS)
                     before = len(rows.deployments)
                     agent = rows.add_agent(
                         number=number,
@@ -170,7 +170,7 @@ def seed_workspace(
                         actor=actor,
                         versions=versions,
                         tests=tests,
-                        final=Status.DRAFT if long else None,
+                        final=Status.DRAFT if history else None,
                     )
                     _synced(rows.syncs[-1], rows.deployments[before:], number=number)
                     chunk.append(agent)
@@ -208,7 +208,7 @@ def _synced(sync: AgentSync, history: list[Deployment], *, number: int) -> None:
 
 def _account(
     *, workspace_name: str = "Bench", username: str = "bench-admin"
-) -> tuple[Workspace, AbstractBaseUser, str]:
+) -> tuple[Workspace, SignedInUser, str]:
     # An admin member, not a superuser: requests go through workspace scoping like a user's.
     membership, token = account_bootstrap(
         workspace_name=workspace_name, username=username, role=Role.ADMIN
@@ -223,7 +223,9 @@ def _explicit_timestamps(*model_classes: type[models.Model]) -> Iterator[None]:
         (stamp, stamp.auto_now, stamp.auto_now_add)
         for model in model_classes
         for stamp in model._meta.concrete_fields
-        if getattr(stamp, "auto_now", False) or getattr(stamp, "auto_now_add", False)
+        # The fields that have these options (DateTimeField is a DateField).
+        if isinstance(stamp, models.DateField | models.TimeField)
+        and (stamp.auto_now or stamp.auto_now_add)
     ]
     for stamp, _, _ in stamped:
         stamp.auto_now = stamp.auto_now_add = False
@@ -269,23 +271,19 @@ class _Rows:
 
     def save(self) -> None:
         # Agents first: the other rows refer to agent instances and take their ids once set.
-        for objects in (
-            self.agents,
-            self.syncs,
-            self.tags,
-            self.versions,
-            self.deployments,
-            self.tests,
-        ):
-            if objects:
-                type(objects[0]).objects.bulk_create(objects, batch_size=ROWS_PER_INSERT)
+        VoiceAgent.objects.bulk_create(self.agents, batch_size=ROWS_PER_INSERT)
+        AgentSync.objects.bulk_create(self.syncs, batch_size=ROWS_PER_INSERT)
+        AgentTag.objects.bulk_create(self.tags, batch_size=ROWS_PER_INSERT)
+        AgentVersion.objects.bulk_create(self.versions, batch_size=ROWS_PER_INSERT)
+        Deployment.objects.bulk_create(self.deployments, batch_size=ROWS_PER_INSERT)
+        TestResult.objects.bulk_create(self.tests, batch_size=ROWS_PER_INSERT)
 
     def add_agent(
         self,
         *,
         number: int,
         workspace: Workspace,
-        actor: AbstractBaseUser,
+        actor: SignedInUser,
         name: str = "",
         versions: int = VERSIONS,
         tests: int = TESTS,
@@ -347,7 +345,7 @@ class _Life:
     rows: _Rows
     agent: VoiceAgent
     number: int
-    actor: AbstractBaseUser
+    actor: SignedInUser
     now: datetime
 
     def tick(self) -> datetime:

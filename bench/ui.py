@@ -144,6 +144,8 @@ def ui_benchmark(*, agents: int, rounds: int, warmup: int) -> UiOutcome:
         long_history=LONG_HISTORY,
     )
     regular_id = large.agent_ids[len(large.agent_ids) // 2]
+    long_history_id = large.long_history_id
+    assert long_history_id is not None  # seeded with a long history just above
     clients = {seeded.workspace_id: _logged_in(seeded.username) for seeded in (small, large)}
     big = clients[large.workspace_id]
     with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
@@ -152,7 +154,7 @@ def ui_benchmark(*, agents: int, rounds: int, warmup: int) -> UiOutcome:
                 _check_listing(clients[seeded.workspace_id], listing, seeded.workspace_id)
         details = {
             f"agent detail, {_history(regular_id)}": regular_id,
-            f"agent detail, {_history(large.long_history_id)}": large.long_history_id,
+            f"agent detail, {_history(long_history_id)}": long_history_id,
         }
         for agent_id in details.values():
             _check_detail(big, agent_id)
