@@ -16,14 +16,17 @@ def agent_scope_for(user: User) -> QuerySet[VoiceAgent]:
     return VoiceAgent.objects.filter(workspace_id__in=workspace_ids).select_related("workspace")
 
 
-def agent_get_for(user: User, agent_id, *, among: QuerySet[VoiceAgent] | None = None) -> VoiceAgent:
+def agent_get_for(
+    user: User, agent_id: int | str | None, *, among: QuerySet[VoiceAgent] | None = None
+) -> VoiceAgent:
     """One of `user`'s agents, from `among` (a narrower or richer `agent_scope_for(user)`).
 
     Another workspace's agent is 'not found', never 'forbidden': a 403 would confirm that it
     exists.
     """
     agents = agent_scope_for(user) if among is None else among
-    agent = agents.filter(pk=agent_id).first() if str(agent_id).isdigit() else None
+    key = str(agent_id)  # as in a URL; None and anything but digits find nothing
+    agent = agents.filter(pk=key).first() if key.isdigit() else None
     if agent is None:
         raise NotFound(f"No agent with id {agent_id} in your workspaces.")
     return agent

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -61,7 +61,7 @@ def error_body(message: str, code: str, errors: dict | None = None) -> dict:
     return {"success": False, "message": message, "code": code, "errors": errors or {}}
 
 
-def api_not_found(request, *args, **kwargs) -> JsonResponse:
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under /api/ that matches no endpoint: the API's error shape, not an HTML page."""
     return JsonResponse(
         error_body(f"No API endpoint at {request.path}; see /api/docs/.", "not_found"),
@@ -95,13 +95,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _as_field_errors(detail) -> dict:
+def _as_field_errors(detail: Any) -> dict:
     """DRF's nested error detail flattened to {"field.sub": ["message", ...]}."""
     if isinstance(detail, list):
         detail = {"non_field_errors": detail}
     flat: dict[str, list[str]] = {}
 
-    def walk(prefix: str, node) -> None:
+    def walk(prefix: str, node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), value)

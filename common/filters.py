@@ -1,8 +1,16 @@
+from collections.abc import Sequence
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
-def choice_filter(choices, *, noun: str, **kwargs) -> django_filters.ChoiceFilter:
+def choice_filter(
+    choices: list[tuple[str, str]], *, noun: str, **kwargs: Any
+) -> django_filters.ChoiceFilter:
     """A ChoiceFilter whose error says which values would have been accepted."""
     values = ", ".join(value for value, _ in choices)
     return django_filters.ChoiceFilter(
@@ -16,7 +24,9 @@ class StableOrderingFilter(OrderingFilter):
     """DRF's `?ordering=`, then newest id: rows sharing the value sorted on (a version, a
     date) keep one order across pages, so paging neither repeats nor skips a row."""
 
-    def get_ordering(self, request, queryset, view):
+    def get_ordering(
+        self, request: Request, queryset: QuerySet, view: APIView
+    ) -> Sequence[str] | None:
         ordering = super().get_ordering(request, queryset, view)
         if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
             return [*ordering, "-id"]

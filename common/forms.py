@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 
@@ -18,7 +18,7 @@ class ServiceForm(forms.Form):
 
     http_status = 200  # what to answer with when the form is shown again
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # "Changelog note", not "Changelog note:"
         super().__init__(*args, **kwargs)
 

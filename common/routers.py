@@ -8,6 +8,6 @@ class OptionalSlashRouter(SimpleRouter):
     against either keep working, and no POST is lost to a redirect.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.trailing_slash = "/?"

@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 
@@ -8,7 +10,9 @@ class UserRefSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
 
 
-def choice_field(choices, *, noun: str, **kwargs) -> serializers.ChoiceField:
+def choice_field(
+    choices: list[tuple[str, str]], *, noun: str, **kwargs: Any
+) -> serializers.ChoiceField:
     """A ChoiceField whose error says which values would have been accepted."""
     values = ", ".join(value for value, _ in choices)
     return serializers.ChoiceField(
@@ -18,7 +22,9 @@ def choice_field(choices, *, noun: str, **kwargs) -> serializers.ChoiceField:
     )
 
 
-def validated(serializer_class: type[serializers.Serializer], data, *, partial=False) -> dict:
+def validated(
+    serializer_class: type[serializers.Serializer], data: Any, *, partial: bool = False
+) -> dict:
     """Run an input serializer; a ValidationError becomes the API's 400 error body."""
     serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)

@@ -7,6 +7,7 @@ deployment's environment stops the process instead of silently running on a defa
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,7 +55,7 @@ def env_int(name: str, default: int) -> int:
     return int(raw)
 
 
-def env_json(name: str, default):
+def env_json(name: str, default: Any) -> Any:
     raw = env_str(name)
     if not raw:
         return default

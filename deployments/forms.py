@@ -1,10 +1,13 @@
 """Deploy and rollback forms, shared by the Django admin's actions and the web UI's dialogs."""
 
+from typing import Any
+
 from django import forms
 from django.utils.text import Truncator
 
 from agents.models import Status, VoiceAgent
 from common.forms import ServiceForm
+from deployments.models import AgentVersion
 from deployments.selectors import version_list
 
 
@@ -40,7 +43,7 @@ class RollbackForm(ServiceForm):
         help_text='Added to the changelog after "Rollback to vN".',
     )
 
-    def __init__(self, *args, agent: VoiceAgent, **kwargs):
+    def __init__(self, *args: Any, agent: VoiceAgent, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         version = self.fields["version"]
         assert isinstance(version, forms.TypedChoiceField)  # as declared above
@@ -50,5 +53,5 @@ class RollbackForm(ServiceForm):
         ]
 
 
-def _gist(version) -> str:
+def _gist(version: AgentVersion) -> str:
     return Truncator(version.changes).chars(60) or "(no note)"

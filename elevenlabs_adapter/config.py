@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pydantic
@@ -117,7 +117,7 @@ def _remove(node: Any, parts: tuple) -> None:
     node.pop(parts[-1], None)
 
 
-def _unknown_keys(node: Any, path: tuple):
+def _unknown_keys(node: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
     """Yield (path parts, message) for every key the SDK's types kept only as an 'extra'."""
     if isinstance(node, pydantic.BaseModel):
         known = _field_names(type(node))
@@ -137,7 +137,7 @@ def _field_names(model: type[pydantic.BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _unknown_key_message(key: str, known) -> str:
+def _unknown_key_message(key: str, known: Iterable[str]) -> str:
     known = list(known)
     closest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if closest:
@@ -180,7 +180,7 @@ def _plain(message: str) -> str:
     return re.sub(r" or instance of \w+", "", message)
 
 
-def _has(node: Any, part) -> bool:
+def _has(node: Any, part: object) -> bool:
     if isinstance(node, dict):
         return part in node
     return isinstance(node, list) and isinstance(part, int) and part < len(node)

@@ -2,6 +2,7 @@
 
 import email.utils
 import time
+from typing import Any
 
 import httpx
 from elevenlabs.core.api_error import ApiError
@@ -92,7 +93,7 @@ def _from_status(error: ApiError, *, doing: str) -> ElevenLabsError:
     )
 
 
-def _their_message(body) -> str:
+def _their_message(body: Any) -> str:
     """ElevenLabs' own words: {"detail": {"message": ...}} or {"detail": [{"loc", "msg"}]}."""
     detail = body.get("detail", body) if isinstance(body, dict) else body
     if isinstance(detail, dict):

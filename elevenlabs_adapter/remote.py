@@ -6,12 +6,17 @@ agent twice; Celery owns retries (elevenlabs_sync/tasks.py). Every failure leave
 """
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
+import pydantic
 from django.conf import settings
 from elevenlabs import ElevenLabs
+from elevenlabs.conversational_ai.agents.client import AgentsClient
 from elevenlabs.core.request_options import RequestOptions
+from elevenlabs.types import GetAgentResponseModel
 
 from elevenlabs_adapter.config import CONFIG_SECTIONS, remote_config
 from elevenlabs_adapter.errors import classified
@@ -45,16 +50,20 @@ class RemoteAgent:
     main_branch_id: str
 
 
-def owner_tag(key) -> str:
+def owner_tag(key: object) -> str:
     return f"{OWNER_TAG_PREFIX}{key}"
 
 
-def _calling(doing: str):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _calling(doing: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Turn whatever the SDK or httpx raises into an ElevenLabsError naming what we were doing."""
 
-    def decorate(function):
+    def decorate(function: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(function)
-        def call(*args, **kwargs):
+        def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             wait_for_slot()
             try:
                 return function(*args, **kwargs)
@@ -84,7 +93,7 @@ def _client_for(base_url: str | None, api_key: str, timeout: float, use_proxy: b
     return ElevenLabs(base_url=base_url, api_key=api_key, timeout=timeout, httpx_client=http)
 
 
-def _agents():
+def _agents() -> AgentsClient:
     return _client().conversational_ai.agents
 
 
@@ -125,7 +134,13 @@ def agent_push(
     version_description: str | None = None,
 ) -> RemoteAgent:
     """Patch the agent (its main branch unless `branch_id`); a config commits a new version."""
-    fields = {"name": name, "tags": tags, "version_description": version_description}
+    # Keyword arguments of the SDK's update; the config sections go as the JSON they are (the
+    # SDK types them as its models, and sends a dict as it is).
+    fields: dict[str, Any] = {
+        "name": name,
+        "tags": tags,
+        "version_description": version_description,
+    }
     if config is not None:
         fields.update(_sections(config))
     updated = _agents().update(
@@ -221,7 +236,7 @@ def outbound_call(
     return answer.conversation_id or ""
 
 
-def _remote(agent) -> RemoteAgent:
+def _remote(agent: GetAgentResponseModel) -> RemoteAgent:
     return RemoteAgent(
         agent_id=agent.agent_id,
         name=agent.name,
@@ -238,5 +253,5 @@ def _remote(agent) -> RemoteAgent:
     )
 
 
-def _dump(model) -> dict:
+def _dump(model: pydantic.BaseModel | None) -> dict:
     return model.model_dump(mode="json", exclude_none=True) if model is not None else {}

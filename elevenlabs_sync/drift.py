@@ -17,7 +17,7 @@ from deployments.models import AgentVersion, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import PLACEHOLDER_PREFIX, AgentSync
 from elevenlabs_sync.sync import sync_request
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
 
@@ -58,7 +58,7 @@ def drift_candidates(*, limit: int) -> list[AgentSync]:
     )
 
 
-def drift_pull(*, agent: VoiceAgent, actor) -> VoiceAgent:
+def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Take the config found on ElevenLabs as the agent's working config, a new draft."""
     require_role(actor, agent.workspace, Role.EDITOR, to="pull changes from ElevenLabs")
     sync = _drifted(agent)
@@ -73,7 +73,7 @@ def drift_pull(*, agent: VoiceAgent, actor) -> VoiceAgent:
 
 
 @transaction.atomic
-def drift_overwrite(*, agent: VoiceAgent, actor) -> VoiceAgent:
+def drift_overwrite(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Put our live version back on ElevenLabs' main branch, over the changes found there."""
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
     require_role(actor, agent.workspace, Role.ADMIN, to="overwrite the agent on ElevenLabs")

@@ -2,17 +2,17 @@
 
 from django.db import IntegrityError, transaction
 
-from agents.models import VoiceAgent
-from agents.services import NAME_MAX_LENGTH, agent_create
+from agents.models import NAME_MAX_LENGTH, VoiceAgent
+from agents.services import agent_create
 from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from workspaces.models import Workspace
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
 
-def agent_import(*, workspace: Workspace, actor, elevenlabs_agent_id: str) -> VoiceAgent:
+def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str) -> VoiceAgent:
     """Adopt an agent that already exists on ElevenLabs: its config becomes version 1, a draft.
 
     The agent keeps its ElevenLabs id; the sync then adds our tag to it.

@@ -13,13 +13,13 @@ from agents.models import VoiceAgent
 from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
 PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 
 
-def conversation_url_create(*, agent: VoiceAgent, actor) -> str:
+def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
     """A signed WebSocket URL for a conversation with the agent's testing branch (its main
     branch while it has none yet)."""
     require_role(actor, agent.workspace, Role.TESTER, to="talk to agents under test")
@@ -30,7 +30,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor) -> str:
         raise Upstream(error.message) from error
 
 
-def phone_call_place(*, agent: VoiceAgent, actor, to_number: str) -> str:
+def phone_call_place(*, agent: VoiceAgent, actor: User, to_number: str) -> str:
     """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
     require_role(actor, agent.workspace, Role.TESTER, to="place test calls")
     to_number = (to_number or "").replace(" ", "")

@@ -4,6 +4,8 @@ Each runs inside the transaction of the change, so the request to sync, or to de
 ElevenLabs, is saved with the change or not at all; the work itself is queued on commit.
 """
 
+from typing import Any
+
 from agents.models import VoiceAgent
 from deployments.gates import Gate
 from elevenlabs_sync.models import AgentSync
@@ -15,21 +17,21 @@ MIRRORED_FIELDS = {"name", "tags", "config"}
 NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in ElevenLabs"
 
 
-def follow_creation(*, agent: VoiceAgent, **kwargs) -> None:
+def follow_creation(*, agent: VoiceAgent, **kwargs: Any) -> None:
     AgentSync.objects.create(agent=agent)
     sync_request(agent)
 
 
-def follow_update(*, agent: VoiceAgent, changed: set[str], **kwargs) -> None:
+def follow_update(*, agent: VoiceAgent, changed: set[str], **kwargs: Any) -> None:
     if changed & MIRRORED_FIELDS:
         sync_request(agent)
 
 
-def follow_deployment(*, agent: VoiceAgent, **kwargs) -> None:
+def follow_deployment(*, agent: VoiceAgent, **kwargs: Any) -> None:
     sync_request(agent)
 
 
-def follow_deletion(*, agent: VoiceAgent, **kwargs) -> None:
+def follow_deletion(*, agent: VoiceAgent, **kwargs: Any) -> None:
     remote_deletion_request(agent.sync)
 
 

@@ -17,7 +17,8 @@ import hashlib
 import json
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,7 +31,7 @@ from common.tasks import delay_or_leave_to_sweep
 from deployments.models import AgentVersion, Deployment, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
-from workspaces.permissions import require_role
+from workspaces.permissions import User, require_role
 from workspaces.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def sync_request(agent: VoiceAgent) -> None:
     transaction.on_commit(lambda: sync_queue(agent_id))
 
 
-def agent_sync_retry(*, agent: VoiceAgent, actor) -> VoiceAgent:
+def agent_sync_retry(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Sync now, with a fresh allowance of attempts: after a failure has been dealt with."""
     require_role(actor, agent.workspace, Role.EDITOR, to="sync agents")
     if not remote.sync_enabled():
@@ -282,7 +283,7 @@ def _claim(agent_id: int) -> bool:
     )
 
 
-def _save(sync: AgentSync, **fields) -> bool:
+def _save(sync: AgentSync, **fields: Any) -> bool:
     """Write only these fields: a concurrent change asks for another sync through others.
     False when the agent is gone (deleted while we talked to ElevenLabs)."""
     for name, value in fields.items():
@@ -290,7 +291,7 @@ def _save(sync: AgentSync, **fields) -> bool:
     return bool(AgentSync.objects.filter(pk=sync.pk).update(**fields))
 
 
-def _mark_synced(sync: AgentSync, requested_at) -> bool:
+def _mark_synced(sync: AgentSync, requested_at: datetime | None) -> bool:
     with transaction.atomic():
         done = AgentSync.objects.filter(pk=sync.pk, requested_at=requested_at).update(
             state=SyncState.SYNCED,

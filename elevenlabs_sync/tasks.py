@@ -6,7 +6,7 @@ worker dies, which is safe because every service here is idempotent.
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
@@ -22,7 +22,7 @@ DRIFT_CHECKS_PER_SWEEP = 50
 
 
 @shared_task(bind=True, max_retries=None, soft_time_limit=60, time_limit=90, ignore_result=True)
-def agent_sync_task(self, agent_id: int) -> str:
+def agent_sync_task(self: Task, agent_id: int) -> str:
     try:
         return agent_sync(agent_id=agent_id)
     except SoftTimeLimitExceeded:
@@ -38,7 +38,7 @@ def agent_sync_task(self, agent_id: int) -> str:
 
 
 @shared_task(bind=True, max_retries=None, soft_time_limit=30, time_limit=60, ignore_result=True)
-def remote_deletion_task(self, deletion_id: int) -> None:
+def remote_deletion_task(self: Task, deletion_id: int) -> None:
     """Delete an agent on ElevenLabs after ours was deleted. Until it succeeds, its row stays
     and the sweep queues it again; a permanent refusal is logged and dropped."""
     try:

@@ -15,6 +15,7 @@ import functools
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sandbox import speech
 from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
@@ -54,7 +55,7 @@ class AgentTurn:
 
 
 class ConversationConsumer(ConversationSocket):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.conversation: Conversation | None = None
         self.started_at = 0.0  # time.monotonic() when the conversation started

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from asgiref.typing import WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
@@ -37,7 +38,7 @@ class ConversationSocket(AsyncWebsocketConsumer):
     # not configured gives none, as in sandbox/http.py.)
     channel_layer_alias = "sandbox-uses-no-channel-layer"
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.closed = False
         self.closed_by_sandbox = False

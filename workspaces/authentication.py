@@ -1,9 +1,13 @@
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from workspaces.models import ApiToken, hash_token
+
+if TYPE_CHECKING:  # not at run time: DRF imports this module while common.errors imports DRF
+    from workspaces.permissions import SignedInUser
 
 # Recording every use would turn each API read into a write; a minute's precision is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -12,7 +16,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 class ApiTokenAuthentication(authentication.TokenAuthentication):
     """`Authorization: Token <key>`, checked against the stored hash of active tokens."""
 
-    def authenticate_credentials(self, key: str):
+    def authenticate_credentials(self, key: str) -> tuple["SignedInUser", ApiToken]:
         token = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=hash_token(key), revoked_at__isnull=True)

@@ -6,12 +6,14 @@ from the caller's workspaces, and membership in any role grants viewing.
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.models import User as SignedInUser  # settings.AUTH_USER_MODEL
+from django.contrib.auth.models import User as AuthUser
 
 from common.errors import RoleRequired
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
 
+# A user who signed in: the user model (settings.AUTH_USER_MODEL, Django's own).
+SignedInUser = AuthUser
 # Whoever asks, as `request.user` has them: a user who signed in, or AnonymousUser.
 User = SignedInUser | AnonymousUser
 
