@@ -2,10 +2,13 @@
 the mixins: the seed's contract (api/seed.py), versions and rollback (api/lifecycle.py), and
 ElevenLabs (api/elevenlabs.py)."""
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agents.models import VoiceAgent
 from agents.selectors import agent_get_for
 from agents.services import agent_create, agent_delete, agent_update
 from api.elevenlabs import ElevenLabsActions
@@ -34,33 +37,33 @@ class AgentViewSet(
     ordering = ["-updated_at", "-id"]
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[VoiceAgent]:
         return agents_shown(self.request.user)
 
-    def get_object(self):
+    def get_object(self) -> VoiceAgent:
         return agent_get_for(self.request.user, self.kwargs["pk"], among=self.get_queryset())
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = validated(AgentCreateSerializer, request.data)
         workspace = workspace_choose_for(request.user, data.pop("workspace", None))
         agent = agent_create(workspace=workspace, actor=request.user, **data)
         return Response(agent_shown(request.user, agent.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
-    def update(self, request, pk=None):
+    def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, pk, partial=True)
 
-    def _update(self, request, pk, *, partial: bool) -> Response:
+    def _update(self, request: Request, pk: str | None, *, partial: bool) -> Response:
         agent = agent_get_for(request.user, pk)
         data = validated(AgentWriteSerializer, request.data, partial=partial)
         agent_update(agent=agent, actor=request.user, **data)
         return Response(agent_shown(request.user, pk))
 
-    def destroy(self, request, pk=None):
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
         agent_delete(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,6 +4,7 @@ Switchboard, and reach the agent for a test (a signed conversation URL, a test c
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
@@ -27,7 +28,7 @@ class ElevenLabsActions(ViewSetActions):
 
     @extend_schema(request=AgentImportSerializer, responses={201: AgentSerializer})
     @action(detail=False, methods=["post"], url_path="import")
-    def import_agent(self, request):
+    def import_agent(self, request: Request) -> Response:
         """Adopt an agent that exists on ElevenLabs; its config becomes version 1, a draft."""
         data = validated(AgentImportSerializer, request.data)
         workspace = workspace_choose_for(request.user, data.pop("workspace", None))
@@ -36,21 +37,21 @@ class ElevenLabsActions(ViewSetActions):
 
     @extend_schema(request=None, responses={202: AgentSerializer})
     @action(detail=True, methods=["post"])
-    def sync(self, request, pk=None):
+    def sync(self, request: Request, pk: str | None = None) -> Response:
         """Sync with ElevenLabs now, with a fresh allowance of attempts."""
         agent_sync_retry(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(agent_shown(request.user, pk), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=AgentSerializer)
     @action(detail=True, methods=["post"], url_path="drift/pull")
-    def drift_pull(self, request, pk=None):
+    def drift_pull(self, request: Request, pk: str | None = None) -> Response:
         """Take the config changed on ElevenLabs as a new draft."""
         drift_pull(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(agent_shown(request.user, pk))
 
     @extend_schema(request=None, responses={202: AgentSerializer})
     @action(detail=True, methods=["post"], url_path="drift/overwrite")
-    def drift_overwrite(self, request, pk=None):
+    def drift_overwrite(self, request: Request, pk: str | None = None) -> Response:
         """Put the live version back over the config changed on ElevenLabs."""
         drift_overwrite(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(agent_shown(request.user, pk), status=status.HTTP_202_ACCEPTED)
@@ -60,7 +61,7 @@ class ElevenLabsActions(ViewSetActions):
         responses=inline_serializer("TestConversationUrl", {"signed_url": serializers.CharField()}),
     )
     @action(detail=True, methods=["post"], url_path="test-conversation-url")
-    def conversation_url(self, request, pk=None):
+    def conversation_url(self, request: Request, pk: str | None = None) -> Response:
         """A signed URL to talk to the agent's testing branch over ElevenLabs' conversation
         WebSocket. Valid for one conversation, for a few minutes; testers and above."""
         agent = agent_get_for(request.user, pk)
@@ -73,7 +74,7 @@ class ElevenLabsActions(ViewSetActions):
         },
     )
     @action(detail=True, methods=["post"], url_path="test-call")
-    def phone_call(self, request, pk=None):
+    def phone_call(self, request: Request, pk: str | None = None) -> Response:
         """Ring a phone with the agent, for a test by voice (the seed's "Test Call")."""
         agent = agent_get_for(request.user, pk)
         data = validated(PhoneCallRequestSerializer, request.data)

@@ -1,10 +1,12 @@
 """Versions, rollback and the deployment history. `LifecycleActions` is mixed into the agents
 viewset (api/agents.py); `DeploymentViewSet` is /api/deployments/."""
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
@@ -13,6 +15,7 @@ from api.seed import DeployResponse, agent_response
 from common.errors import NotFound
 from common.serializers import validated
 from deployments.filters import DeploymentFilter
+from deployments.models import Deployment
 from deployments.selectors import WORKING, deployment_list_for, version_diff, version_list
 from deployments.serializers import (
     DeploymentSerializer,
@@ -29,7 +32,7 @@ class LifecycleActions(ViewSetActions):
 
     @extend_schema(request=RollbackRequestSerializer, responses=DeployResponse)
     @action(detail=True, methods=["post"])
-    def rollback(self, request, pk=None):
+    def rollback(self, request: Request, pk: str | None = None) -> Response:
         """Put an earlier version live again as a new version."""
         agent = agent_get_for(request.user, pk)
         data = validated(RollbackRequestSerializer, request.data)
@@ -42,7 +45,7 @@ class LifecycleActions(ViewSetActions):
 
     @extend_schema(responses=VersionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"])
-    def versions(self, request, pk=None):
+    def versions(self, request: Request, pk: str | None = None) -> Response:
         """Immutable config snapshots of the agent, newest first."""
         versions = version_list(agent=agent_get_for(request.user, pk))
         page = self.paginate_queryset(versions)
@@ -50,7 +53,7 @@ class LifecycleActions(ViewSetActions):
 
     @extend_schema(responses=VersionDetailSerializer)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
-    def version(self, request, pk=None, number=None):
+    def version(self, request: Request, pk: str, number: str) -> Response:  # the route has both
         """One snapshot, with its config."""
         version = version_list(agent=agent_get_for(request.user, pk)).filter(number=number).first()
         if version is None:
@@ -72,7 +75,7 @@ class LifecycleActions(ViewSetActions):
         ),
     )
     @action(detail=True, methods=["get"], url_path="versions/diff", url_name="diff")
-    def versions_diff(self, request, pk=None):
+    def versions_diff(self, request: Request, pk: str | None = None) -> Response:
         """What changed between two versions (or a version and the working config)."""
         agent = agent_get_for(request.user, pk)
         old = request.query_params.get("from", "")
@@ -89,5 +92,5 @@ class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ordering_fields = ["deployed_at", "version"]
     ordering = ["-deployed_at", "-id"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Deployment]:
         return deployment_list_for(self.request.user)

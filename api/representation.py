@@ -24,5 +24,5 @@ def agents_shown(user: User) -> QuerySet[VoiceAgent]:
     )
 
 
-def agent_shown(user: User, agent_id) -> dict:
+def agent_shown(user: User, agent_id: int | str | None) -> dict:
     return AgentSerializer(agent_get_for(user, agent_id, among=agents_shown(user))).data

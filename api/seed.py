@@ -10,6 +10,7 @@ working. Every other endpoint is snake_case REST (docs/api.md).
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
@@ -35,7 +36,7 @@ DeployResponse = inline_serializer(
 )
 
 
-def agent_response(request, pk, message: str) -> Response:
+def agent_response(request: Request, pk: int | str | None, message: str) -> Response:
     """The seed's answer to a lifecycle write: a sentence and the agent as saved."""
     return Response({"success": True, "message": message, "agent": agent_shown(request.user, pk)})
 
@@ -45,7 +46,7 @@ class SeedActions(ViewSetActions):
 
     @extend_schema(request=DeployRequestSerializer, responses=DeployResponse)
     @action(detail=True, methods=["post"])
-    def deploy(self, request, pk=None):
+    def deploy(self, request: Request, pk: str | None = None) -> Response:
         """Move an agent to draft, testing or production."""
         agent = agent_get_for(request.user, pk)
         data = validated(DeployRequestSerializer, request.data)
@@ -74,7 +75,7 @@ class SeedActions(ViewSetActions):
         filters=False,
     )
     @action(detail=True, methods=["get"], url_path="test-results")
-    def test_results(self, request, pk=None):
+    def test_results(self, request: Request, pk: str | None = None) -> Response:
         """The agent's test results, newest first (paginated: `page`, `page_size`)."""
         agent = agent_get_for(request.user, pk)
         paginator = PageNumberPagination()
@@ -105,7 +106,7 @@ class SeedActions(ViewSetActions):
         },
     )
     @test_results.mapping.post
-    def record_test_result(self, request, pk=None):
+    def record_test_result(self, request: Request, pk: str | None = None) -> Response:
         """Record a test of the agent's current working config."""
         agent = agent_get_for(request.user, pk)
         data = validated(TestResultRequestSerializer, request.data)
@@ -131,7 +132,7 @@ class SeedActions(ViewSetActions):
         filters=False,
     )
     @action(detail=True, methods=["get"])
-    def changelog(self, request, pk=None):
+    def changelog(self, request: Request, pk: str | None = None) -> Response:
         """Entries with a note, newest first, and the current version."""
         agent = agent_get_for(request.user, pk)
         entries = ChangelogEntrySerializer(changelog_for(agent=agent), many=True).data

@@ -1,10 +1,12 @@
 """The agent as every endpoint shows it, and the shapes of its writes. Rules live in the
 services; these only check shapes."""
 
+from typing import Any
+
 from rest_framework import serializers
 
-from agents.models import AgentTag, VoiceAgent
-from agents.services import NAME_MAX_LENGTH, TAG_MAX_LENGTH, TAGS_MAX_COUNT
+from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, VoiceAgent
+from agents.services import TAGS_MAX_COUNT
 from deployments.models import CHANGES_MAX_LENGTH, SyncState
 from deployments.serializers import ChangelogEntrySerializer
 from elevenlabs_sync.selectors import SYNC_DISABLED, sync_state_shown
@@ -65,7 +67,7 @@ class AgentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, agent):
+    def to_representation(self, agent: VoiceAgent) -> dict[str, Any]:
         data = super().to_representation(agent)
         data["sync_state"], data["last_sync_error"] = sync_state_shown(agent.sync)
         return data

@@ -1,4 +1,7 @@
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 
 from elevenlabs_sync.filters import AgentSyncFilter
 
@@ -7,7 +10,7 @@ class OrderingWithTieBreaker(django_filters.OrderingFilter):
     """Sorts by the chosen field, then by newest id: agents sharing a value (a version, a name)
     keep one order, so no agent shows on two pages and none on neither."""
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         qs = super().filter(qs, value)
         return qs.order_by(*qs.query.order_by, "-id") if value else qs
 

@@ -9,16 +9,15 @@ import json
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
-from agents.models import VoiceAgent
-from agents.services import NAME_MAX_LENGTH
+from agents.models import NAME_MAX_LENGTH, VoiceAgent
 from common.forms import ServiceForm
 from elevenlabs_adapter import empty_config, llm_names
 from testruns.models import TestStatus
 
 
-def posted(request: HttpRequest):
+def posted(request: HttpRequest) -> QueryDict | None:
     """The submitted data on a POST, else None: a form to fill in rather than one to check."""
     return request.POST if request.method == "POST" else None
 
@@ -48,14 +47,14 @@ class ConfigTextField(forms.CharField):
     """Text that goes into the config as written: browsers send \r\n line ends, and trimming
     would change a prompt, so an untouched field reads as unchanged."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(strip=False, required=False, **kwargs)
 
     def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
         return text.replace("\r\n", "\n") if text is not None else None
 
-    def has_changed(self, initial, data) -> bool:
+    def has_changed(self, initial: Any, data: Any) -> bool:
         # A value stored with \r\n (through the API, say) is unchanged when sent back as is.
         return self.to_python(initial) != self.to_python(data)
 
@@ -118,7 +117,7 @@ class AgentEditorForm(ServiceForm):
         **{"config." + ".".join(path): field for field, path in CONFIG_PATHS.items()},
     }
 
-    def __init__(self, *args, agent: VoiceAgent | None = None, **kwargs):
+    def __init__(self, *args: Any, agent: VoiceAgent | None = None, **kwargs: Any) -> None:
         config = agent.config if agent else empty_config()
         initial = {"config": json.dumps(config, indent=2, ensure_ascii=False)}
         if agent:
@@ -174,7 +173,7 @@ class AgentEditorForm(ServiceForm):
             raise forms.ValidationError("Give a JSON list of tools: [{...}, {...}].")
         return tools
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         """Lay the controls that changed over the JSON config.
 
         A setting changed both in its control and in the JSON is refused rather than one

@@ -71,7 +71,7 @@ def render_fragment(
     return render(request, template, context, status=status)
 
 
-def agent_or_404(request: HttpRequest, pk) -> VoiceAgent:
+def agent_or_404(request: HttpRequest, pk: int) -> VoiceAgent:
     """One of the user's agents, with its sync state; another workspace's is simply not
     there."""
     try:

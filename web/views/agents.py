@@ -7,7 +7,7 @@ API, and show a service's refusal next to the field it names.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -36,13 +36,14 @@ from web.pages import (
     render_fragment,
     render_page,
 )
+from workspaces.models import Workspace
 
 DASHBOARD_PAGE_SIZE = 50
 HISTORY_SHOWN = 50  # newest entries of each list on the detail page; the API has them all
 
 
 @login_required
-def dashboard(request):
+def dashboard(request: HttpRequest) -> HttpResponse:
     workspace = current_workspace(request)
     if workspace is None:
         return render_page(request, "agents/no_workspace.html", {}, workspace=None)
@@ -64,14 +65,14 @@ def dashboard(request):
     return render_page(request, "agents/dashboard.html", context, workspace=workspace)
 
 
-def _query_without_page(request) -> str:
+def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 @login_required
-def new(request):
+def new(request: HttpRequest) -> HttpResponse:
     workspace = current_workspace(request)
     if workspace is None:
         raise Http404("You are not a member of any workspace.")
@@ -86,7 +87,7 @@ def new(request):
 
 
 @login_required
-def edit(request, pk):
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
     form = AgentEditorForm(posted(request), agent=agent)
     saved = form.submit(
@@ -114,7 +115,13 @@ def _saved_message(*, before: VoiceAgent, after: VoiceAgent) -> str:
     return f"Saved {after.name}."
 
 
-def _editor(request, form, *, workspace, agent):
+def _editor(
+    request: HttpRequest,
+    form: AgentEditorForm,
+    *,
+    workspace: Workspace,
+    agent: VoiceAgent | None,
+) -> HttpResponse:
     context = {
         "form": form,
         "agent": agent,
@@ -127,7 +134,7 @@ def _editor(request, form, *, workspace, agent):
 
 
 @login_required
-def detail(request, pk):
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
     remember_workspace(request, agent.workspace)
     old, new = default_diff(agent)
@@ -147,7 +154,7 @@ def detail(request, pk):
 
 
 @login_required
-def sync_state(request, pk):
+def sync_state(request: HttpRequest, pk: int) -> HttpResponse:
     """The sync badge alone: pages poll it while a sync is under way."""
     agent = agent_or_404(request, pk)
     return _sync_badge(request, agent)
@@ -155,7 +162,7 @@ def sync_state(request, pk):
 
 @require_POST
 @login_required
-def sync_retry(request, pk):
+def sync_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Retry a failed sync now, with a fresh allowance of attempts."""
     agent = agent_or_404(request, pk)
     try:
@@ -170,7 +177,9 @@ def sync_retry(request, pk):
     return _sync_badge(request, agent_or_404(request, pk))  # as the retry left it
 
 
-def _sync_badge(request, agent, *, error: str = "", status: int = 200):
+def _sync_badge(
+    request: HttpRequest, agent: VoiceAgent, *, error: str = "", status: int = 200
+) -> HttpResponse:
     response = render_fragment(
         request,
         "agents/_sync_state.html",

@@ -1,6 +1,7 @@
 """The web UI's lifecycle dialogs: deploy, roll back, and the diff between two versions."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 
 from agents.models import Status, VoiceAgent
 from common.errors import InvalidInput
@@ -20,7 +21,7 @@ NEXT_STAGE: dict[str, str] = {
 
 
 @login_required
-def deploy(request, pk):
+def deploy(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
     stages = _stage_choices(request, agent)
     form = DeployForm(posted(request), initial={"to_status": _preselected(agent, stages)})
@@ -64,7 +65,7 @@ def _preselected(agent: VoiceAgent, stages: list[dict]) -> str | None:
     return allowed[0] if allowed else None
 
 
-def _stage_choices(request, agent: VoiceAgent) -> list[dict]:
+def _stage_choices(request: HttpRequest, agent: VoiceAgent) -> list[dict]:
     """Each stage, and why it cannot be chosen now if it cannot: shown, not hidden."""
     refusals = move_refusals(agent=agent, user=request.user)
     return [
@@ -74,7 +75,7 @@ def _stage_choices(request, agent: VoiceAgent) -> list[dict]:
 
 
 @login_required
-def rollback(request, pk):
+def rollback(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
     form = RollbackForm(
         posted(request), agent=agent, initial={"version": request.GET.get("version")}
@@ -99,7 +100,7 @@ def rollback(request, pk):
 
 
 @login_required
-def diff(request, pk):
+def diff(request: HttpRequest, pk: int) -> HttpResponse:
     """Two versions (or a version and the working config) side by side."""
     agent = agent_or_404(request, pk)
     usual_old, usual_new = default_diff(agent)

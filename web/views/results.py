@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 
 from testruns.services import result_record
 from web.forms import TestResultForm, posted
@@ -6,7 +7,7 @@ from web.pages import agent_changed, agent_or_404, render_page
 
 
 @login_required
-def new(request, pk):
+def new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record how a test of the agent's current config went."""
     agent = agent_or_404(request, pk)
     form = TestResultForm(posted(request))

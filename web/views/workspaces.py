@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -15,7 +15,7 @@ class LoginView(auth_views.LoginView):
 
 @require_POST
 @login_required
-def workspace_switch(request):
+def workspace_switch(request: HttpRequest) -> HttpResponse:
     """Show another of the user's workspaces; one they do not belong to does not exist."""
     workspace = workspace_list_for(request.user).filter(slug=request.POST.get("slug")).first()
     if workspace is None:
