@@ -7,18 +7,20 @@ own admin modules with `VoiceAgentAdmin.add_part`, so agents never imports them.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.options import InlineModelAdmin
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.urls import path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from agents.models import AgentTag, Status, VoiceAgent
@@ -40,7 +42,7 @@ RECORD_FIELDS = ("created_by", "created_at", "updated_by", "updated_at", "histor
 
 
 class PrettyJSONField(forms.JSONField):
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value  # what the user typed, shown back with the error
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
@@ -56,7 +58,7 @@ class AgentAdminForm(forms.ModelForm):
         model = VoiceAgent
         fields = ("workspace", "name", "description", "config")
 
-    def clean_config(self):
+    def clean_config(self) -> dict:
         # The same check the service makes, run here so a bad key is a form error.
         try:
             return validate_config(self.cleaned_data["config"])
@@ -123,13 +125,13 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     def add_part(
         cls,
         *,
-        inlines=(),
-        actions=(),
-        columns=(),
-        filters=(),
-        search=(),
-        related=(),
-        pages=(),
+        inlines: Iterable[type[InlineModelAdmin]] = (),
+        actions: Iterable[Callable[..., HttpResponseBase | None]] = (),
+        columns: Iterable[str | Callable[[VoiceAgent], str]] = (),
+        filters: Iterable[str] = (),
+        search: Iterable[str] = (),
+        related: Iterable[str] = (),
+        pages: Iterable[ExtraPage] = (),
     ) -> None:
         """Put an app's part on the agent's admin pages: its inlines, its actions (shown before
         delete), its list columns, filters, search fields and the relations they read, and its
@@ -142,7 +144,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         cls.list_select_related = (*cls.list_select_related, *related)
         cls.pages = [*cls.pages, *pages]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         pages = [
             path(
                 page.route,
@@ -153,7 +155,9 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         ]
         return [*pages, *super().get_urls()]
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         links = [
             (reverse(f"admin:{page.url_name(self)}"), page.label)
             for page in self.pages
@@ -161,10 +165,10 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         ]
         return super().changelist_view(request, {"page_links": links, **(extra_context or {})})
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VoiceAgent]:
         return super().get_queryset(request).prefetch_related("tags")
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: VoiceAgent | None = None) -> list:
         main = (None, {"fields": ("workspace", "name", "description", "config")})
         if obj is None:
             return [main]
@@ -174,11 +178,13 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             ("Record", {"fields": RECORD_FIELDS}),
         ]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: VoiceAgent | None = None
+    ) -> tuple[str, ...]:
         # An agent stays in its workspace: its history and tests belong there.
         return (*self.readonly_fields, "workspace") if obj else self.readonly_fields
 
-    def get_changeform_initial_data(self, request):
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"config": empty_config(), **super().get_changeform_initial_data(request)}
 
     @admin.display(description="status", ordering="status")
@@ -211,7 +217,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
 
     # --- Writes: through the services, never around them.
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: VoiceAgent, form: Any, change: bool) -> None:
         fields = {key: form.cleaned_data[key] for key in ("name", "description", "config")}
         if change:
             saved = agent_update(agent=obj, actor=request.user, **fields)
@@ -222,7 +228,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Writes nothing: it lists what changed, for the admin's change message. Tags are
         # saved by the service, which owns their limits; history inlines are read-only.
         formset.save(commit=False)
@@ -234,16 +240,18 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             ]
             agent_update(agent=form.instance, actor=request.user, tags=kept)
 
-    def get_deleted_objects(self, objs, request):
+    def get_deleted_objects(
+        self, objs: Sequence[VoiceAgent] | QuerySet[VoiceAgent], request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
         deleted, counts, _, protected = super().get_deleted_objects(objs, request)
         # An agent's history goes with it by design, although nobody may delete history rows
         # one by one; `agent_delete` decides who may delete the agent.
         return deleted, counts, set(), protected
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: VoiceAgent) -> None:
         agent_delete(agent=obj, actor=request.user)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VoiceAgent]) -> None:
         deleted = []
         for agent in queryset:
             try:
@@ -260,7 +268,9 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             self.message_user(request, f"Deleted {', '.join(deleted)}.", messages.SUCCESS)
 
     @admin.action(description="Delete selected voice agents", permissions=["delete"])
-    def delete_selected(self, request, queryset):
+    def delete_selected(
+        self, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+    ) -> TemplateResponse | None:
         # Django's action shows the confirmation page; after it, only the agents the service
         # agreed to delete are reported as deleted.
         if not request.POST.get("post"):

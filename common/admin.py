@@ -2,14 +2,14 @@
 read-only history, service errors as messages, and the intermediate page of actions that need
 a few inputs. (Scoping to the caller's workspaces: workspaces/admin_scoping.py.)"""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -17,12 +17,16 @@ from common.errors import DomainError
 
 HISTORY_INLINE_ROWS = 10
 
+_Form = TypeVar("_Form", bound=forms.Form)
+
 
 class NotFoundAdmin(admin.ModelAdmin):
     """An object outside the caller's queryset is a 404, as in the API. (Django would redirect
     with "doesn't exist", which says the same less plainly.)"""
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Model:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(
@@ -34,20 +38,20 @@ class NotFoundAdmin(admin.ModelAdmin):
 class ReadOnlyMixin:
     """History is written by the lifecycle services only; the admin shows it."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class RecentRowsFormSet(BaseInlineFormSet):
     """Only the newest rows (per the model's ordering), so a long history keeps the page fast."""
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet:
         if not hasattr(self, "_recent"):
             self._recent = super().get_queryset()[:HISTORY_INLINE_ROWS]
         return self._recent
@@ -64,14 +68,22 @@ class ServiceErrorsAsMessages(_ModelAdmin):
     """A DomainError from a service during a save or delete rolls the write back and comes
     back to the page as an error message, instead of a server error."""
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
-    def delete_view(self, request, object_id, extra_context=None):
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         try:
             return super().delete_view(request, object_id, extra_context)
         except DomainError as error:
@@ -85,7 +97,7 @@ class ServiceErrorsAsMessages(_ModelAdmin):
 
 def action_form_page(
     model_admin: admin.ModelAdmin,
-    request,
+    request: HttpRequest,
     queryset: QuerySet,
     *,
     form: forms.Form,
@@ -109,6 +121,6 @@ def action_form_page(
     return TemplateResponse(request, "admin/action_form.html", context)
 
 
-def submitted_form(form_class: type[forms.Form], request, **kwargs) -> forms.Form:
+def submitted_form(form_class: type[_Form], request: HttpRequest, **kwargs: Any) -> _Form:
     """The action's form, bound when the intermediate page was submitted."""
     return form_class(request.POST if "apply" in request.POST else None, **kwargs)

@@ -5,10 +5,14 @@ the same services as the API, gates and all."""
 import json
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from agents.admin import VoiceAgentAdmin
+from agents.models import VoiceAgent
 from common.admin import action_form_page, submitted_form
 from common.errors import DomainError
 from deployments.forms import DeployForm, RollbackForm
@@ -104,7 +108,9 @@ class DeploymentInline(RecentHistoryInline):
 
 
 @admin.action(description="Deploy selected agents…", permissions=["change"])
-def deploy(model_admin, request, queryset):
+def deploy(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+) -> TemplateResponse | None:
     form = submitted_form(DeployForm, request)
     if not form.is_valid():
         return action_form_page(
@@ -140,7 +146,9 @@ def deploy(model_admin, request, queryset):
 
 
 @admin.action(description="Roll back to an earlier version…", permissions=["change"])
-def rollback(model_admin, request, queryset):
+def rollback(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+) -> TemplateResponse | None:
     agents = list(queryset[:2])
     if len(agents) != 1:
         model_admin.message_user(request, "Select exactly one agent to roll back.", messages.ERROR)

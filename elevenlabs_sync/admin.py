@@ -4,13 +4,18 @@ actions that sync it now and settle changes made there, and a page to import an 
 Each action calls the service the API calls; the services check roles and rules.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from agents.admin import ExtraPage, VoiceAgentAdmin
+from agents.models import VoiceAgent
 from common.admin import ReadOnlyMixin
 from common.errors import DomainError
 from elevenlabs_sync.drift import drift_overwrite, drift_pull
@@ -19,6 +24,7 @@ from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync_retry
 from workspaces.admin_scoping import MemberInline
 from workspaces.models import Workspace
+from workspaces.permissions import User
 from workspaces.roles import Role
 from workspaces.selectors import workspace_list_for
 
@@ -38,7 +44,13 @@ class AgentSyncInline(ReadOnlyMixin, MemberInline):
     can_delete = False
 
 
-def _each(model_admin, request, queryset, service, done: str) -> None:
+def _each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[VoiceAgent],
+    service: Callable[..., object],
+    done: str,
+) -> None:
     for agent in queryset:
         try:
             service(agent=agent, actor=request.user)
@@ -49,12 +61,16 @@ def _each(model_admin, request, queryset, service, done: str) -> None:
 
 
 @admin.action(description="Sync with ElevenLabs now", permissions=["change"])
-def sync_now(model_admin, request, queryset):
+def sync_now(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+) -> None:
     _each(model_admin, request, queryset, agent_sync_retry, "sync queued.")
 
 
 @admin.action(description="Pull changes made on ElevenLabs into a draft", permissions=["change"])
-def pull_their_changes(model_admin, request, queryset):
+def pull_their_changes(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+) -> None:
     _each(model_admin, request, queryset, drift_pull, "their config is now the working draft.")
 
 
@@ -62,12 +78,14 @@ def pull_their_changes(model_admin, request, queryset):
     description="Overwrite changes made on ElevenLabs with the live version",
     permissions=["change"],
 )
-def overwrite_their_changes(model_admin, request, queryset):
+def overwrite_their_changes(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+) -> None:
     _each(model_admin, request, queryset, drift_overwrite, "the live version is being put back.")
 
 
 @admin.display(description="sync state", ordering="sync__state")
-def sync_state(agent) -> str:
+def sync_state(agent: VoiceAgent) -> str:
     return agent.sync.get_state_display()
 
 
@@ -82,7 +100,7 @@ class ImportForm(forms.Form):
         "version 1, a draft.",
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.workspaces = workspace_list_for(user, role=Role.EDITOR)
         workspace = self.fields["workspace"]
@@ -90,11 +108,11 @@ class ImportForm(forms.Form):
         workspace.queryset = self.workspaces
 
 
-def may_import(request) -> bool:
+def may_import(request: HttpRequest) -> bool:
     return workspace_list_for(request.user, role=Role.EDITOR).exists()
 
 
-def import_view(model_admin, request):
+def import_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, user=request.user)
     if not form.workspaces.exists():
         model_admin.message_user(

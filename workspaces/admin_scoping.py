@@ -5,8 +5,14 @@ objects of the workspaces they belong to (`workspace_list_for`), and whether a w
 is decided by the service it calls, which checks the role and answers with a sentence.
 """
 
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar, TypeVar
+
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib.admin.sites import AdminSite
+from django.db.models import ForeignKey, Model, QuerySet
+from django.forms import ModelChoiceField
+from django.http import HttpRequest
 
 from common.admin import HISTORY_INLINE_ROWS, NotFoundAdmin, ReadOnlyMixin, RecentRowsFormSet
 from workspaces.models import Workspace
@@ -14,8 +20,12 @@ from workspaces.permissions import has_role
 from workspaces.roles import Role
 from workspaces.selectors import workspace_list_for
 
+_Answer = TypeVar("_Answer")
 
-def _once_per_request(request, key, answer):
+
+def _once_per_request(
+    request: HttpRequest, key: Hashable, answer: Callable[[], _Answer]
+) -> _Answer:
     """Permission questions are asked many times per admin page (the sidebar asks about every
     model); each is answered once."""
     answers = request.__dict__.setdefault("_admin_access", {})
@@ -24,19 +34,19 @@ def _once_per_request(request, key, answer):
     return answers[key]
 
 
-def is_member(request) -> bool:
+def is_member(request: HttpRequest) -> bool:
     """Whether the caller belongs to any workspace. Superusers operate the whole platform."""
     if request.user.is_superuser:
         return True
     return _once_per_request(request, "member", lambda: workspace_list_for(request.user).exists())
 
 
-def workspaces_administered(request) -> QuerySet[Workspace]:
+def workspaces_administered(request: HttpRequest) -> QuerySet[Workspace]:
     """The workspaces in which the caller holds the admin role (all, for superusers)."""
     return workspace_list_for(request.user, role=Role.ADMIN)
 
 
-def administers(request, workspace: Workspace | None) -> bool:
+def administers(request: HttpRequest, workspace: Workspace | None) -> bool:
     """Whether to offer the caller the pages that manage `workspace`'s settings and members
     (given None: some workspace's). Only an offer: the services decide, on every write."""
     if request.user.is_superuser:
@@ -57,19 +67,19 @@ class MemberPermissions:
     here: the services check the role on every write, so a member lacking one gets the
     service's explanation."""
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return is_member(request)
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_member(request)
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_member(request)
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_member(request)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_member(request)
 
 
@@ -81,17 +91,19 @@ class WorkspaceScopedAdmin(MemberPermissions, NotFoundAdmin):
 
     workspace_lookup = "workspace"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.workspace_lookup}__in": workspace_list_for(request.user)})
 
-    def workspace_choices(self, request) -> QuerySet[Workspace]:
+    def workspace_choices(self, request: HttpRequest) -> QuerySet[Workspace]:
         """The workspaces a new object may be put in."""
         return workspace_list_for(request.user)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
         if db_field.related_model is Workspace:
             kwargs["queryset"] = self.workspace_choices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -106,8 +118,11 @@ class HistoryAdmin(ReadOnlyMixin, WorkspaceScopedAdmin):
 
     workspace_lookup = "agent__workspace"
     list_per_page = 50
+    fields: ClassVar[tuple[str, ...]]  # each subclass sets them, all shown read-only
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> tuple[str, ...]:
         return self.fields
 
 
@@ -118,16 +133,19 @@ class RecentHistoryInline(ReadOnlyMixin, MemberInline):
     formset = RecentRowsFormSet
     extra = 0
     show_change_link = True
+    fields: ClassVar[tuple[str, ...]]  # each subclass sets them
     list_select_related: tuple[str, ...] = ()
 
-    def __init__(self, parent_model, admin_site):
+    def __init__(self, parent_model: type[Model], admin_site: AdminSite) -> None:
         super().__init__(parent_model, admin_site)
         self.verbose_name_plural = f"{self.verbose_name_plural} (newest {HISTORY_INLINE_ROWS})"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> tuple[str, ...]:
         return self.fields
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Each row's title names its agent: fetch it with the row.
         related = ("agent", *self.list_select_related)
         return super().get_queryset(request).select_related(*related)

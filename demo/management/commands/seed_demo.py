@@ -7,9 +7,10 @@ transaction, and needs the sandbox to be reachable: `make run` starts the server
 
 import contextlib
 import secrets
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from agents.models import Status, VoiceAgent
 from agents.services import agent_create, agent_update
@@ -20,6 +21,7 @@ from elevenlabs_sync.sync import agent_sync
 from testruns.models import TestStatus
 from testruns.services import result_record
 from workspaces.models import Workspace
+from workspaces.permissions import SignedInUser
 from workspaces.roles import Role
 from workspaces.services import account_bootstrap
 
@@ -61,12 +63,12 @@ def _not_on_elevenlabs_because(sync: AgentSync) -> str:
 class Command(BaseCommand):
     help = "Load the demo workspace, users and agents once; print how to log in."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="Where the app will be served."
         )
 
-    def handle(self, *args, url, **options):
+    def handle(self, *args: Any, url: str, **options: Any) -> None:
         if Workspace.objects.filter(slug=WORKSPACE.lower()).exists():
             self.stdout.write(
                 "Demo data already loaded. Forgot the password? "
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             + f'\n  Try: curl -H "Authorization: Token {token}" {url}/api/agents/'
         )
 
-    def _people(self, password: str):
+    def _people(self, password: str) -> tuple[SignedInUser, str]:
         membership, token = account_bootstrap(
             workspace_name=WORKSPACE, username="admin", role=Role.ADMIN, password=password
         )
@@ -98,10 +100,10 @@ class Command(BaseCommand):
             account_bootstrap(workspace_name=WORKSPACE, username=username, role=role)
         return admin, token
 
-    def _agents(self, admin) -> None:
+    def _agents(self, admin: SignedInUser) -> None:
         workspace = Workspace.objects.get(slug=WORKSPACE.lower())
 
-        def create(name, tags, config, description):
+        def create(name: str, tags: list[str], config: dict, description: str) -> VoiceAgent:
             return agent_create(
                 workspace=workspace,
                 actor=admin,
@@ -161,7 +163,7 @@ class Command(BaseCommand):
             "Spanish-language front desk, in the works.",
         )
 
-    def _go_live(self, agent: VoiceAgent, admin, changes: str) -> bool:
+    def _go_live(self, agent: VoiceAgent, admin: SignedInUser, changes: str) -> bool:
         agent.refresh_from_db()
         if agent.status != Status.TESTING:
             deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=admin)
@@ -180,7 +182,9 @@ class Command(BaseCommand):
         deployment_create(agent=agent, to_status=Status.PRODUCTION, changes=changes, actor=admin)
         return True
 
-    def _test(self, agent, admin, status, rating, notes) -> None:
+    def _test(
+        self, agent: VoiceAgent, admin: SignedInUser, status: str, rating: int | None, notes: str
+    ) -> None:
         agent.refresh_from_db()
         result_record(
             agent=agent,

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.errors import DomainError
 from workspaces.roles import Role
@@ -11,13 +13,21 @@ class Command(BaseCommand):
         "as the last line ('token: <key>'). Safe to run again."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", required=True, help="Workspace name.")
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=[role.label for role in Role])
         parser.add_argument("--password", help="Sets the password; omit for token-only users.")
 
-    def handle(self, *args, workspace, username, role, password, **options):
+    def handle(
+        self,
+        *args: Any,
+        workspace: str,
+        username: str,
+        role: str,
+        password: str | None,
+        **options: Any,
+    ) -> None:
         try:
             membership, key = account_bootstrap(
                 workspace_name=workspace,
