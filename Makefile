@@ -29,11 +29,13 @@ run: migrate
 test: setup
 	$(BIN)/pytest
 
-# Style, the import contracts of docs/architecture.md, migrations in step with the models.
+# Style, the import contracts of docs/architecture.md, types (mypy, cached in .mypy_cache),
+# migrations in step with the models.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 format: setup
