@@ -38,21 +38,33 @@ def phone_call_place(*, agent: VoiceAgent, actor, to_number: str) -> str:
         raise InvalidInput.for_field(
             "to_number", "Give the number in international format, such as +14155550123."
         )
-    if not settings.ELEVENLABS_PHONE_NUMBER_ID:
-        raise Conflict(
-            "No phone number to call from: set ELEVENLABS_PHONE_NUMBER_ID to one of your "
-            "ElevenLabs phone numbers.",
-            code="no_phone_number",
-        )
     sync = _on_elevenlabs(agent)
     try:
         return remote.outbound_call(
-            sync.elevenlabs_agent_id,
-            phone_number_id=settings.ELEVENLABS_PHONE_NUMBER_ID,
-            to_number=to_number,
+            sync.elevenlabs_agent_id, phone_number_id=_calling_number(), to_number=to_number
         )
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
+
+
+def _calling_number() -> str:
+    """ELEVENLABS_PHONE_NUMBER_ID, or else the account's phone number if it has exactly one
+    that places calls: the usual case needs no setting."""
+    if settings.ELEVENLABS_PHONE_NUMBER_ID:
+        return settings.ELEVENLABS_PHONE_NUMBER_ID
+    numbers = remote.outbound_phone_number_ids()
+    if len(numbers) == 1:
+        return numbers[0]
+    if numbers:
+        fix = (
+            f"it has {len(numbers)} ({', '.join(numbers)}): set ELEVENLABS_PHONE_NUMBER_ID to "
+            "the one test calls ring from."
+        )
+    else:
+        fix = "it has none that places calls. Add one on ElevenLabs."
+    raise Conflict(
+        f"No phone number to call from on the ElevenLabs account: {fix}", code="no_phone_number"
+    )
 
 
 def _on_elevenlabs(agent: VoiceAgent) -> AgentSync:
