@@ -18,7 +18,7 @@ from elevenlabs_sync.importing import agent_import
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync_retry
 from workspaces.admin_scoping import MemberInline
-from workspaces.roles import Role
+from workspaces.roles import PERMISSIONS, Action
 from workspaces.selectors import workspace_list_for
 
 
@@ -81,18 +81,20 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = workspace_list_for(user, role=Role.EDITOR)
+        self.fields["workspace"].queryset = workspace_list_for(user, able_to=Action.IMPORT_AGENT)
 
 
 def may_import(request) -> bool:
-    return workspace_list_for(request.user, role=Role.EDITOR).exists()
+    return workspace_list_for(request.user, able_to=Action.IMPORT_AGENT).exists()
 
 
 def import_view(model_admin, request):
     form = ImportForm(request.POST or None, user=request.user)
     if not form.fields["workspace"].queryset.exists():
         model_admin.message_user(
-            request, "Importing agents needs the editor role in a workspace.", messages.ERROR
+            request,
+            PERMISSIONS[Action.IMPORT_AGENT].needs(where=" in a workspace"),
+            messages.ERROR,
         )
         return HttpResponseRedirect(reverse("admin:agents_voiceagent_changelist"))
     if request.method == "POST" and form.is_valid():

@@ -14,7 +14,7 @@ from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from workspaces.permissions import require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 
@@ -22,7 +22,7 @@ PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 def conversation_url_create(*, agent: VoiceAgent, actor) -> str:
     """A signed WebSocket URL for a conversation with the agent's testing branch (its main
     branch while it has none yet)."""
-    require_role(actor, agent.workspace, Role.TESTER, to="talk to agents under test")
+    require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
     sync = _on_elevenlabs(agent)
     try:
         return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
@@ -32,7 +32,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor) -> str:
 
 def phone_call_place(*, agent: VoiceAgent, actor, to_number: str) -> str:
     """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
-    require_role(actor, agent.workspace, Role.TESTER, to="place test calls")
+    require_role(actor, agent.workspace, Action.PLACE_TEST_CALL)
     to_number = (to_number or "").replace(" ", "")
     if not PHONE_NUMBER.match(to_number):
         raise InvalidInput.for_field(

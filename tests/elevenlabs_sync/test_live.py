@@ -12,7 +12,6 @@ from elevenlabs_adapter import remote
 from tests.factories import AgentFactory
 
 
-
 @pytest.fixture
 def synced_agent(sandbox, workspace, owner, django_capture_on_commit_callbacks):
     """An agent in testing, synced to the sandbox: it has a testing branch there."""
