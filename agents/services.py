@@ -13,7 +13,7 @@ from common.errors import Conflict, InvalidInput
 from elevenlabs_adapter import config_revision, empty_config, validate_config
 from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 TAGS_MAX_COUNT = 20
 
@@ -31,7 +31,7 @@ def agent_create(
 ) -> VoiceAgent:
     """A new agent in draft at version 1. Its first snapshot and changelog entry, with
     `changes` as the note, are written by the lifecycle (deployments) on `agent_created`."""
-    actor = require_role(actor, workspace, Role.EDITOR, to="create agents")
+    actor = require_role(actor, workspace, Action.CREATE_AGENT)
     config = validate_config(empty_config() if config is None else config)
     agent = VoiceAgent.objects.create(
         workspace=workspace,
@@ -63,7 +63,7 @@ def agent_update(
     longer describe what it would ship. Production callers keep `live_version` meanwhile.
     """
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
-    actor = require_role(actor, agent.workspace, Role.EDITOR, to="edit agents")
+    actor = require_role(actor, agent.workspace, Action.EDIT_AGENT)
     from_status = agent.status
     changed = set()
     if name is not None:
@@ -97,7 +97,7 @@ def agent_delete(*, agent: VoiceAgent, actor: User) -> None:
     """Delete an agent and its history. A live production agent must leave production first."""
     # Locked and re-read: a copy loaded before a concurrent production deploy must not win.
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
-    require_role(actor, agent.workspace, Role.ADMIN, to="delete agents")
+    require_role(actor, agent.workspace, Action.DELETE_AGENT)
     if agent.status == Status.PRODUCTION:
         raise Conflict(
             "The agent is live in production. Deploy it to draft or testing before deleting it.",

@@ -19,6 +19,7 @@ from deployments.forms import DeployForm, RollbackForm
 from deployments.models import AgentVersion, Deployment
 from deployments.services import agent_rollback, deployment_create
 from workspaces.admin_scoping import HistoryAdmin, RecentHistoryInline
+from workspaces.roles import PERMISSIONS, Action
 
 WORKSPACE_FILTER = ("agent__workspace", admin.RelatedOnlyFieldListFilter)
 
@@ -120,8 +121,9 @@ def deploy(
             form=form,
             action="deploy",
             title="Deploy agents",
-            intro="Production deploys need a changelog note, the admin role, an agent that "
-            "exists on ElevenLabs and a passing test of its current config.",
+            intro=f"{PERMISSIONS[Action.DEPLOY_PRODUCTION].needs()} Production deploys also need "
+            "a changelog note, an agent that exists on ElevenLabs and a passing test of its "
+            "current config.",
         )
     for agent in queryset:
         try:

@@ -22,7 +22,7 @@ class DeployForm(ServiceForm):
     force = forms.BooleanField(
         label="Override the passing-test gate",
         required=False,
-        help_text="Production only, admins only; the deployment records that it was forced.",
+        help_text="Production only; the deployment records that it was forced.",
     )
     force_reason = forms.CharField(
         label="Reason for forcing",

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from agents.models import Status, VoiceAgent
 from testruns.selectors import passing_test_exists
-from workspaces.permissions import User, role_of
-from workspaces.roles import Role
+from workspaces.permissions import User, abilities_of, may
+from workspaces.roles import PERMISSIONS, Action
 
 # Which moves are allowed, and why the others are not. See docs/lifecycle.md.
 REFUSED_MOVES: dict[tuple[str, str], str] = {
@@ -51,36 +51,31 @@ def production_gates(*, agent: VoiceAgent) -> list[Gate]:
     return [*(check(agent) for check in _gates_added), _passing_test(agent)]
 
 
-def role_to_deploy(to_status: str) -> Role:
-    """Editors move agents between draft and testing; production is for admins."""
-    return Role.ADMIN if to_status == Status.PRODUCTION else Role.EDITOR
+def deploy_action(to_status: str) -> Action:
+    """Deploying to each stage is an action of its own in the role table (workspaces/roles.py)."""
+    return Action(f"deploy_{to_status}")
 
 
 def move_refusals(*, agent: VoiceAgent, user: User) -> dict[str, str]:
     """For each stage, why `user` cannot deploy the agent there now ("" if they can): what
     the deploy dialog shows beside each choice before anyone submits."""
-    role = role_of(user, agent.workspace)
-    refusals = {}
-    for stage in Status:
-        needed = role_to_deploy(stage)
-        refusals[stage.value] = REFUSED_MOVES.get((agent.status, stage), "") or (
-            ""
-            if role is not None and role >= needed
-            else f"Deploying to {stage.label.lower()} needs the {needed.label} role."
-        )
-    return refusals
+    why_not = abilities_of(user, agent.workspace).why_not
+    return {
+        stage.value: REFUSED_MOVES.get((agent.status, stage), "") or why_not[deploy_action(stage)]
+        for stage in Status
+    }
 
 
 def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
     """Everything a production deploy of the agent by `user` needs, met or not: what the web
     UI shows as "what is missing before production"."""
-    role = role_of(user, agent.workspace)
+    going_live = PERMISSIONS[Action.DEPLOY_PRODUCTION]
     stage_refusal = REFUSED_MOVES.get((agent.status, Status.PRODUCTION), "")
     return [
         Gate(
-            label="Deployed by an admin",
-            passed=role is not None and role >= role_to_deploy(Status.PRODUCTION),
-            problem="Only admins deploy to production; ask an admin of this workspace.",
+            label=f"Deployed by someone with the {going_live.role.label} role",
+            passed=may(user, agent.workspace, Action.DEPLOY_PRODUCTION),
+            problem=f"{going_live.needs()} Ask someone who has it in this workspace.",
             code="role_required",
         ),
         Gate(

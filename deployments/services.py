@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
 from common.errors import Conflict, InvalidInput
-from deployments.gates import REFUSED_MOVES, production_gates, role_to_deploy
+from deployments.gates import REFUSED_MOVES, deploy_action, production_gates
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from deployments.signals import agent_deployed
 from workspaces.permissions import SignedInUser, User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 
 def clean_changes(changes: str, *, required: bool) -> str:
@@ -114,12 +114,7 @@ def deployment_create(
 
     with transaction.atomic():
         agent = _lock(agent)
-        actor = require_role(
-            actor,
-            agent.workspace,
-            role_to_deploy(to_status),
-            to=f"deploy to {to_status}",
-        )
+        actor = require_role(actor, agent.workspace, deploy_action(to_status))
         changes = clean_changes(changes, required=going_live)
         force_reason = clean_force_reason(force_reason) if force else ""
         refusal = REFUSED_MOVES.get((agent.status, to_status))
@@ -151,7 +146,7 @@ def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor: User
     """
     with transaction.atomic():
         agent = _lock(agent)
-        actor = require_role(actor, agent.workspace, Role.ADMIN, to="roll back")
+        actor = require_role(actor, agent.workspace, Action.ROLLBACK)
         note = clean_changes(changes, required=False)
         target = AgentVersion.objects.filter(agent=agent, number=version).first()
         if target is None:

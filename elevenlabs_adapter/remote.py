@@ -221,6 +221,13 @@ def conversations_list(
     return conversations, page.next_cursor if page.has_more else None
 
 
+@_calling("listing the account's phone numbers")
+def outbound_phone_number_ids() -> list[str]:
+    """The ids of the account's phone numbers that can place calls."""
+    numbers = _client().conversational_ai.phone_numbers.list(request_options=NO_RETRIES)
+    return [number.phone_number_id for number in numbers if number.supports_outbound is not False]
+
+
 @_calling("placing the test call")
 def outbound_call(
     agent_id: str, *, phone_number_id: str, to_number: str, dynamic_variables: dict | None = None

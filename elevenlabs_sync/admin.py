@@ -25,7 +25,7 @@ from elevenlabs_sync.sync import agent_sync_retry
 from workspaces.admin_scoping import MemberInline
 from workspaces.models import Workspace
 from workspaces.permissions import User
-from workspaces.roles import Role
+from workspaces.roles import PERMISSIONS, Action
 from workspaces.selectors import workspace_list_for
 
 
@@ -102,21 +102,23 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.workspaces = workspace_list_for(user, role=Role.EDITOR)
+        self.workspaces = workspace_list_for(user, able_to=Action.IMPORT_AGENT)
         workspace = self.fields["workspace"]
         assert isinstance(workspace, forms.ModelChoiceField)  # as declared above
         workspace.queryset = self.workspaces
 
 
 def may_import(request: HttpRequest) -> bool:
-    return workspace_list_for(request.user, role=Role.EDITOR).exists()
+    return workspace_list_for(request.user, able_to=Action.IMPORT_AGENT).exists()
 
 
 def import_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, user=request.user)
     if not form.workspaces.exists():
         model_admin.message_user(
-            request, "Importing agents needs the editor role in a workspace.", messages.ERROR
+            request,
+            PERMISSIONS[Action.IMPORT_AGENT].needs(where=" in a workspace"),
+            messages.ERROR,
         )
         return HttpResponseRedirect(reverse("admin:agents_voiceagent_changelist"))
     if request.method == "POST" and form.is_valid():

@@ -18,7 +18,7 @@ from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import PLACEHOLDER_PREFIX, AgentSync
 from elevenlabs_sync.sync import sync_request
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 
 def drift_check(*, sync: AgentSync) -> bool:
@@ -60,7 +60,7 @@ def drift_candidates(*, limit: int) -> list[AgentSync]:
 
 def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Take the config found on ElevenLabs as the agent's working config, a new draft."""
-    require_role(actor, agent.workspace, Role.EDITOR, to="pull changes from ElevenLabs")
+    require_role(actor, agent.workspace, Action.PULL_DRIFT)
     sync = _drifted(agent)
     main = _read_main(sync)
     with transaction.atomic():
@@ -76,7 +76,7 @@ def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
 def drift_overwrite(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Put our live version back on ElevenLabs' main branch, over the changes found there."""
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
-    require_role(actor, agent.workspace, Role.ADMIN, to="overwrite the agent on ElevenLabs")
+    require_role(actor, agent.workspace, Action.OVERWRITE_DRIFT)
     _drifted(agent)
     if agent.live_version is None:
         raise Conflict(

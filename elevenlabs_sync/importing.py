@@ -9,7 +9,7 @@ from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 
 def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str) -> VoiceAgent:
@@ -17,7 +17,7 @@ def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str)
 
     The agent keeps its ElevenLabs id; the sync then adds our tag to it.
     """
-    require_role(actor, workspace, Role.EDITOR, to="import agents")
+    require_role(actor, workspace, Action.IMPORT_AGENT)
     elevenlabs_agent_id = (elevenlabs_agent_id or "").strip()
     if not elevenlabs_agent_id:
         raise InvalidInput.for_field(

@@ -14,7 +14,7 @@ from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 
@@ -22,7 +22,7 @@ PHONE_NUMBER = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
     """A signed WebSocket URL for a conversation with the agent's testing branch (its main
     branch while it has none yet)."""
-    require_role(actor, agent.workspace, Role.TESTER, to="talk to agents under test")
+    require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
     sync = _on_elevenlabs(agent)
     try:
         return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
@@ -32,27 +32,39 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
 
 def phone_call_place(*, agent: VoiceAgent, actor: User, to_number: str) -> str:
     """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
-    require_role(actor, agent.workspace, Role.TESTER, to="place test calls")
+    require_role(actor, agent.workspace, Action.PLACE_TEST_CALL)
     to_number = (to_number or "").replace(" ", "")
     if not PHONE_NUMBER.match(to_number):
         raise InvalidInput.for_field(
             "to_number", "Give the number in international format, such as +14155550123."
         )
-    if not settings.ELEVENLABS_PHONE_NUMBER_ID:
-        raise Conflict(
-            "No phone number to call from: set ELEVENLABS_PHONE_NUMBER_ID to one of your "
-            "ElevenLabs phone numbers.",
-            code="no_phone_number",
-        )
     sync = _on_elevenlabs(agent)
     try:
         return remote.outbound_call(
-            sync.elevenlabs_agent_id,
-            phone_number_id=settings.ELEVENLABS_PHONE_NUMBER_ID,
-            to_number=to_number,
+            sync.elevenlabs_agent_id, phone_number_id=_calling_number(), to_number=to_number
         )
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
+
+
+def _calling_number() -> str:
+    """ELEVENLABS_PHONE_NUMBER_ID, or else the account's phone number if it has exactly one
+    that places calls: the usual case needs no setting."""
+    if settings.ELEVENLABS_PHONE_NUMBER_ID:
+        return settings.ELEVENLABS_PHONE_NUMBER_ID
+    numbers = remote.outbound_phone_number_ids()
+    if len(numbers) == 1:
+        return numbers[0]
+    if numbers:
+        fix = (
+            f"it has {len(numbers)} ({', '.join(numbers)}): set ELEVENLABS_PHONE_NUMBER_ID to "
+            "the one test calls ring from."
+        )
+    else:
+        fix = "it has none that places calls. Add one on ElevenLabs."
+    raise Conflict(
+        f"No phone number to call from on the ElevenLabs account: {fix}", code="no_phone_number"
+    )
 
 
 def _on_elevenlabs(agent: VoiceAgent) -> AgentSync:

@@ -32,7 +32,7 @@ from deployments.models import AgentVersion, Deployment, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def sync_request(agent: VoiceAgent) -> None:
 
 def agent_sync_retry(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Sync now, with a fresh allowance of attempts: after a failure has been dealt with."""
-    require_role(actor, agent.workspace, Role.EDITOR, to="sync agents")
+    require_role(actor, agent.workspace, Action.SYNC_AGENT)
     if not remote.sync_enabled():
         raise Conflict(remote.SYNC_DISABLED_REASON, code="sync_disabled")
     with transaction.atomic():

@@ -15,6 +15,7 @@ from sandbox.api import (
 )
 from sandbox.dialogue import scripted_call
 from sandbox.endpoints_agent import agent_or_404, branch_or_404
+from sandbox.endpoints_phone_number import PHONE_NUMBER_ID
 from sandbox.records import Conversation
 from sandbox.signing import conversation_signature
 from sandbox.store import store
@@ -129,7 +130,7 @@ async def outbound_call(request: Request) -> Response:
     and sends the post-call webhook."""
     body = request.json()
     agent_id = body_field(body, "agent_id", str, required=True)
-    body_field(body, "agent_phone_number_id", str, required=True)
+    phone_number_id = body_field(body, "agent_phone_number_id", str, required=True)
     to_number = body_field(body, "to_number", str, required=True)
     if not E164.fullmatch(to_number):
         raise invalid(
@@ -144,6 +145,8 @@ async def outbound_call(request: Request) -> Response:
     branch_id = body_field(client_data, "branch_id", str, loc=where)
     agent = agent_or_404(agent_id)
     branch_or_404(agent, branch_id)
+    if phone_number_id != PHONE_NUMBER_ID:  # calls go out from one of the account's numbers
+        raise not_found("phone_number", phone_number_id)
     conversation = scripted_call(agent, to_number=to_number, client_data=client_data)
     send_post_call_soon(conversation)
     return Response(

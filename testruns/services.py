@@ -4,7 +4,7 @@ from agents.models import VoiceAgent
 from common.errors import InvalidInput
 from testruns.models import TestResult, TestSource
 from workspaces.permissions import User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action
 
 
 def result_record(
@@ -20,7 +20,7 @@ def result_record(
     source_ref: str = "",
 ) -> TestResult:
     """Record a test of the agent's current working config."""
-    actor = require_role(actor, agent.workspace, Role.TESTER, to="save test results")
+    actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
     result = TestResult(
         agent=agent,
         tested_by=actor,

@@ -16,8 +16,8 @@ from django.http import HttpRequest
 
 from common.admin import HISTORY_INLINE_ROWS, NotFoundAdmin, ReadOnlyMixin, RecentRowsFormSet
 from workspaces.models import Workspace
-from workspaces.permissions import has_role
-from workspaces.roles import Role
+from workspaces.permissions import may
+from workspaces.roles import Action
 from workspaces.selectors import workspace_list_for
 
 _Answer = TypeVar("_Answer")
@@ -43,7 +43,7 @@ def is_member(request: HttpRequest) -> bool:
 
 def workspaces_administered(request: HttpRequest) -> QuerySet[Workspace]:
     """The workspaces in which the caller holds the admin role (all, for superusers)."""
-    return workspace_list_for(request.user, role=Role.ADMIN)
+    return workspace_list_for(request.user, able_to=Action.MANAGE_MEMBERS)
 
 
 def administers(request: HttpRequest, workspace: Workspace | None) -> bool:
@@ -58,7 +58,7 @@ def administers(request: HttpRequest, workspace: Workspace | None) -> bool:
     return _once_per_request(
         request,
         ("administers", workspace.pk),
-        lambda: has_role(request.user, workspace, Role.ADMIN),
+        lambda: may(request.user, workspace, Action.MANAGE_MEMBERS),
     )
 
 

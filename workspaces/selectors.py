@@ -3,16 +3,17 @@ from django.db.models import QuerySet
 from common.errors import InvalidInput
 from workspaces.models import Workspace
 from workspaces.permissions import User
-from workspaces.roles import Role
+from workspaces.roles import Action, Role, role_for
 
 
-def workspace_list_for(user: User, *, role: Role = Role.VIEWER) -> QuerySet[Workspace]:
-    """The workspaces in which `user` holds at least `role`; by default every one they belong
-    to, which is every workspace whose objects they may see."""
+def workspace_list_for(user: User, *, able_to: Action | None = None) -> QuerySet[Workspace]:
+    """The workspaces in which `user` may do `able_to`; by default every one they belong to,
+    which is every workspace whose objects they may see."""
     if not user.is_authenticated or not user.is_active:
         return Workspace.objects.none()
     if user.is_superuser:
         return Workspace.objects.all()
+    role = role_for(able_to) if able_to else Role.VIEWER
     return Workspace.objects.filter(memberships__user=user, memberships__role__gte=role)
 
 

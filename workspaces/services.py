@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from common.errors import InvalidInput
 from workspaces.models import ApiToken, Membership, Workspace, hash_token
 from workspaces.permissions import SignedInUser, User, require_role
-from workspaces.roles import Role
+from workspaces.roles import Action, Role
 
 TOKEN_PREFIX_LENGTH = 8
 
@@ -31,7 +31,7 @@ def workspace_update(
 ) -> Workspace:
     """Change a workspace's settings; `None` leaves a setting as it is. The slug never changes:
     scripts name workspaces by it."""
-    require_role(actor, workspace, Role.ADMIN, to="change workspace settings")
+    require_role(actor, workspace, Action.CHANGE_SETTINGS)
     if name is not None:
         if not name.strip():
             raise InvalidInput.for_field("name", "Give the workspace a name.")
@@ -46,12 +46,12 @@ def membership_set(
     *, workspace: Workspace, actor: User, user: SignedInUser, role: Role
 ) -> Membership:
     """Add `user` to the workspace with `role`, or change their role."""
-    require_role(actor, workspace, Role.ADMIN, to="manage members")
+    require_role(actor, workspace, Action.MANAGE_MEMBERS)
     return _membership_upsert(user=user, workspace=workspace, role=role)
 
 
 def membership_delete(*, membership: Membership, actor: User) -> None:
-    require_role(actor, membership.workspace, Role.ADMIN, to="manage members")
+    require_role(actor, membership.workspace, Action.MANAGE_MEMBERS)
     membership.delete()
 
 

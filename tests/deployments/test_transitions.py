@@ -1,4 +1,4 @@
-"""Every cell of the lifecycle's transition table (design.md, "Lifecycle rules").
+"""Every cell of the lifecycle's transition table (docs/lifecycle.md, "Moves").
 
 Each cell starts from an agent that exists on ElevenLabs and has a passing test of its working
 config, so the only thing that can refuse a move is the table itself.

@@ -8,16 +8,8 @@ import pytest
 
 from agents.models import Status
 from deployments.services import deployment_create
+from elevenlabs_adapter import remote
 from tests.factories import AgentFactory
-
-SANDBOX_PHONE_NUMBER_ID = "phnum_sandbox"  # the one number the sandbox's account lists
-
-
-@pytest.fixture(autouse=True)
-def phone_number_to_call_from(settings):
-    """Test calls ring from the sandbox's phone number (ELEVENLABS_PHONE_NUMBER_ID has no
-    default)."""
-    settings.ELEVENLABS_PHONE_NUMBER_ID = SANDBOX_PHONE_NUMBER_ID
 
 
 @pytest.fixture
@@ -110,12 +102,50 @@ def test_a_test_call_needs_an_international_number(api, tester, synced_agent, sa
     assert sandbox.state()["conversations"] == []
 
 
-def test_a_test_call_needs_a_phone_number_to_call_from(api, tester, synced_agent, settings):
-    settings.ELEVENLABS_PHONE_NUMBER_ID = ""
-
-    response = api(tester).post(
-        f"/api/agents/{synced_agent.pk}/test-call", {"to_number": "+14155550123"}, format="json"
+def call(api, user, agent):
+    return api(user).post(
+        f"/api/agents/{agent.pk}/test-call", {"to_number": "+14155550123"}, format="json"
     )
 
+
+def test_a_test_call_rings_from_the_accounts_only_number_when_none_is_set(
+    api, tester, synced_agent, sandbox, settings
+):
+    settings.ELEVENLABS_PHONE_NUMBER_ID = ""
+
+    response = call(api, tester, synced_agent)
+
+    # The sandbox refuses a number its account does not have: the product found its one.
+    assert response.status_code == 202, response.content
+    assert len(sandbox.state()["conversations"]) == 1
+
+
+def test_a_test_call_rings_from_the_number_set(api, tester, synced_agent, sandbox, settings):
+    settings.ELEVENLABS_PHONE_NUMBER_ID = "phnum_elsewhere"
+
+    response = call(api, tester, synced_agent)
+
+    assert response.status_code == 502
+    assert "phnum_elsewhere" in response.json()["message"]
+    assert sandbox.state()["conversations"] == []
+
+
+@pytest.mark.parametrize(
+    ("numbers", "said"),
+    [
+        ([], "it has none that places calls. Add one on ElevenLabs."),
+        (["phnum_a", "phnum_b"], "it has 2 (phnum_a, phnum_b): set ELEVENLABS_PHONE_NUMBER_ID"),
+    ],
+)
+def test_a_test_call_needs_one_number_to_call_from(
+    api, tester, synced_agent, sandbox, settings, monkeypatch, numbers, said
+):
+    settings.ELEVENLABS_PHONE_NUMBER_ID = ""
+    monkeypatch.setattr(remote, "outbound_phone_number_ids", lambda: numbers)
+
+    response = call(api, tester, synced_agent)
+
     assert response.status_code == 409
-    assert "ELEVENLABS_PHONE_NUMBER_ID" in response.json()["message"]
+    assert response.json()["code"] == "no_phone_number"
+    assert said in response.json()["message"]
+    assert sandbox.state()["conversations"] == []

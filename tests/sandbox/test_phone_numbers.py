@@ -11,9 +11,6 @@ from tests.sandbox.sdk import create_agent, strictly
 
 # The SDK's own parsing of a discriminated union (the list's items, by `provider`) reads
 # pydantic's deprecated `__fields__` (elevenlabs/core/unchecked_base_model.py): not ours to fix.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The `__fields__` attribute is deprecated:DeprecationWarning"
-)
 
 
 def test_the_account_has_one_twilio_number_for_outbound_calls(sandbox_sdk):

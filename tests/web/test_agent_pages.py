@@ -90,8 +90,8 @@ def test_viewers_see_edit_and_deploy_disabled_with_the_reason(viewer, agent):
     assert [text(button) for button in buttons] == ["Edit", "Deploy", "Record test result"]
     reasons = {text(button): attrs(button)["aria-describedby"] for button in buttons}
     assert {name: text(one(page, id_=reason)) for name, reason in reasons.items()} == {
-        "Edit": "Editing and deploying need the editor role.",
-        "Deploy": "Editing and deploying need the editor role.",
+        "Edit": "Editing agents needs the editor role.",
+        "Deploy": "Deploying to testing needs the editor role.",
         "Record test result": "Recording tests needs the tester role.",
     }
 
@@ -131,7 +131,7 @@ def test_the_checklist_says_what_is_missing_before_production(owner, agent_in):
 
     items = {text(item).split(" ", 2)[2]: attrs(item)["class"] for item in select(checklist, "li")}
     assert items == {
-        "Deployed by an admin": "met",
+        "Deployed by someone with the admin role": "met",
         "The working config is in testing": "met",
         "The agent exists on ElevenLabs": "met",
         f"A passing test of this config (revision {agent.config_revision}) No passing test "

@@ -246,7 +246,7 @@ def test_an_empty_workspace_says_what_to_do_first(editor, viewer, workspace):
         create = select(empty, "a", href=url("agent-new"))
         assert [text(link) for link in create] == (["Create your first agent"] if offer else [])
         if not offer:
-            assert "ask an editor of Acme to create one" in text(empty)
+            assert "Creating agents needs the editor role." in text(empty)
 
 
 def test_filters_matching_nothing_say_so_rather_than_how_to_start(viewer, catalogue):

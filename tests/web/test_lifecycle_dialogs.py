@@ -200,15 +200,15 @@ def test_the_dialog_lists_what_is_missing_before_production(owner, editor, untes
 
     gate = f"A passing test of this config (revision {untested.config_revision})"
     assert list(admin) == [
-        "Deployed by an admin",
+        "Deployed by someone with the admin role",
         "The working config is in testing",
         "The agent exists on ElevenLabs",
         gate,
     ]
     assert [label for label, state in admin.items() if state != "met"] == [gate]
     assert admin[gate].startswith(NO_PASSING_TEST)
-    assert not_admin["Deployed by an admin"] == (
-        "Only admins deploy to production; ask an admin of this workspace."
+    assert not_admin["Deployed by someone with the admin role"] == (
+        "Deploying to production needs the admin role. Ask someone who has it in this workspace."
     )
     assert placeholder["The agent exists on ElevenLabs"] == NOT_ON_ELEVENLABS
     assert placeholder["The working config is in testing"].startswith("Deploy to testing first")

@@ -118,10 +118,13 @@ def test_a_viewer_sees_the_controls_disabled_with_the_reason(
 
     page.get_by_role("link", name="Front desk", exact=True).click()
     expect(page.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
-    for name in ("Edit", "Deploy"):
+    for name, reason in [
+        ("Edit", "Editing agents needs the editor role."),
+        ("Deploy", "Deploying to testing needs the editor role."),
+    ]:
         button = page.get_by_role("button", name=name, exact=True)
         expect(button).to_be_disabled()
-        expect(button).to_have_accessible_description("Editing and deploying need the editor role.")
+        expect(button).to_have_accessible_description(reason)
         expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
     rollback = page.get_by_role("region", name="Versions").get_by_role("button", name="Roll back")
     expect(rollback).to_be_disabled()
