@@ -129,10 +129,10 @@ def test_a_request_that_gets_no_answer_in_time_is_retryable_and_may_have_been_do
     settings.ELEVENLABS_TIMEOUT = 0.2
     sandbox.add_fault(path=r"agents/agent_", method="GET", latency_ms=700)
 
-    started = time.monotonic()
     error = refused(remote.agent_get, agent_id)
 
-    assert time.monotonic() - started < 0.6, "the timeout setting must apply"
+    # The sandbox answers after 0.7 s and the default timeout is 20 s: timing out at all shows
+    # the setting applied (timing the call would measure the machine, slow when it is busy).
     assert error.retryable
     assert error.outcome_unknown
     assert error.status is None

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.web.e2e.htmx import settled
+
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +32,9 @@ def main_versions(sandbox) -> list[dict]:
 
 
 def open_dialog(page, opener: str, title: str):
+    # After a dialog the page refreshes itself (agentChanged): its links open dialogs only
+    # once htmx has settled the new content; clicked sooner, they leave the page.
+    settled(page)
     page.get_by_role("link", name=opener, exact=True).click()
     dialog = page.get_by_role("dialog", name=title)
     expect(dialog).to_be_visible()
@@ -108,6 +113,7 @@ def test_an_agent_goes_from_draft_to_production_and_back(page, log_in, admin, sa
     published_before = len(main_versions(sandbox))
     page.evaluate("window.__marker = 1")
     versions = page.get_by_role("region", name="Versions")
+    settled(page)
     versions.get_by_role("link", name="Roll back to v1").click()
     dialog = page.get_by_role("dialog", name=f"Roll back {NAME}")
     expect(dialog).to_be_visible()

@@ -7,18 +7,12 @@ import pytest
 from agents.models import Status
 from agents.services import agent_update
 from tests.factories import MembershipFactory, WorkspaceFactory, sample_config
+from tests.web.e2e.htmx import settled
 from workspaces.roles import Role
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
 pytestmark = pytest.mark.e2e
-
-
-def settled(page) -> None:
-    """Wait until htmx has finished swapping: new content is live (wired to its hx-
-    attributes) only once it settles, some milliseconds after it appears."""
-    busy = ".htmx-request, .htmx-swapping, .htmx-settling"
-    page.wait_for_function(f"!document.querySelector('{busy}')")
 
 
 def row_of(page, name: str):
