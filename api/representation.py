@@ -12,15 +12,14 @@ from workspaces.permissions import User
 
 def agents_shown(user: User) -> QuerySet[VoiceAgent]:
     """The agents `user` may see, with all the API shows of each, in a fixed number of
-    queries whatever the page holds: the agents with their sync state, their tags, their
-    changelogs."""
-    return (
-        agent_scope_for(user)
-        .select_related("sync")
-        .prefetch_related(
-            "tags",
-            Prefetch("deployments", queryset=changelog_queryset(), to_attr="changelog"),
-        )
+    queries whatever the page holds: the agents, their sync states, tags and changelogs."""
+    # The sync states are a query of their own rather than a join: paging deep into a long
+    # list, the database would join every row it skips (make bench: 77 ms against 63 ms for
+    # page 200 of 10,000 agents on SQLite).
+    return agent_scope_for(user).prefetch_related(
+        "sync",
+        "tags",
+        Prefetch("deployments", queryset=changelog_queryset(), to_attr="changelog"),
     )
 
 

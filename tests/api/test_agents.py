@@ -433,8 +433,8 @@ def test_the_agent_list_runs_a_fixed_number_of_queries(
     client = api(owner)
     client.get("/api/agents/")  # the token's first use is recorded once; not part of the list
 
-    # token, the caller's workspace ids, count, page, tags, changelogs
-    with django_assert_max_num_queries(6):
+    # token, the caller's workspace ids, count, page, sync states, tags, changelogs
+    with django_assert_max_num_queries(7):
         response = client.get("/api/agents/")
 
     assert len(response.json()["results"]) == count
