@@ -8,9 +8,8 @@ from typing import Any
 
 from agents.models import VoiceAgent
 from deployments.gates import Gate
-from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.remote_deletion import remote_deletion_request
-from elevenlabs_sync.sync import sync_request
+from elevenlabs_sync.sync import sync_request, sync_start
 
 # What of an agent ElevenLabs holds: a change of anything else needs no sync.
 MIRRORED_FIELDS = {"name", "tags", "config"}
@@ -18,8 +17,7 @@ NOT_ON_ELEVENLABS = "Cannot deploy to production: Agent not properly created in 
 
 
 def follow_creation(*, agent: VoiceAgent, **kwargs: Any) -> None:
-    AgentSync.objects.create(agent=agent)
-    sync_request(agent)
+    sync_start(agent)
 
 
 def follow_update(*, agent: VoiceAgent, changed: set[str], **kwargs: Any) -> None:

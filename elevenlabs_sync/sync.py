@@ -40,6 +40,12 @@ CLAIM_LEASE = timedelta(minutes=3)  # longer than the sync task's hard time limi
 MAX_ROUNDS = 3  # syncs in a row when the agent keeps changing under us
 
 
+def sync_start(agent: VoiceAgent) -> None:
+    """A new agent's sync state, pending its first sync, which is queued on commit."""
+    AgentSync.objects.create(agent=agent, requested_at=timezone.now())
+    _queue_on_commit(agent.pk)
+
+
 def sync_request(agent: VoiceAgent) -> None:
     """Mark `agent` as needing a sync, and queue one once the current transaction commits.
 
@@ -48,7 +54,10 @@ def sync_request(agent: VoiceAgent) -> None:
     AgentSync.objects.filter(pk=agent.pk).update(
         state=SyncState.PENDING, requested_at=timezone.now(), attempts=0, retry_at=None
     )
-    agent_id = agent.pk
+    _queue_on_commit(agent.pk)
+
+
+def _queue_on_commit(agent_id: int) -> None:
     transaction.on_commit(lambda: sync_queue(agent_id))
 
 
