@@ -1,13 +1,11 @@
-import difflib
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from agents.models import VoiceAgent
 from common.errors import InvalidInput
+from deployments.diff import SideBySide, side_by_side
 from deployments.models import AgentVersion, Deployment
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
@@ -82,49 +80,12 @@ def version_diff(*, agent: VoiceAgent, old: str | int, new: str | int) -> list[d
     ]
 
 
-@dataclass(frozen=True)
-class DiffLine:
-    """One row of a side-by-side diff; a side's number is None where it has no line."""
-
-    kind: str  # "same", "changed", "removed" or "added"
-    old_number: int | None
-    old_text: str
-    new_number: int | None
-    new_text: str
-
-
-def version_side_by_side(*, agent: VoiceAgent, old: str | int, new: str | int) -> dict[str, Any]:
-    """Two versions' configs as pretty JSON, line against line, for reading side by side."""
-    before = _pretty(version_config(agent=agent, version=old, field="from"))
-    after = _pretty(version_config(agent=agent, version=new, field="to"))
-    lines: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        for offset in range(max(i2 - i1, j2 - j1)):
-            i, j = i1 + offset, j1 + offset
-            has_old, has_new = i < i2, j < j2
-            kind = {"equal": "same", "delete": "removed", "insert": "added"}.get(tag, "changed")
-            if tag == "replace" and not (has_old and has_new):
-                kind = "removed" if has_old else "added"
-            lines.append(
-                DiffLine(
-                    kind=kind,
-                    old_number=i + 1 if has_old else None,
-                    old_text=before[i] if has_old else "",
-                    new_number=j + 1 if has_new else None,
-                    new_text=after[j] if has_new else "",
-                )
-            )
-    return {
-        "old": str(old),
-        "new": str(new),
-        "lines": lines,
-        "changed": sum(line.kind != "same" for line in lines),
-    }
-
-
-def _pretty(config: dict) -> list[str]:
-    return json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+def version_side_by_side(*, agent: VoiceAgent, old: str | int, new: str | int) -> SideBySide:
+    """Two versions' configs (or a version and the working config), for reading side by side."""
+    return side_by_side(
+        version_config(agent=agent, version=old, field="from"),
+        version_config(agent=agent, version=new, field="to"),
+    )
 
 
 _MISSING = object()
