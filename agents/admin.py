@@ -190,7 +190,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     @admin.display(description="status", ordering="status")
     def status_badge(self, agent: VoiceAgent) -> str:
         status = Status(agent.status)
-        return format_html('<span class="badge {}">{}</span>', status.badge_css, status.badge)
+        return format_html('<span class="badge {}">{}</span>', status.badge_css, status.label)
 
     @admin.display(description="tags")
     def tag_names(self, agent: VoiceAgent) -> str:

@@ -16,14 +16,11 @@ class Status(models.TextChoices):
     PRODUCTION = "production", "Production"
 
     @property
-    def badge(self) -> str:
-        """What the stage's badge says, wherever one is shown: Draft, Testing, Live."""
-        return "Live" if self is Status.PRODUCTION else self.label
-
-    @property
     def badge_css(self) -> str:
-        """The badge's class; its colours (gray, yellow, green) are in static/app/badges.css."""
-        return f"badge-{self.badge.lower()}"
+        """The class of the stage's badge, which says the stage's label (Draft, Testing,
+        Production: one word per stage, as in the API); its colours (gray, yellow, green) are
+        in static/app/badges.css."""
+        return f"badge-{self.value}"
 
 
 class VoiceAgent(models.Model):

@@ -1,5 +1,9 @@
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import QuerySet
 
+from agents.config_fields import BUILT_IN_TOOLS_PATH, CONFIG_PATHS, TOOL_IDS_PATH, config_value
 from agents.models import AgentTag, VoiceAgent
 from common.errors import NotFound
 from workspaces.models import Workspace
@@ -48,3 +52,60 @@ def tag_names_in(*, workspace: Workspace) -> list[str]:
         .values_list("name", flat=True)
         .distinct()
     )
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    type: str  # "webhook", "client", "system", … as ElevenLabs calls it; "workspace" for an id
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """The settings of a config a person reads first; None where the config leaves a setting
+    to ElevenLabs' default."""
+
+    system_prompt: str | None
+    first_message: str | None
+    language: str | None
+    llm: str | None
+    voice_id: str | None
+    tools: list[Tool]
+
+
+def config_summary(*, config: dict) -> ConfigSummary:
+    """What the agent page shows of a config, read from the ElevenLabs-native JSON."""
+
+    def value(setting: str) -> Any:
+        found = config_value(config, CONFIG_PATHS[setting])
+        return None if found in (None, "") else found
+
+    return ConfigSummary(
+        system_prompt=value("system_prompt"),
+        first_message=value("first_message"),
+        language=value("language"),
+        llm=value("llm"),
+        voice_id=value("voice_id"),
+        tools=_tools(config),
+    )
+
+
+def _tools(config: dict) -> list[Tool]:
+    """Tools defined in the config, tools of the ElevenLabs workspace it names by id, and the
+    built-in system tools it turns on."""
+    defined = config_value(config, CONFIG_PATHS["tools"]) or []
+    tools = [
+        Tool(name=str(tool.get("name") or "(unnamed)"), type=str(tool.get("type") or ""))
+        for tool in defined
+        if isinstance(tool, dict)
+    ]
+    tools += [Tool(name=str(tool_id), type="workspace") for tool_id in _list(config, TOOL_IDS_PATH)]
+    built_in = config_value(config, BUILT_IN_TOOLS_PATH)
+    if isinstance(built_in, dict):
+        tools += [Tool(name=name, type="system") for name, on in built_in.items() if on]
+    return tools
+
+
+def _list(config: dict, path: tuple[str, ...]) -> list:
+    found = config_value(config, path)
+    return found if isinstance(found, list) else []

@@ -136,7 +136,7 @@ def deploy(
                 force_reason=form.cleaned_data["force_reason"],
             )
         except DomainError as error:
-            model_admin.message_user(request, f"{agent}: {error.message}", messages.ERROR)
+            model_admin.message_user(request, f"{agent}: {form.refusal(error)}", messages.ERROR)
         else:
             model_admin.message_user(
                 request,

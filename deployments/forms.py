@@ -6,7 +6,9 @@ from django import forms
 from django.utils.text import Truncator
 
 from agents.models import Status, VoiceAgent
+from common.errors import DomainError
 from common.forms import ServiceForm
+from deployments.gates import GateClosed
 from deployments.models import AgentVersion
 from deployments.selectors import version_list
 
@@ -32,6 +34,21 @@ class DeployForm(ServiceForm):
     )
 
     error_fields = {"status": "to_status"}
+
+    def add_service_error(self, error: DomainError) -> int:
+        if isinstance(error, GateClosed):
+            self.add_error(None, self.refusal(error))
+            return error.status_code
+        return super().add_service_error(error)
+
+    def refusal(self, error: DomainError) -> str:
+        """The service's refusal in this form's words: a closed gate that an admin may override
+        points at the form's override control, where the API's message names API fields."""
+        if isinstance(error, GateClosed) and error.gate.overridable:
+            return f'{error.gate.problem} To do so, tick "{self["force"].label}".'
+        if isinstance(error, GateClosed):
+            return error.gate.problem
+        return error.message
 
 
 class RollbackForm(ServiceForm):

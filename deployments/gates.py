@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.models import Status, VoiceAgent
+from common.errors import Conflict
 from testruns.selectors import passing_test_exists
 from workspaces.permissions import User, abilities_of, may
 from workspaces.roles import PERMISSIONS, Action
@@ -28,9 +29,21 @@ REFUSED_MOVES: dict[tuple[str, str], str] = {
 class Gate:
     label: str  # what the gate asks, as a line of a checklist
     passed: bool
-    problem: str = ""  # why it is closed, and what would open it
+    problem: str = ""  # why it is closed, and what would open it, in words for any reader
     code: str = ""
     overridable: bool = False  # an admin's forced deploy may pass it anyway
+    # The deploy service's refusal, where it says more than `problem` in the API's terms (how
+    # to force the gate). Pages and forms show `problem`: they have their own override control.
+    api_problem: str = ""
+
+
+class GateClosed(Conflict):
+    """A production gate refused a deploy. The message is the API's; `gate` lets a form word
+    the refusal its own way."""
+
+    def __init__(self, gate: Gate) -> None:
+        super().__init__(gate.api_problem or gate.problem, code=gate.code)
+        self.gate = gate
 
 
 GateCheck = Callable[[VoiceAgent], Gate]
@@ -58,22 +71,38 @@ def deploy_action(to_status: str) -> Action:
 
 def move_refusals(*, agent: VoiceAgent, user: User) -> dict[str, str]:
     """For each stage, why `user` cannot deploy the agent there now ("" if they can): what
-    the deploy dialog shows beside each choice before anyone submits."""
+    the deploy dialog shows beside each choice before anyone submits. Production is refused
+    too while a gate nobody may override is closed; a closed gate an admin may override
+    leaves it open to choose (with the override)."""
     why_not = abilities_of(user, agent.workspace).why_not
-    return {
+    refusals = {
         stage.value: REFUSED_MOVES.get((agent.status, stage), "") or why_not[deploy_action(stage)]
         for stage in Status
     }
+    if not refusals[Status.PRODUCTION]:
+        refusals[Status.PRODUCTION] = next(
+            (
+                gate.problem
+                for gate in production_gates(agent=agent)
+                if not gate.passed and not gate.overridable
+            ),
+            "",
+        )
+    return refusals
 
 
 def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
     """Everything a production deploy of the agent by `user` needs, met or not: what the web
-    UI shows as "what is missing before production"."""
+    UI shows as "what is missing before production". Nothing for an agent in production: its
+    working config is live already, so no item would mean anything."""
+    if agent.status == Status.PRODUCTION:
+        return []
     going_live = PERMISSIONS[Action.DEPLOY_PRODUCTION]
     stage_refusal = REFUSED_MOVES.get((agent.status, Status.PRODUCTION), "")
     return [
         Gate(
-            label=f"Deployed by someone with the {going_live.role.label} role",
+            # About the reader, in the present: a past-tense "deployed by" read as history.
+            label=f"You have the {going_live.role.label} role",
             passed=may(user, agent.workspace, Action.DEPLOY_PRODUCTION),
             problem=f"{going_live.needs()} Ask someone who has it in this workspace.",
             code="role_required",
@@ -92,13 +121,16 @@ def _passing_test(agent: VoiceAgent) -> Gate:
     label = f"A passing test of this config (revision {agent.config_revision})"
     if not agent.workspace.require_passing_test:
         return Gate(label=f"{label}: not required in this workspace", passed=True)
+    missing = (
+        "No passing test result for the config being deployed "
+        f"(revision {agent.config_revision}). Record a passing test of this config"
+    )
     return Gate(
         label=label,
         passed=passing_test_exists(agent=agent, config_revision=agent.config_revision),
-        problem=(
-            "No passing test result for the config being deployed "
-            f"(revision {agent.config_revision}). Record a passing test of this config, "
-            "or, as an admin, force the deploy and give the reason "
+        problem=f"{missing}, or, as an admin, override the gate and give the reason.",
+        api_problem=(
+            f"{missing}, or, as an admin, force the deploy and give the reason "
             '("force": true and "force_reason" in the API).'
         ),
         code="passing_test_required",

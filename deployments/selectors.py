@@ -1,12 +1,17 @@
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from agents.config_fields import setting_name
 from agents.models import VoiceAgent
 from common.errors import InvalidInput
 from deployments.diff import SideBySide, side_by_side
 from deployments.models import AgentVersion, Deployment
+from testruns.models import TestResult
+from testruns.selectors import test_result_list
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
 
@@ -48,10 +53,60 @@ def version_list(*, agent: VoiceAgent) -> QuerySet[AgentVersion]:
     return AgentVersion.objects.filter(agent=agent).select_related("created_by")
 
 
+def working_config_is_newest_version(*, agent: VoiceAgent) -> bool:
+    """Whether the working config is still the newest version's (not edited since)."""
+    return AgentVersion.objects.filter(
+        agent=agent, number=agent.version, config_revision=agent.config_revision
+    ).exists()
+
+
+def results_with_tested_versions(*, agent: VoiceAgent) -> QuerySet[TestResult]:
+    """The agent's test results, each with `tested_version`: the version whose config it tested.
+
+    A result records the agent's newest version when the test ran (`version`), but what it
+    tested is the working config (`config_revision`), usually an edit that becomes the next
+    version when published. So the tested version is the first version published after the
+    test with that config; else the newest version at the time, if its config was the one
+    tested; else None: a config never published, "the working config after v`version`".
+    """
+    same_config = AgentVersion.objects.filter(
+        agent=OuterRef("agent"), config_revision=OuterRef("config_revision")
+    )
+    published_after = same_config.filter(number__gt=OuterRef("version")).order_by("number")
+    newest_then = same_config.filter(number=OuterRef("version"))
+    return test_result_list(agent=agent).annotate(
+        tested_version=Coalesce(
+            Subquery(published_after.values("number")[:1]),
+            Subquery(newest_then.values("number")[:1]),
+        )
+    )
+
+
 def default_diff(agent: VoiceAgent) -> tuple[str, str]:
     """The two versions a reader most likely wants compared: what is live (else the version
     before the newest) against the working config."""
     return str(agent.live_version or max(agent.version - 1, 1)), WORKING
+
+
+@dataclass(frozen=True)
+class ChangesFromLive:
+    """How the working config differs from the version callers get."""
+
+    live_version: int | None  # None: nothing is live yet
+    settings: list[str]  # what changed, named as a person would, in config order, once each
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.settings)
+
+
+def changes_from_live(*, agent: VoiceAgent) -> ChangesFromLive:
+    """What an edit changed since the live version: the agent page's summary of the diff."""
+    if not agent.live_version:
+        return ChangesFromLive(live_version=None, settings=[])
+    changed = version_diff(agent=agent, old=agent.live_version, new=WORKING)
+    names = dict.fromkeys(setting_name(change["path"]) for change in changed)
+    return ChangesFromLive(live_version=agent.live_version, settings=list(names))
 
 
 def version_config(*, agent: VoiceAgent, version: str | int, field: str) -> dict:

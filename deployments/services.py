@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
 from common.errors import Conflict, InvalidInput
-from deployments.gates import REFUSED_MOVES, deploy_action, production_gates
+from deployments.gates import REFUSED_MOVES, GateClosed, deploy_action, production_gates
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
 from deployments.signals import agent_deployed
 from workspaces.permissions import SignedInUser, User, require_role
@@ -178,7 +178,7 @@ def _check_production_gates(agent: VoiceAgent, *, force: bool) -> bool:
     skipped = False
     for gate in production_gates(agent=agent):
         if not gate.passed and not (force and gate.overridable):
-            raise Conflict(gate.problem, code=gate.code)
+            raise GateClosed(gate)
         skipped |= not gate.passed
     return skipped
 
@@ -188,7 +188,7 @@ def _check_gates_before_rollback(agent: VoiceAgent) -> None:
     others (a passing test of the config) do not apply: the version restored was live before."""
     for gate in production_gates(agent=agent):
         if not gate.passed and not gate.overridable:
-            raise Conflict(gate.problem, code=gate.code)
+            raise GateClosed(gate)
 
 
 def _publish(agent: VoiceAgent, *, changes: str, actor: SignedInUser) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, QueryDict
 
+from agents.config_fields import CONFIG_PATHS
+from agents.config_fields import config_value as _get
 from agents.models import NAME_MAX_LENGTH, VoiceAgent
 from common.forms import ServiceForm
 from elevenlabs_adapter import empty_config, llm_names
@@ -22,23 +24,6 @@ def posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
-# Each common control and where its value lives in the ElevenLabs config.
-CONFIG_PATHS: dict[str, tuple[str, ...]] = {
-    "system_prompt": ("conversation_config", "agent", "prompt", "prompt"),
-    "first_message": ("conversation_config", "agent", "first_message"),
-    "language": ("conversation_config", "agent", "language"),
-    "llm": ("conversation_config", "agent", "prompt", "llm"),
-    "temperature": ("conversation_config", "agent", "prompt", "temperature"),
-    "voice_id": ("conversation_config", "tts", "voice_id"),
-    "max_duration_seconds": ("conversation_config", "conversation", "max_duration_seconds"),
-    "dynamic_variables": (
-        "conversation_config",
-        "agent",
-        "dynamic_variables",
-        "dynamic_variable_placeholders",
-    ),
-    "tools": ("conversation_config", "agent", "prompt", "tools"),
-}
 LLM_SUGGESTIONS = llm_names()
 LANGUAGE_SUGGESTIONS = ["en", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "sv", "zh"]
 
@@ -200,15 +185,6 @@ class AgentEditorForm(ServiceForm):
             _set(config, path, value)
         cleaned["config"] = config
         return cleaned
-
-
-def _get(config: dict, path: tuple[str, ...]) -> Any:
-    node: Any = config
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
 
 
 def _set(config: dict, path: tuple[str, ...], value: Any) -> None:

@@ -5,9 +5,15 @@ import pytest
 from agents.models import Status
 from agents.services import agent_update
 from common.errors import InvalidInput
-from deployments.selectors import changelog_for, version_diff
+from deployments.selectors import (
+    ChangesFromLive,
+    changelog_for,
+    changes_from_live,
+    results_with_tested_versions,
+    version_diff,
+)
 from deployments.services import agent_rollback, deployment_create
-from tests.factories import sample_config
+from tests.factories import record_passing_test, sample_config
 
 
 def config_with(*, first_message="Hello! How can I help?", temperature=0.4, tools=None, **agent):
@@ -124,3 +130,56 @@ def test_the_changelog_is_the_agents_own(agent_in, owner):
     deployment_create(agent=other, to_status=Status.TESTING, changes="Other", actor=owner)
 
     assert [entry.agent_id for entry in changelog_for(agent=agent)] == [agent.pk]
+
+
+# --- what the agent page says of the working config and of each test -------------------------
+
+
+def test_what_changed_since_the_live_version_is_named_as_a_person_would(history):
+    changes = changes_from_live(agent=history)
+
+    assert changes.live_version == 3
+    assert changes.settings == ["language", "temperature", "tools"]
+    assert changes.differs
+
+
+def test_an_agent_with_nothing_live_has_no_changes_from_live(agent):
+    assert changes_from_live(agent=agent) == ChangesFromLive(live_version=None, settings=[])
+
+
+def test_a_key_outside_the_named_settings_is_named_by_its_path(agent_in, owner):
+    agent = agent_in(Status.PRODUCTION)
+    config = sample_config()
+    config["conversation_config"]["tts"]["stability"] = 0.3
+    agent = agent_update(agent=agent, actor=owner, config=config)
+
+    assert changes_from_live(agent=agent).settings == ["conversation_config.tts.stability"]
+
+
+def test_a_test_result_is_labelled_by_what_its_config_became(agent_in, ship, owner):
+    agent = agent_in(Status.PRODUCTION)  # v1's config, tested, then published as v2
+    agent = ship(agent, sample_config("Third"))  # an edit after v2, tested, published as v3
+    record_passing_test(agent, owner)  # v3 itself, as it is live
+    agent = agent_update(agent=agent, actor=owner, config=sample_config("Fourth"))
+    record_passing_test(agent, owner)  # an edit after v3, never published
+
+    results = list(results_with_tested_versions(agent=agent))
+
+    # Recorded: the newest version at the time. Tested: what that config was, or became.
+    assert [(result.version, result.tested_version) for result in results] == [
+        (3, None),
+        (3, 3),
+        (2, 3),
+        (1, 2),
+    ]
+
+
+def test_labelling_test_results_takes_one_query_however_many(
+    agent_in, owner, django_assert_num_queries
+):
+    agent = agent_in(Status.TESTING)
+    for _ in range(5):
+        record_passing_test(agent, owner)
+
+    with django_assert_num_queries(1):
+        assert len(list(results_with_tested_versions(agent=agent))) == 5

@@ -6,8 +6,15 @@ import pytest
 from agents.models import Status
 from agents.services import agent_update
 from deployments.models import SyncState
+from deployments.services import agent_rollback
 from elevenlabs_sync.models import AgentSync
-from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
+from tests.factories import (
+    AgentFactory,
+    MembershipFactory,
+    WorkspaceFactory,
+    record_passing_test,
+    sample_config,
+)
 from tests.web.helpers import (
     attrs,
     browser,
@@ -42,7 +49,7 @@ def test_the_detail_page_shows_the_agent_and_its_history(viewer, agent_in, ship)
     assert response.status_code == 200
     page = dom(response)
     assert text(one(page, "h1")) == agent.name
-    assert text(one(page, css="summary")) == "Live v3"
+    assert text(one(page, css="summary")) == "Production v3"
     changelog = [text(entry) for entry in select(one(page, id_="changelog"), "li")]
     assert [entry.split(" · ")[0] for entry in changelog] == [
         "v3 New greeting",
@@ -62,14 +69,15 @@ def test_the_detail_page_shows_the_agent_and_its_history(viewer, agent_in, ship)
 def test_the_detail_page_compares_the_live_version_with_the_working_config(viewer, owner, agent_in):
     agent = agent_update(agent=agent_in(PRODUCTION), actor=owner, config=sample_config("Edited"))
 
-    diff = one(dom(browser(viewer).get(url("agent", agent))), "table", css="diff")
+    response = browser(viewer).get(url("agent", agent))
 
+    diff = one(dom(response), "table", css="diff", id_="diff-table")
     caption = text(one(diff, "caption"))
     assert caption.startswith("1 line ")
     assert caption.endswith(" between v2 and the working config")
     [changed] = select(diff, "tr", css="diff-changed")
-    assert '"first_message": "Hello! How can I help?",' in text(changed)
-    assert '"first_message": "Edited",' in text(changed)
+    assert text(one(changed, "del")) == "Hello! How can I help?"
+    assert text(one(changed, "ins")) == "Edited"
 
 
 def test_editors_get_edit_and_deploy_buttons(editor, agent):
@@ -131,13 +139,13 @@ def test_the_checklist_says_what_is_missing_before_production(owner, agent_in):
 
     items = {text(item).split(" ", 2)[2]: attrs(item)["class"] for item in select(checklist, "li")}
     assert items == {
-        "Deployed by someone with the admin role": "met",
+        "You have the admin role": "met",
         "The working config is in testing": "met",
         "The agent exists on ElevenLabs": "met",
         f"A passing test of this config (revision {agent.config_revision}) No passing test "
         f"result for the config being deployed (revision {agent.config_revision}). Record a "
-        "passing test of this config, or, as an admin, force the deploy and give the reason "
-        '("force": true and "force_reason" in the API).': "overridable",
+        "passing test of this config, or, as an admin, override the gate and give the "
+        "reason.": "overridable",
     }
 
 
@@ -291,3 +299,125 @@ def test_a_retry_with_sync_off_says_how_to_turn_it_on(editor, agent, settings):
 
 def test_a_sync_is_retried_only_by_a_post(editor, agent):
     assert browser(editor).get(url("agent-sync", agent)).status_code == 405
+
+
+# --- the working config, as a person reads it -----------------------------------------------
+
+PROMPT = "You answer calls for a dental practice.\n\nBook, move or cancel appointments."
+
+
+def configured(**agent) -> dict:
+    config = sample_config("Good morning, Front desk speaking.")
+    config["conversation_config"]["agent"]["prompt"].update(
+        prompt=PROMPT,
+        llm="gemini-2.5-flash",
+        tools=[
+            {"type": "client", "name": "show_calendar", "description": "Show free slots."},
+            {
+                "type": "webhook",
+                "name": "book_slot",
+                "description": "Book a slot.",
+                "api_schema": {"url": "https://example.com/book"},
+            },
+        ],
+    )
+    config["conversation_config"]["agent"].update(agent)
+    return config
+
+
+def test_the_agent_page_shows_the_working_config(viewer, agent_in):
+    agent = agent_in(DRAFT, config=configured(language="en-GB"))
+
+    section = one(dom(browser(viewer).get(url("agent", agent))), "section", id_="config")
+
+    shown = {
+        text(item.children[0]): item.children[1]
+        for item in select(section, "div")
+        if select(item, "dt")
+    }
+    assert text(shown["First message"]) == "Good morning, Front desk speaking."
+    assert text(shown["Language"]) == "en-GB"
+    assert text(shown["LLM"]) == "gemini-2.5-flash"
+    assert text(shown["Voice"]) == "21m00Tcm4TlvDq8ikWAM"
+    assert [text(tool) for tool in select(shown["Tools"], "li")] == [
+        "show_calendar client",
+        "book_slot webhook",
+    ]
+    # The prompt as text, its line breaks kept for the page's pre-wrap to show.
+    [prompt] = select(shown["System prompt"], css="prompt")
+    assert "Book, move or cancel appointments." in text(prompt)
+    assert (
+        "You answer calls for a dental practice.\n\nBook"
+        in browser(viewer).get(url("agent", agent)).content.decode()
+    )
+    assert "Nothing is live yet" in text(section)
+
+
+def test_the_agent_page_says_what_differs_from_the_live_version(viewer, owner, agent_in):
+    agent = agent_in(PRODUCTION)
+    agent = agent_update(agent=agent, actor=owner, config=configured())
+
+    section = one(dom(browser(viewer).get(url("agent", agent))), "section", id_="config")
+
+    summary = text(one(section, "p", css="config-changes"))
+    assert summary.startswith(
+        "Differs from v2, the live version callers get, in 4 settings: first message, LLM, "
+        "system prompt, tools."
+    )
+    link = one(section, "a", href=url("agent-diff", agent, "from=2&to=working"))
+    assert text(link) == "See every change"
+
+
+def test_an_unchanged_live_agent_says_it_is_the_live_version(viewer, agent_in):
+    agent = agent_in(PRODUCTION)
+
+    section = one(dom(browser(viewer).get(url("agent", agent))), "section", id_="config")
+
+    assert text(one(section, "p", css="config-changes")) == (
+        "The same as v2, the live version callers get."
+    )
+
+
+# --- the checklist, the history and the test results say what is true -----------------------
+
+
+def test_a_live_agent_has_no_checklist_of_gates_that_mean_nothing_for_it(owner, agent_in):
+    agent = agent_in(PRODUCTION)
+
+    gates = one(dom(browser(owner).get(url("agent", agent))), "section", id_="gates")
+
+    assert select(gates, "ul", css="checklist") == []
+    assert "The working config is in testing" not in text(gates)
+    assert text(gates).startswith("Before production The working config is live as v2")
+
+
+def test_the_role_gate_speaks_of_the_reader_not_of_a_deploy_that_never_happened(owner, agent):
+    gates = one(dom(browser(owner).get(url("agent", agent))), "section", id_="gates")
+
+    assert "Deployed by" not in text(gates)
+    assert "You have the admin role" in text(gates)
+
+
+def test_a_rollback_within_production_reads_as_one(owner, agent_in, ship):
+    agent = ship(agent_in(PRODUCTION), sample_config("v3"))
+    agent_rollback(agent=agent, version=2, changes="", actor=owner)
+
+    history = one(dom(browser(owner).get(url("agent", agent))), "section", id_="history")
+
+    changes = [text(row.children[2]) for row in select(one(history, "tbody"), "tr")]
+    assert changes[0] == "Rolled back, stays in Production"
+    assert "Deployed: Testing → Production" in changes
+    assert not any("Production → Production" in change for change in changes)
+
+
+def test_a_test_result_is_labelled_with_the_version_its_config_became(owner, agent_in, ship):
+    agent = ship(agent_in(PRODUCTION), sample_config("Third"))  # tested after v2, became v3
+    agent = agent_update(agent=agent, actor=owner, config=sample_config("Fourth"))
+    record_passing_test(agent, owner)  # tested after v3, not published
+
+    tests = one(dom(browser(owner).get(url("agent", agent))), "section", id_="tests")
+
+    labels = [text(item).split(" · ")[1] for item in select(tests, "li")]
+    assert labels[0].startswith("working config after v3, revision ")
+    assert labels[1].startswith("v3, revision ")  # not "v2", the version before it
+    assert labels[2].startswith("v2, revision ")  # v1's config, first published as v2

@@ -42,7 +42,7 @@ def test_the_dashboard_shows_each_stage_with_the_seeds_badge(viewer, agent_in):
     for agent, css, label, version in [
         (draft, "badge-draft", "Draft", "v1"),
         (testing, "badge-testing", "Testing", "v1"),
-        (live, "badge-live", "Live", "v2"),
+        (live, "badge-production", "Production", "v2"),  # the API's word, not "Live"
     ]:
         summary = one(row(response, agent), css="summary")
         badge = one(summary, css="badge")

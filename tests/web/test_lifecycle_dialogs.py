@@ -54,19 +54,35 @@ def deploy(client, agent, *, headers=None, follow=False, **data):
 
 
 def stages(response) -> dict[str, str]:
-    """Each stage the dialog offers, with why it cannot be chosen ("" when it can)."""
+    """Each stage the dialog offers, with why it cannot be chosen ("" when it can; a stage
+    open only to an override counts as one that can, see `needing_override`)."""
     page = dom(response)
     shown = {}
     for choice in select(page, "input", name="to_status"):
         value = attrs(choice)["value"]
         why = select(page, id_=f"stage-{value}-why")
-        assert ("disabled" in attrs(choice)) == bool(why), value
-        shown[value] = text(why[0]) if why else ""
+        refused = "disabled" in attrs(choice)
+        assert (refused or "data-needs-override" in attrs(choice)) == bool(why), value
+        shown[value] = text(why[0]) if refused else ""
     return shown
 
 
-def checked_stage(response) -> str:
-    return attrs(one(dom(response), "input", name="to_status", checked=True))["value"]
+def needing_override(response) -> list[str]:
+    """The stages open only to an admin's override of a closed gate."""
+    return [
+        attrs(choice)["value"]
+        for choice in select(dom(response), "input", name="to_status")
+        if "data-needs-override" in attrs(choice)
+    ]
+
+
+def checked_stage(response) -> str | None:
+    checked = select(dom(response), "input", name="to_status", checked=True)
+    return (
+        attrs(one(dom(response), "input", name="to_status", checked=True))["value"]
+        if checked
+        else None
+    )
 
 
 def checklist(response) -> dict[str, str]:
@@ -143,7 +159,8 @@ def test_the_dialog_as_a_page_submits_somewhere_that_exists(owner, released, nam
             },
             "testing",
         ),
-        (TESTING, {"draft": "", "testing": "", "production": ""}, "production"),
+        # Production needs the test gate overridden: the person chooses, not the dialog.
+        (TESTING, {"draft": "", "testing": "", "production": ""}, None),
         (
             PRODUCTION,
             {
@@ -152,7 +169,7 @@ def test_the_dialog_as_a_page_submits_somewhere_that_exists(owner, released, nam
                 "production": "The agent is already live in production; edit it or roll back "
                 "to an earlier version.",
             },
-            "draft",
+            None,  # never a step back out of production
         ),
     ],
 )
@@ -163,6 +180,34 @@ def test_the_dialog_shows_why_a_stage_cannot_be_chosen(
 
     assert stages(response) == offered
     assert checked_stage(response) == preselected
+
+
+def test_a_live_agent_gets_no_stage_preselected(owner, agent_in):
+    response = browser(owner).get(url("agent-deploy", agent_in(PRODUCTION)), **htmx())
+
+    assert checked_stage(response) is None
+    assert select(dom(response), "input", name="to_status", checked=True) == []
+
+
+def test_production_is_preselected_only_when_its_gates_are_open(owner, candidate, untested):
+    tested = browser(owner).get(url("agent-deploy", candidate), **htmx())
+    closed = browser(owner).get(url("agent-deploy", untested), **htmx())
+
+    assert (checked_stage(tested), needing_override(tested)) == ("production", [])
+    assert (checked_stage(closed), needing_override(closed)) == (None, ["production"])
+    assert "override" in text(one(dom(closed), id_="stage-production-why"))
+
+
+def test_production_is_refused_outright_while_a_gate_nobody_may_override_is_closed(owner, agent):
+    record_passing_test(agent, owner)  # only the ElevenLabs gate is closed: a placeholder id
+    agent.status = TESTING
+    agent.save()
+
+    response = browser(owner).get(url("agent-deploy", agent), **htmx())
+
+    assert stages(response)["production"] == NOT_ON_ELEVENLABS
+    assert needing_override(response) == []
+    assert checked_stage(response) is None
 
 
 EDITOR_NEEDED = {
@@ -187,10 +232,18 @@ def test_the_dialog_shows_which_stages_the_role_allows(request, untested, role, 
     assert stages(response) == offered
 
 
-def test_the_preselected_stage_is_one_the_user_may_choose(editor, untested):
+def test_the_preselected_stage_is_one_the_user_may_choose(editor, agent):
+    response = browser(editor).get(url("agent-deploy", agent), **htmx())
+
+    assert checked_stage(response) == "testing"
+    assert stages(response)["testing"] == ""
+
+
+def test_no_step_back_is_preselected_when_the_usual_next_stage_is_closed(editor, untested):
     response = browser(editor).get(url("agent-deploy", untested), **htmx())
 
-    assert stages(response)[checked_stage(response)] == ""
+    assert stages(response)["production"] == "Deploying to production needs the admin role."
+    assert checked_stage(response) is None  # not draft, the first stage the editor may choose
 
 
 def test_the_dialog_lists_what_is_missing_before_production(owner, editor, untested, agent):
@@ -200,14 +253,15 @@ def test_the_dialog_lists_what_is_missing_before_production(owner, editor, untes
 
     gate = f"A passing test of this config (revision {untested.config_revision})"
     assert list(admin) == [
-        "Deployed by someone with the admin role",
+        "You have the admin role",
         "The working config is in testing",
         "The agent exists on ElevenLabs",
         gate,
     ]
     assert [label for label, state in admin.items() if state != "met"] == [gate]
     assert admin[gate].startswith(NO_PASSING_TEST)
-    assert not_admin["Deployed by someone with the admin role"] == (
+    assert '"force"' not in admin[gate]  # the dialog has its own override control
+    assert not_admin["You have the admin role"] == (
         "Deploying to production needs the admin role. Ask someone who has it in this workspace."
     )
     assert placeholder["The agent exists on ElevenLabs"] == NOT_ON_ELEVENLABS
@@ -281,7 +335,7 @@ def test_an_admin_deploys_a_tested_agent_to_production(owner, candidate):
 
     assert response.status_code == 200
     assert text(one(dom(response), id_="toast")) == "Deployed to production: v2 is live."
-    assert text(one(dom(response), id_=f"agent-{candidate.pk}-summary")) == "Live v2"
+    assert text(one(dom(response), id_=f"agent-{candidate.pk}-summary")) == "Production v2"
     candidate.refresh_from_db()
     assert (candidate.status, candidate.version, candidate.live_version) == (PRODUCTION, 2, 2)
     assert AgentVersion.objects.get(agent=candidate, number=2).changes == "First release"
@@ -299,6 +353,10 @@ def test_production_without_a_passing_test_is_refused_with_the_gates_message(
     [message] = errors_of(response)["__all__"]
     assert message.startswith(NO_PASSING_TEST)
     assert NO_PASSING_TEST in alert_shown(response)
+    # In the dialog's own words, pointing at its override control, not at the API's fields.
+    assert message.endswith('To do so, tick "Override the passing-test gate".')
+    assert '"force"' not in message
+    assert "force_reason" not in message
     assert bool(select(dom(response), "dialog")) == bool(headers)  # still open, with the error
     assert db_state() == before
 
@@ -417,7 +475,7 @@ def test_an_admin_rolls_back_to_an_earlier_version_as_the_next_one(owner, releas
     assert response.headers["HX-Trigger"] == "agentChanged"
     page = dom(response)
     assert text(one(page, id_="toast")) == "Rollback to v1: v4 is live."
-    assert text(one(page, id_=f"agent-{released.pk}-summary")) == "Live v4"
+    assert text(one(page, id_=f"agent-{released.pk}-summary")) == "Production v4"
     released.refresh_from_db()
     assert (released.status, released.version, released.live_version) == (PRODUCTION, 4, 4)
     assert released.config == sample_config()
@@ -472,12 +530,36 @@ def test_a_rollback_to_no_such_version_is_refused(
 
 
 def rows(response) -> list[tuple[str, str, str]]:
-    """The diff's rows that differ: (kind, old text, new text)."""
-    return [
-        (attrs(line)["class"].removeprefix("diff-"), text(line.children[1]), text(line.children[3]))
-        for line in select(one(dom(response), "tbody"), "tr")
-        if attrs(line)["class"] != "diff-same"
+    """The diff's rows that differ, as shown: (kind, old text, new text), each side's text
+    after its hidden "removed: " or "added: " (the page's own spacing, which the HTML parser
+    of the other helpers drops around <del> and <ins>, comes from the rows rendered)."""
+    shown = [
+        line
+        for line in select(dom(response), "tr")
+        if attrs(line).get("class", "").startswith("diff-") and attrs(line)["class"] != "diff-same"
     ]
+    lines = [
+        line
+        for block in response.context["diff"].blocks
+        for line in block.lines
+        if line.kind != "same"
+    ]
+    assert [attrs(row)["class"].removeprefix("diff-") for row in shown] == [
+        line.kind for line in lines
+    ]
+    return [
+        (
+            line.kind,
+            f"{_marker(row.children[1])}{line.old_text.strip()}",
+            f"{_marker(row.children[3])}{line.new_text.strip()}",
+        )
+        for row, line in zip(shown, lines, strict=True)
+    ]
+
+
+def _marker(cell) -> str:
+    hidden = select(cell, "span", css="visually-hidden")
+    return f"{text(hidden[0])} " if hidden else ""
 
 
 def test_the_diff_shows_two_versions_side_by_side(viewer, released):

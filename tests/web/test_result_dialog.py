@@ -4,7 +4,9 @@ working config, which is what the production gate then looks for."""
 import pytest
 
 from agents.models import Status
+from agents.services import agent_update
 from testruns.models import TestResult
+from tests.factories import sample_config
 from tests.web.helpers import (
     alert_shown,
     attrs,
@@ -35,12 +37,26 @@ def test_htmx_opens_the_form_as_a_dialog_naming_the_config_tested(tester, agent)
     assert response.status_code == 200
     assert is_fragment(response)
     dialog = one(dom(response), "dialog", id_="dialog")
-    assert f"For the working config: v1, revision {agent.config_revision}." in text(dialog)
+    says = f"For the working config, v1's config (revision {agent.config_revision})."
+    assert says in text(dialog)
     assert [attrs(choice)["value"] for choice in select(dialog, "input", name="status")] == [
         "passed",
         "failed",
         "needs_improvement",
     ]
+
+
+def test_the_form_names_an_edited_config_by_the_version_it_was_edited_after(
+    tester, owner, agent_in
+):
+    live = agent_in(Status.PRODUCTION)
+    agent = agent_update(agent=live, actor=owner, config=sample_config("New"))
+
+    dialog = one(dom(browser(tester).get(url("test-result-new", agent), **htmx())), "dialog")
+
+    says = f"For the working config, as edited after v2 (revision {agent.config_revision})."
+    assert says in text(dialog)
+    assert "v2's config" not in text(dialog)
 
 
 def test_without_htmx_the_form_is_a_page(tester, agent):

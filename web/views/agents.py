@@ -12,20 +12,21 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from agents.models import VoiceAgent
-from agents.selectors import agent_dashboard_list, tag_names_in
+from agents.selectors import agent_dashboard_list, config_summary, tag_names_in
 from agents.services import agent_create, agent_update
 from common.errors import DomainError
 from deployments.gates import production_checklist
 from deployments.models import SyncState
 from deployments.selectors import (
     changelog_for,
+    changes_from_live,
     default_diff,
     deployment_history,
+    results_with_tested_versions,
     version_list,
     version_side_by_side,
 )
 from elevenlabs_sync.sync import agent_sync_retry
-from testruns.selectors import test_result_list
 from web.filters import AgentDashboardFilter
 from web.forms import LANGUAGE_SUGGESTIONS, LLM_SUGGESTIONS, AgentEditorForm, posted
 from web.pages import (
@@ -140,12 +141,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     old, new = default_diff(agent)
     context = {
         "agent": agent,
+        "config": config_summary(config=agent.config),
+        "changes": changes_from_live(agent=agent),
         "checklist": production_checklist(agent=agent, user=request.user),
         "changelog": changelog_for(agent=agent)[:HISTORY_SHOWN],
         "history": deployment_history(agent=agent)[:HISTORY_SHOWN],
         "versions": version_list(agent=agent).defer("config")[:HISTORY_SHOWN],
         "version_numbers": range(agent.version, 0, -1),
-        "test_results": test_result_list(agent=agent)[:HISTORY_SHOWN],
+        "test_results": results_with_tested_versions(agent=agent)[:HISTORY_SHOWN],
         "diff": version_side_by_side(agent=agent, old=old, new=new),
         "old": old,
         "new": new,

@@ -6,24 +6,26 @@ from django.http import HttpRequest, HttpResponse
 from agents.models import Status, VoiceAgent
 from common.errors import InvalidInput
 from deployments.forms import DeployForm, RollbackForm
-from deployments.gates import move_refusals, production_checklist
+from deployments.gates import Gate, move_refusals, production_checklist
 from deployments.selectors import default_diff, version_side_by_side
 from deployments.services import agent_rollback, deployment_create
 from web.forms import posted
 from web.pages import agent_changed, agent_or_404, render_fragment, render_page
 
-# Where an agent usually goes next from each stage: the dialog preselects it.
+# Where an agent usually goes next from each stage: the dialog preselects it. Never a step
+# back: taking an agent out of production (or testing) is a choice someone makes on purpose,
+# not the default of a dialog one clicks through.
 NEXT_STAGE: dict[str, str] = {
     Status.DRAFT: Status.TESTING,
     Status.TESTING: Status.PRODUCTION,
-    Status.PRODUCTION: Status.DRAFT,
 }
 
 
 @login_required
 def deploy(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
-    stages = _stage_choices(request, agent)
+    checklist = production_checklist(agent=agent, user=request.user)
+    stages = _stage_choices(request, agent, checklist)
     form = DeployForm(posted(request), initial={"to_status": _preselected(agent, stages)})
     deployment = form.submit(
         lambda data: deployment_create(
@@ -45,7 +47,7 @@ def deploy(request: HttpRequest, pk: int) -> HttpResponse:
         "agent": agent,
         "form": form,
         "stages": stages,
-        "checklist": production_checklist(agent=agent, user=request.user),
+        "checklist": checklist,
     }
     return render_page(
         request,
@@ -58,18 +60,28 @@ def deploy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preselected(agent: VoiceAgent, stages: list[dict]) -> str | None:
-    """The usual next stage if this user may choose it, else the first they may."""
-    allowed = [stage["value"] for stage in stages if not stage["refusal"]]
-    if NEXT_STAGE[agent.status] in allowed:
-        return NEXT_STAGE[agent.status]
-    return allowed[0] if allowed else None
+    """The usual next stage if it is open to this user as it stands, else nothing: the
+    person chooses. A stage that needs the gate overridden is never chosen for them."""
+    usual = NEXT_STAGE.get(agent.status)
+    open_now = [
+        stage["value"] for stage in stages if not stage["refusal"] and not stage["needs_override"]
+    ]
+    return usual if usual in open_now else None
 
 
-def _stage_choices(request: HttpRequest, agent: VoiceAgent) -> list[dict]:
-    """Each stage, and why it cannot be chosen now if it cannot: shown, not hidden."""
+def _stage_choices(request: HttpRequest, agent: VoiceAgent, checklist: list[Gate]) -> list[dict]:
+    """Each stage, and why it cannot be chosen now if it cannot: shown, not hidden.
+    `needs_override`: production, open only to a forced deploy while a gate the checklist
+    shows closed is one an admin may override."""
     refusals = move_refusals(agent=agent, user=request.user)
+    gated = any(not gate.passed and gate.overridable for gate in checklist)
     return [
-        {"value": stage.value, "label": stage.label, "refusal": refusals[stage.value]}
+        {
+            "value": stage.value,
+            "label": stage.label,
+            "refusal": refusals[stage.value],
+            "needs_override": stage == Status.PRODUCTION and gated,
+        }
         for stage in Status
     ]
 
