@@ -21,7 +21,9 @@ CONTEXT = 3  # unchanged lines kept in view on each side of a change
 # they happen to share ("the", a quote mark) would only be noise.
 SIMILAR_ENOUGH = 0.4
 INDENT = "  "
-_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")  # words, runs of spaces, single punctuation marks
+# Words (joined by a hyphen, an apostrophe or a dot: "en-GB", "don't", "example.com" are one
+# word each), runs of spaces, single punctuation marks.
+_TOKENS = re.compile(r"\w+(?:[-'\u2019.]\w+)*|\s+|[^\w\s]")
 
 
 @dataclass(frozen=True)

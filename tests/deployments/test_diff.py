@@ -257,6 +257,13 @@ def test_words_changed_inside_a_line_are_marked_as_whole_words():
     assert [segment.text for segment in new if segment.changed] == ["dental "]
 
 
+def test_a_word_joined_by_a_hyphen_changes_as_one_word():
+    old, new = word_changes('"language": "en",', '"language": "en-GB",')
+
+    assert [segment.text for segment in old if segment.changed] == ["en"]
+    assert [segment.text for segment in new if segment.changed] == ["en-GB"]
+
+
 def test_lines_with_little_in_common_are_marked_whole_rather_than_word_by_word():
     old, new = word_changes("Speak Spanish only.", "Keep every call under five minutes.")
 

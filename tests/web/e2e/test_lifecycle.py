@@ -94,8 +94,8 @@ def test_an_agent_goes_from_draft_to_production_and_back(page, log_in, admin, sa
     dialog.get_by_label("Changelog note").fill("Opening the phone line")
     dialog.get_by_role("button", name="Deploy").click()
     expect_no_dialog(page)
-    expect(badge_of(page)).to_have_text("Live")
-    expect(badge_of(page)).to_have_class(re.compile(r"\bbadge-live\b"))
+    expect(badge_of(page)).to_have_text("Production")
+    expect(badge_of(page)).to_have_class(re.compile(r"\bbadge-production\b"))
     expect(summary_of(page)).to_contain_text("v2")
     expect(page.get_by_role("region", name="Changelog")).to_contain_text("Opening the phone line")
 
@@ -120,8 +120,8 @@ def test_an_agent_goes_from_draft_to_production_and_back(page, log_in, admin, sa
     expect(dialog.get_by_label("Roll back to")).to_have_value("1")
     dialog.get_by_role("button", name="Roll back").click()
     expect_no_dialog(page)
-    expect(badge_of(page)).to_have_text("Live")
-    expect(badge_of(page)).to_have_class(re.compile(r"\bbadge-live\b"))
+    expect(badge_of(page)).to_have_text("Production")
+    expect(badge_of(page)).to_have_class(re.compile(r"\bbadge-production\b"))
     expect(summary_of(page)).to_contain_text("v3")
     expect(versions.get_by_role("row", name=re.compile(r"^v3 live"))).to_be_visible()
     assert page.evaluate("window.__marker") == 1, "the rollback reloaded the page"

@@ -37,9 +37,9 @@ def test_the_dashboard_shows_each_agent_at_its_stage(
     expect(page.get_by_role("heading", name="Agents")).to_contain_text("Acme")
     rows = page.get_by_role("table").get_by_role("row")
     expect(rows).to_have_count(5)  # with the header row
-    expect(row_of(page, "Front desk")).to_contain_text("Live")
+    expect(row_of(page, "Front desk").locator(".badge")).to_have_text("Production")
     expect(row_of(page, "Front desk").locator(".badge")).to_have_class(
-        re.compile(r"\bbadge-live\b")
+        re.compile(r"\bbadge-production\b")
     )
     expect(row_of(page, "Billing questions")).to_contain_text("Draft")
     expect(row_of(page, "Billing questions")).to_contain_text("v2 live")
@@ -129,7 +129,123 @@ def test_a_viewer_sees_the_controls_disabled_with_the_reason(
     expect(page.get_by_role("link", name=re.compile("^Roll back"))).to_have_count(0)
 
 
-def test_the_detail_page_compares_versions(page, log_in, admin, workspace, agent_at, screenshot):
+PROMPT = """You answer calls for Smile Dental, a dental practice in Leeds.
+
+Book, move or cancel appointments. Offer the first free slot, then the next two.
+Ask for the caller's name and date of birth before changing a booking.
+Opening hours: Monday to Friday, 8:00 to 18:00; Saturday 9:00 to 13:00.
+Never give medical advice: for pain or swelling, offer the emergency slot at 8:00.
+Keep answers short: one or two sentences.
+Speak British English.
+If the caller asks for a person, transfer them to reception.
+Confirm every booking by repeating the day and the time."""
+
+TOOLS = [
+    {"type": "client", "name": "show_calendar", "description": "Show the free slots."},
+    {
+        "type": "webhook",
+        "name": "book_slot",
+        "description": "Book a slot.",
+        "api_schema": {"url": "https://example.com/bookings", "method": "POST"},
+    },
+]
+
+
+def dental(prompt: str, first_message: str) -> dict:
+    config = sample_config(first_message)
+    config["conversation_config"]["agent"]["prompt"].update(
+        prompt=prompt, llm="gemini-2.5-flash", tools=TOOLS
+    )
+    return config
+
+
+@pytest.fixture
+def edited_after_release(workspace, admin, agent_at):
+    """Front desk: v2 live with the dental prompt; the working config reworded since."""
+    agent = agent_at(
+        workspace,
+        admin,
+        Status.PRODUCTION,
+        name="Front desk",
+        config=dental(PROMPT, "Good morning, Smile Dental. How can I help?"),
+    )
+    edited = PROMPT.replace("then the next two", "then the next three").replace(
+        "Keep answers short: one or two sentences.",
+        "Keep answers short: one or two sentences.\nSpell out dates: Tuesday the 4th of March.",
+    )
+    config = dental(edited, "Good morning, Smile Dental. How can I help?")
+    config["conversation_config"]["agent"]["language"] = "en-GB"
+    return agent_update(agent=agent, actor=admin, config=config)
+
+
+def test_the_agent_page_shows_the_working_config(
+    open_page, log_in, admin, edited_after_release, screenshot
+):
+    agent = edited_after_release
+    page = open_page(viewport={"width": 1280, "height": 1100})
+    log_in(page, admin)
+    page.goto(f"/app/agents/{agent.pk}")
+
+    config = page.get_by_role("region", name="Working config")
+    expect(config).to_contain_text("Good morning, Smile Dental. How can I help?")
+    expect(config).to_contain_text("gemini-2.5-flash")
+    expect(config).to_contain_text("en-GB")
+    expect(config).to_contain_text("21m00Tcm4TlvDq8ikWAM")
+    expect(config.get_by_role("listitem")).to_have_text(
+        ["show_calendar client", "book_slot webhook"]
+    )
+    # The prompt reads as written: its lines are lines.
+    prompt = config.locator(".prompt")
+    assert prompt.inner_text().startswith(
+        "You answer calls for Smile Dental, a dental practice in Leeds.\n\nBook, move"
+    )
+    expect(config).to_contain_text(
+        "Differs from v2, the live version callers get, in 2 settings: language, system prompt."
+    )
+    screenshot(page, "agent-page.png")
+
+    config.get_by_role("link", name="See every change").click()
+    expect(page.get_by_role("heading", name="Compare versions of Front desk")).to_be_visible()
+    expect(
+        page.get_by_role("table", name=re.compile("between v2 and the working config"))
+    ).to_be_visible()
+
+
+def test_the_diff_reads_a_prompt_line_by_line_and_folds_what_did_not_change(
+    page, log_in, admin, edited_after_release, screenshot
+):
+    agent = edited_after_release
+    log_in(page, admin)
+    page.goto(f"/app/agents/{agent.pk}")
+
+    versions = page.get_by_role("region", name="Versions")
+    diff = versions.get_by_role("table", name=re.compile("differs? between"))
+    # A changed line of the prompt, one added, the language: not one block against another.
+    expect(diff).to_have_accessible_name("3 lines differ between v2 and the working config")
+    expect(diff.locator("del")).to_have_text(["en", "two"])
+    expect(diff.locator("ins")).to_have_text(["en-GB", "three"])
+    expect(diff.locator("tr.diff-added")).to_contain_text(
+        "Spell out dates: Tuesday the 4th of March."
+    )
+    expect(diff).not_to_contain_text("\\n")
+    # Unchanged lines are folded, a click away.
+    folds = diff.locator("details")
+    assert folds.count() >= 1
+    first = folds.first
+    expect(first.locator("tr").first).to_be_hidden()
+    first.locator("summary").click()
+    expect(first.locator("tr").first).to_be_visible()
+    first.locator("summary").click()
+    # Lines wrap between words.
+    assert diff.locator("td.new").first.evaluate("cell => getComputedStyle(cell).wordBreak") != (
+        "break-all"
+    )
+    versions.scroll_into_view_if_needed()
+    screenshot(versions, "diff.png")
+
+
+def test_the_detail_page_compares_versions(page, log_in, admin, workspace, agent_at):
+
     agent = agent_at(workspace, admin, Status.PRODUCTION, name="Front desk")
     config = sample_config("Good morning, Front desk speaking. How can I help?")
     config["conversation_config"]["agent"]["prompt"]["prompt"] = (
@@ -150,7 +266,6 @@ def test_the_detail_page_compares_versions(page, log_in, admin, workspace, agent
     expect(diff).to_contain_text("en-GB")
     expect(diff.get_by_text("removed:").first).to_be_attached()
     expect(diff.get_by_text("added:").first).to_be_attached()
-    screenshot(versions, "diff.png")
 
     # Another pair, picked in the form, replaces the comparison in place.
     versions.get_by_label("with").select_option(label="v2")
