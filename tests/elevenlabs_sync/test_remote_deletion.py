@@ -171,3 +171,18 @@ def test_restoring_while_the_old_agent_awaits_deletion_deletes_only_the_old_one(
     assert sync.elevenlabs_agent_id != old
     assert [a["agent_id"] for a in sandbox.agents()] == [sync.elevenlabs_agent_id]
     assert not RemoteDeletion.objects.exists()
+
+
+def test_a_refused_deletion_stays_on_record_after_a_restore(
+    sandbox, synced_agent, owner, committing
+):
+    agent = synced_agent()
+    sandbox.add_fault(path=r"agents/agent_", method="DELETE", status=403)
+    with committing():
+        agent_archive(agent=agent, actor=owner)
+
+    with committing():
+        agent_restore(agent=agent, actor=owner)  # its sync succeeds
+
+    assert AgentSync.objects.get(pk=agent.pk).state == SyncState.SYNCED
+    assert archiving_of(agent).sync_state == SyncState.FAILED  # the old agent may be there
