@@ -350,7 +350,7 @@ def test_the_agent_page_shows_the_working_config(viewer, agent_in):
         "You answer calls for a dental practice.\n\nBook"
         in browser(viewer).get(url("agent", agent)).content.decode()
     )
-    assert "Nothing is live yet" in text(section)
+    assert "Nothing is live: no caller gets a version of this agent." in text(section)
 
 
 def test_the_agent_page_says_what_differs_from_the_live_version(viewer, owner, agent_in):
