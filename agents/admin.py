@@ -27,7 +27,7 @@ from agents.models import AgentTag, Status, VoiceAgent
 from agents.services import TAGS_MAX_COUNT, agent_create, agent_delete, agent_update
 from common.admin import ServiceErrorsAsMessages
 from common.errors import DomainError, InvalidInput
-from elevenlabs_adapter import empty_config, validate_config
+from elevenlabs_adapter import CONFIG_TOO_DEEP, empty_config, validate_config
 from workspaces.admin_scoping import MemberInline, RecentHistoryInline, WorkspaceScopedAdmin
 
 LIFECYCLE_FIELDS = (
@@ -42,6 +42,20 @@ RECORD_FIELDS = ("created_by", "created_at", "updated_by", "updated_at", "histor
 
 
 class PrettyJSONField(forms.JSONField):
+    # Python's parser gives up near a thousand levels, before the config's own check of depth
+    # can run: say what that check would have said, and show back what was typed.
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except RecursionError as error:
+            raise forms.ValidationError(CONFIG_TOO_DEEP, code="invalid") from error
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value  # what the user typed, shown back with the error
@@ -60,13 +74,11 @@ class AgentAdminForm(forms.ModelForm):
 
     def clean_config(self) -> dict:
         # The same check the service makes, run here so a bad key is a form error.
+        accepted = self.instance.config if self.instance.pk else None
         try:
-            return validate_config(self.cleaned_data["config"])
+            return validate_config(self.cleaned_data["config"], accepted=accepted)
         except InvalidInput as error:
-            problems = [
-                f"{path}: {message}" for path, found in error.errors.items() for message in found
-            ]
-            raise forms.ValidationError(problems or [error.message]) from error
+            raise forms.ValidationError(error.sentences()) from error
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,12 @@ class DomainError(Exception):
         self.code = code or self.code
         self.errors = errors or {}
 
+    def sentences(self) -> list[str]:
+        """Each problem as a sentence that names its field, as `message` names the first:
+        "config.conversation_config.agent.prompt.temperature: Must be between 0 and 2; …"."""
+        found = [f"{key}: {text}" for key, texts in self.errors.items() for text in texts]
+        return found or [self.message]
+
 
 class InvalidInput(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST

@@ -64,7 +64,9 @@ def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     sync = _drifted(agent)
     main = _read_main(sync)
     with transaction.atomic():
-        agent = agent_update(agent=agent, actor=actor, config=main.config)
+        agent = agent_update(
+            agent=agent, actor=actor, config=main.config, config_from_elevenlabs=True
+        )
         AgentSync.objects.filter(pk=agent.pk).update(
             drift_detected_at=None, main_version_id=main.version_id
         )

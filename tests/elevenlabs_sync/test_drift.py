@@ -69,6 +69,23 @@ def test_pulling_takes_their_config_as_a_new_draft(sandbox, live_agent, api, edi
     assert agent.sync.drift_detected_at is None, "their version is the new baseline"
 
 
+def test_a_pull_takes_values_elevenlabs_accepted_beyond_our_own_ranges(
+    sandbox, live_agent, api, editor, committing
+):
+    sandbox.patch_agent(
+        live_agent.sync.elevenlabs_agent_id,
+        conversation_config={"agent": {"prompt": {"temperature": 2.5}}},
+    )
+    sync_sweep_task()
+
+    with committing():
+        response = api(editor).post(f"/api/agents/{live_agent.pk}/drift/pull")
+
+    assert response.status_code == 200, response.content
+    agent = VoiceAgent.objects.get(pk=live_agent.pk)
+    assert agent.config["conversation_config"]["agent"]["prompt"]["temperature"] == 2.5
+
+
 def test_overwriting_publishes_the_live_version_again_over_their_change(
     sandbox, live_agent, api, owner, committing
 ):
