@@ -4,6 +4,7 @@ With no variables set this is the embedded default: SQLite in var/, Celery tasks
 in-process, an in-memory channel layer, and the ElevenLabs sandbox instead of the real API.
 """
 
+import secrets
 from pathlib import Path
 
 from config.env import (
@@ -14,6 +15,7 @@ from config.env import (
     env_list,
     env_str,
     env_url,
+    kept_secret,
     secret_key_from_env,
 )
 
@@ -140,6 +142,14 @@ else:
 SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
 ELEVENLABS_API_KEY = env_str("ELEVENLABS_API_KEY")
 ELEVENLABS_SANDBOX = env_bool("ELEVENLABS_SANDBOX", default=not ELEVENLABS_API_KEY)
+# The key the embedded sandbox takes, which our ElevenLabs client presents to it: the API key
+# when one is set (so separate web and worker processes agree on it), else one made once and
+# kept in var/, as SECRET_KEY's is. Nobody without it reaches the sandbox (config/asgi.py).
+ELEVENLABS_SANDBOX_KEY = ELEVENLABS_API_KEY or (
+    kept_secret(VAR_DIR / "sandbox_api_key", make=lambda: secrets.token_urlsafe(32))
+    if ELEVENLABS_SANDBOX
+    else ""
+)
 # Empty means the SDK's own default (the public API), or our sandbox when it is on.
 ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) or (
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""

@@ -78,7 +78,8 @@ def _calling(doing: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
 def _client() -> ElevenLabs:
     return _client_for(
         settings.ELEVENLABS_BASE_URL or None,
-        settings.ELEVENLABS_API_KEY or "sandbox",
+        # With the embedded sandbox and no API key, the key made for the sandbox.
+        settings.ELEVENLABS_API_KEY or settings.ELEVENLABS_SANDBOX_KEY,
         settings.ELEVENLABS_TIMEOUT,
         # The sandbox runs on this machine or next to it: an HTTP proxy meant for the internet
         # (HTTP_PROXY in the environment) would only stand in the way.

@@ -10,7 +10,8 @@ and inspect it; `sandbox_sdk` is the official SDK pointed at it, to look as the 
         assert [r["status"] for r in sandbox.requests("POST", r"agents/create$")] == [429, 200]
 
 A separate process, as ElevenLabs is: the product's blocking SDK calls go over real HTTP, and
-nothing a test does to the server's state bypasses the API the product sees.
+nothing a test does to the server's state bypasses the API the product sees. It takes one key,
+API_KEY (its SANDBOX_API_KEY), on every request, the control endpoints' too.
 """
 
 import os
@@ -27,6 +28,7 @@ import pytest
 from elevenlabs import ElevenLabs
 
 API_KEY = "sandbox-key"
+KEY_HEADER = {"xi-api-key": API_KEY}
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECS = 30.0
 
@@ -34,7 +36,8 @@ START_TIMEOUT_SECS = 30.0
 class SandboxControl:
     """The running sandbox, through its `_sandbox/` control endpoints (see sandbox/control.py).
 
-    `url` is the base URL to give an ElevenLabs client (`ElevenLabs(base_url=sandbox.url)`).
+    `url` is the base URL to give an ElevenLabs client (`ElevenLabs(base_url=sandbox.url)`);
+    `http` presents the sandbox's key on every request.
     """
 
     def __init__(self, url: str, http: httpx.Client):
@@ -89,12 +92,7 @@ class SandboxControl:
         limit, so arrange those after it.
         """
         params = {"branch_id": branch_id} if branch_id else {}
-        response = self.http.patch(
-            f"v1/convai/agents/{agent_id}",
-            params=params,
-            json=body,
-            headers={"xi-api-key": API_KEY},
-        )
+        response = self.http.patch(f"v1/convai/agents/{agent_id}", params=params, json=body)
         response.raise_for_status()
         return response.json()
 
@@ -116,7 +114,8 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"The sandbox server exited at start-up:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base_url}/_sandbox/state", timeout=1).status_code == 200:
+            state = httpx.get(f"{base_url}/_sandbox/state", headers=KEY_HEADER, timeout=1)
+            if state.status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -137,6 +136,7 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
         # them itself, sandbox/settings.py); tests arrange misbehaviour through `_sandbox/`.
         **{name: value for name, value in os.environ.items() if not name.startswith("SANDBOX_")},
         "DJANGO_SETTINGS_MODULE": "sandbox.standalone_settings",
+        "SANDBOX_API_KEY": API_KEY,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -162,7 +162,7 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def sandbox(sandbox_server, settings) -> Iterator[SandboxControl]:
     """A freshly reset sandbox that the product's ElevenLabs calls go to."""
-    with httpx.Client(base_url=sandbox_server, timeout=10) as http:
+    with httpx.Client(base_url=sandbox_server, headers=KEY_HEADER, timeout=10) as http:
         control = SandboxControl(sandbox_server, http)
         control.reset()
         settings.ELEVENLABS_SANDBOX = True
