@@ -124,3 +124,20 @@ def kept_secret(path: Path, *, make: Callable[[], str]) -> str:
     path.write_text(secret)
     path.chmod(0o600)
     return secret
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to `host`:`port` at. Bound to every
+    address, it is reached through the loopback one; an IPv6 address goes in brackets."""
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
+def env_port(name: str, default: int) -> int:
+    """A TCP port number, 1 to 65535."""
+    port = env_int(name, default=default)
+    if not 1 <= port <= 65535:
+        raise ImproperlyConfigured(f"{name}={port} is not a port number (1 to 65535).")
+    return port

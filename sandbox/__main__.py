@@ -14,8 +14,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--state-file",
+        help="keep the agents and conversations in this JSON file across restarts "
+        "(SANDBOX_STATE_FILE; default: in memory only)",
+    )
     arguments = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.standalone_settings")
+    if arguments.state_file:
+        os.environ["SANDBOX_STATE_FILE"] = arguments.state_file
     # Loaded before the URL is printed, so a bad setting stops us first.
     from sandbox import asgi, routing  # noqa: F401
     from sandbox.store import store

@@ -23,6 +23,9 @@ class Settings:
     # The key every request must present in `xi-api-key`, as ElevenLabs' own API wants its
     # account's key. Empty: no request gets in (sandbox/access.py).
     api_key: str = dataclasses.field(default="", repr=False)
+    # Where the account (agents, conversations) is kept across restarts; empty: in memory only
+    # (sandbox/persistence.py).
+    state_file: str = ""
     # Requests a second before answering 429 with Retry-After (bursts of one); 0: no limit.
     rate_limit: float = 0.0
     # Faults to play back from start-up (each a fresh copy on every reset).
@@ -53,6 +56,7 @@ def settings_from_env() -> Settings:
     return Settings(
         # Unset, a key nobody knows but this process: `python -m sandbox` prints it.
         api_key=env_str("SANDBOX_API_KEY") or secrets.token_urlsafe(32),
+        state_file=env_str("SANDBOX_STATE_FILE"),
         rate_limit=env_float("SANDBOX_RATE_LIMIT", default=defaults.rate_limit),
         faults=tuple(faults),
         webhook_url=env_http_url("SANDBOX_WEBHOOK_URL"),

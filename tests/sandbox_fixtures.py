@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -102,7 +103,7 @@ class SandboxControl:
         return response.json()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -125,12 +126,10 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory) -> Iterator[str]:
-    """The base URL of a sandbox server running for the whole session (its log is in the
-    session's temporary directory)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("sandbox") / "server.log"
+@contextmanager
+def sandbox_process(*, port: int, log: Path, arguments: tuple[str, ...] = ()) -> Iterator[str]:
+    """`python -m sandbox` on `port` (with `arguments`), taking API_KEY, until the block ends;
+    yields its base URL once it answers. Its output goes to `log`."""
     environment = {
         # A clean server whatever SANDBOX_* variables this shell exports (the sandbox reads
         # them itself, sandbox/settings.py); tests arrange misbehaviour through `_sandbox/`.
@@ -138,9 +137,10 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "sandbox.standalone_settings",
         "SANDBOX_API_KEY": API_KEY,
     }
-    with log.open("wb") as output:
+    command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, *arguments],
             cwd=ROOT,
             env=environment,
             stdout=output,
@@ -157,6 +157,15 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory) -> Iterator[str]:
+    """The base URL of a sandbox server running for the whole session (its log is in the
+    session's temporary directory)."""
+    log = tmp_path_factory.mktemp("sandbox") / "server.log"
+    with sandbox_process(port=free_port(), log=log) as base_url:
+        yield base_url
 
 
 @pytest.fixture
