@@ -13,10 +13,12 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_port,
     env_str,
     env_url,
     kept_secret,
     secret_key_from_env,
+    served_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -138,8 +140,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- ElevenLabs. With no key the built-in sandbox stands in for the API (see docs/elevenlabs.md).
-# Where this app is reached; the embedded sandbox is served under it.
-SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
+# Where this app is reached; the embedded sandbox is served under it. Unset, the address the
+# server was told to listen on (HOST and PORT, as `make run` passes them), seen from here.
+SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or served_url(
+    env_str("HOST"), env_port("PORT", default=8000)
+)
 ELEVENLABS_API_KEY = env_str("ELEVENLABS_API_KEY")
 ELEVENLABS_SANDBOX = env_bool("ELEVENLABS_SANDBOX", default=not ELEVENLABS_API_KEY)
 # The key the embedded sandbox takes, which our ElevenLabs client presents to it: the API key
