@@ -23,7 +23,7 @@ def remote_deletion_request(sync: AgentSync) -> None:
     An agent with a placeholder id may still exist there, if a create went unanswered: it is
     looked up by its tag.
     """
-    if sync.exists_on_elevenlabs:
+    if sync.has_elevenlabs_id:  # even if it seemed gone: deleting what is gone costs nothing
         deletion = RemoteDeletion.objects.create(elevenlabs_agent_id=sync.elevenlabs_agent_id)
     elif sync.create_uncertain:
         deletion = RemoteDeletion.objects.create(owner_tag=remote.owner_tag(sync.owner_key))
