@@ -34,14 +34,23 @@ from sandbox.settings import Settings, settings_from_env
 
 
 class SandboxStore:
+    agents: dict[str, Agent]
+    conversations: dict[str, Conversation]
+    faults: list[Fault]
+    requests: list[RequestRecord]
+    rate_limit: RateLimit | None
+    webhook_url: str
+    webhook_secret: str
+
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.RLock()
         self.settings = settings
         self._start_fresh()
         if settings.state_file:  # the account as it was before the restart
             self.agents, self.conversations = persistence.load(settings.state_file)
-            records = [*self.agents.values(), *self.conversations.values()]
-            creation_order_continues_after(max((record.seq for record in records), default=0))
+            kept = [agent.seq for agent in self.agents.values()]
+            kept += [conversation.seq for conversation in self.conversations.values()]
+            creation_order_continues_after(max(kept, default=0))
 
     def reset(self) -> None:
         """Back to a fresh start: no agents, conversations or requests, and the faults, rate
@@ -57,14 +66,14 @@ class SandboxStore:
 
     def _start_fresh(self) -> None:
         with self.lock:
-            self.agents: dict[str, Agent] = {}
-            self.conversations: dict[str, Conversation] = {}
-            self.faults: list[Fault] = self.settings.fresh_faults()
-            self.requests: list[RequestRecord] = []
-            self.rate_limit: RateLimit | None = None
+            self.agents = {}
+            self.conversations = {}
+            self.faults = self.settings.fresh_faults()
+            self.requests = []
+            self.rate_limit = None
             self.set_rate_limit(self.settings.rate_limit, burst=1)  # in bursts of one
-            self.webhook_url: str = self.settings.webhook_url
-            self.webhook_secret: str = self.settings.webhook_secret
+            self.webhook_url = self.settings.webhook_url
+            self.webhook_secret = self.settings.webhook_secret
 
     # --- agents, branches, versions
 
