@@ -1,5 +1,7 @@
 """Voice agents in the admin. Every write goes through the services the API uses: the form
-only shapes input, and edit and delete keep their rules and role checks.
+only shapes input, and edit, archive (what delete does) and restore keep their rules and role
+checks. The list shows active agents unless its "Archived" filter says otherwise; an archived
+agent's page is read-only.
 
 The agent's page is put together from parts: this module gives the form, the tags and the
 record; the apps above add theirs (history, tests, deploy and rollback, ElevenLabs) from their
@@ -7,28 +9,39 @@ own admin modules with `VoiceAgentAdmin.add_part`, so agents never imports them.
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
+from agents.forms import ArchiveNoteForm
 from agents.models import AgentTag, Status, VoiceAgent
-from agents.services import TAGS_MAX_COUNT, agent_create, agent_delete, agent_update
-from common.admin import ServiceErrorsAsMessages
+from agents.services import (
+    TAGS_MAX_COUNT,
+    agent_archive,
+    agent_create,
+    agent_restore,
+    agent_update,
+)
+from common.admin import ServiceErrorsAsMessages, action_form_page, submitted_form
 from common.errors import DomainError, InvalidInput
 from elevenlabs_adapter import empty_config, validate_config
 from workspaces.admin_scoping import MemberInline, RecentHistoryInline, WorkspaceScopedAdmin
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django.contrib.admin.models import LogEntry
 
 LIFECYCLE_FIELDS = (
     "status",
@@ -38,7 +51,15 @@ LIFECYCLE_FIELDS = (
     "last_deployed_at",
     "deployed_by",
 )
-RECORD_FIELDS = ("created_by", "created_at", "updated_by", "updated_at", "history_links")
+RECORD_FIELDS = (
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+    "archived_at",
+    "archived_by",
+    "history_links",
+)
 
 
 class PrettyJSONField(forms.JSONField):
@@ -84,6 +105,34 @@ class ExtraPage:
         return f"{model_admin.opts.app_label}_{model_admin.opts.model_name}_{self.name}"
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    """Active agents unless asked otherwise, as in the API and the dashboard."""
+
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("true", "Archived"), ("all", "All")]
+
+    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Active",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=self.value() != "true")
+
+
 class TagInline(MemberInline):
     model = AgentTag
     verbose_name_plural = "tags"
@@ -108,6 +157,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         "updated_at",
     )
     list_filter: ClassVar[tuple] = (
+        ArchivedFilter,
         "status",
         ("workspace", admin.RelatedOnlyFieldListFilter),
         "last_deployed_at",
@@ -115,7 +165,8 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     search_fields: ClassVar[tuple[str, ...]] = ("name", "description", "tags__name")
     list_select_related: ClassVar[tuple[str, ...]] = ("workspace", "deployed_by")
     readonly_fields = (*LIFECYCLE_FIELDS, *RECORD_FIELDS)
-    actions: list = ["delete_selected"]
+    actions: list = ["restore_selected", "delete_selected"]
+    delete_confirmation_template = "admin/agents/voiceagent/archive_confirmation.html"
     pages: list[ExtraPage] = []
 
     class Media:
@@ -134,7 +185,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         pages: Iterable[ExtraPage] = (),
     ) -> None:
         """Put an app's part on the agent's admin pages: its inlines, its actions (shown before
-        delete), its list columns, filters, search fields and the relations they read, and its
+        archive), its list columns, filters, search fields and the relations they read, and its
         own pages. Called once, from that app's admin module."""
         cls.inlines = [*cls.inlines, *inlines]
         cls.actions = [*cls.actions[:-1], *actions, cls.actions[-1]]
@@ -177,6 +228,13 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             ("Lifecycle", {"fields": LIFECYCLE_FIELDS}),
             ("Record", {"fields": RECORD_FIELDS}),
         ]
+
+    def has_change_permission(self, request: HttpRequest, obj: VoiceAgent | None = None) -> bool:
+        # An archived agent is read-only until restored (the list's restore action).
+        return super().has_change_permission(request, obj) and not (obj and obj.is_archived)
+
+    def has_delete_permission(self, request: HttpRequest, obj: VoiceAgent | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_archived)
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: VoiceAgent | None = None
@@ -240,40 +298,89 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             ]
             agent_update(agent=form.instance, actor=request.user, tags=kept)
 
+    # --- Delete archives: the agent and its history stay, hidden from the list.
+
     def get_deleted_objects(
         self, objs: Sequence[VoiceAgent] | QuerySet[VoiceAgent], request: HttpRequest
     ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
-        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
-        # An agent's history goes with it by design, although nobody may delete history rows
-        # one by one; `agent_delete` decides who may delete the agent.
-        return deleted, counts, set(), protected
+        # Nothing is deleted, so nothing is listed as deleted or protected; `agent_archive`
+        # decides who may archive the agent.
+        return [], {}, set(), []
+
+    def log_deletions(
+        self, request: HttpRequest, queryset: Sequence[VoiceAgent] | QuerySet[VoiceAgent]
+    ) -> list["LogEntry"]:
+        return [self.log_change(request, agent, "Archived.") for agent in queryset]
 
     def delete_model(self, request: HttpRequest, obj: VoiceAgent) -> None:
-        agent_delete(agent=obj, actor=request.user)
+        agent_archive(agent=obj, actor=request.user, note=request.POST.get("note", ""))
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VoiceAgent]) -> None:
-        deleted = []
-        for agent in queryset:
-            try:
-                with transaction.atomic():
-                    # The stubs want a QuerySet; Django passes a list itself ([obj], in
-                    # ModelAdmin._delete_view), and any iterable of the model's objects works.
-                    self.log_deletions(request, [agent])  # type: ignore[arg-type]
-                    agent_delete(agent=agent, actor=request.user)
-            except DomainError as error:
-                self.message_user(request, f"{agent}: {error.message}", messages.ERROR)
-            else:
-                deleted.append(agent.name)
-        if deleted:
-            self.message_user(request, f"Deleted {', '.join(deleted)}.", messages.SUCCESS)
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        self.message_user(
+            request,
+            f"Archived {obj_display}: its history stays, under the list's Archived filter.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:agents_voiceagent_changelist"))
 
-    @admin.action(description="Delete selected voice agents", permissions=["delete"])
+    @admin.action(description="Archive selected voice agents…", permissions=["delete"])
     def delete_selected(
         self, request: HttpRequest, queryset: QuerySet[VoiceAgent]
     ) -> TemplateResponse | None:
-        # Django's action shows the confirmation page; after it, only the agents the service
-        # agreed to delete are reported as deleted.
-        if not request.POST.get("post"):
-            return django_delete_selected(self, request, queryset)
-        self.delete_queryset(request, queryset)
+        return self._each_with_note(
+            request,
+            queryset,
+            action="delete_selected",
+            title="Archive agents",
+            intro="Archived agents leave the lists and can no longer be changed; their "
+            "ElevenLabs agents are deleted. Their versions, history and test results stay, and "
+            "an admin can restore them. An agent in production must leave production first.",
+            service=agent_archive,
+            done="Archived",
+        )
+
+    @admin.action(description="Restore selected archived agents…", permissions=["delete"])
+    def restore_selected(
+        self, request: HttpRequest, queryset: QuerySet[VoiceAgent]
+    ) -> TemplateResponse | None:
+        return self._each_with_note(
+            request,
+            queryset,
+            action="restore_selected",
+            title="Restore agents",
+            intro="Each comes back as a draft of its last working config, and its sync creates "
+            "a new ElevenLabs agent.",
+            service=agent_restore,
+            done="Restored",
+        )
+
+    def _each_with_note(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[VoiceAgent],
+        *,
+        action: str,
+        title: str,
+        intro: str,
+        service: Callable[..., VoiceAgent],
+        done: str,
+    ) -> TemplateResponse | None:
+        """Ask for a note, then call `service` on each agent; report each refusal."""
+        form = submitted_form(ArchiveNoteForm, request)
+        if not form.is_valid():
+            return action_form_page(
+                self, request, queryset, form=form, action=action, title=title, intro=intro
+            )
+        succeeded = []
+        for agent in queryset:
+            try:
+                with transaction.atomic():
+                    service(agent=agent, actor=request.user, note=form.cleaned_data["note"])
+                    self.log_change(request, agent, f"{done}.")
+            except DomainError as error:
+                self.message_user(request, f"{agent}: {error.message}", messages.ERROR)
+            else:
+                succeeded.append(agent.name)
+        if succeeded:
+            self.message_user(request, f"{done} {', '.join(succeeded)}.", messages.SUCCESS)
         return None

@@ -1,7 +1,17 @@
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 
 from agents.models import Status, VoiceAgent
 from common.filters import choice_filter
+
+# Which agents a list shows: archived agents only when asked for.
+ARCHIVED_CHOICES = [
+    ("false", "Active agents"),
+    ("true", "Archived agents"),
+    ("all", "Active and archived agents"),
+]
 
 
 class AgentFilter(django_filters.FilterSet):
@@ -12,7 +22,27 @@ class AgentFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(field_name="tags__name", label="Has tag")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     workspace = django_filters.CharFilter(field_name="workspace__slug", label="Workspace slug")
+    archived = choice_filter(
+        ARCHIVED_CHOICES,
+        noun="choice of archived agents",
+        method="filter_archived",
+        label="Archived agents: false (the default) hides them, true lists only them, all both",
+    )
 
     class Meta:
         model = VoiceAgent
-        fields = ["status", "search", "tag", "updated_since", "workspace"]
+        fields = ["status", "search", "tag", "updated_since", "workspace", "archived"]
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # Archived agents are hidden unless the query asks for them.
+        if data is not None and not data.get("archived"):
+            data = data.copy()
+            data["archived"] = "false"
+        super().__init__(data, *args, **kwargs)
+
+    def filter_archived(
+        self, queryset: QuerySet[VoiceAgent], name: str, value: str
+    ) -> QuerySet[VoiceAgent]:
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=value == "false")

@@ -27,7 +27,9 @@ class Status(models.TextChoices):
 
 
 class VoiceAgent(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="agents")
+    # PROTECT: a workspace holding agents, archived ones included, is where their history
+    # lives; it cannot be deleted (docs/lifecycle.md, "Archiving").
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="agents")
     name = models.CharField(max_length=NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     config = models.JSONField(
@@ -56,6 +58,13 @@ class VoiceAgent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while the agent is archived: read-only, unlisted."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
@@ -76,6 +85,10 @@ class VoiceAgent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class AgentTag(models.Model):

@@ -8,7 +8,8 @@ from workspaces.selectors import workspace_list_for
 
 
 def agent_scope_for(user: User) -> QuerySet[VoiceAgent]:
-    """The agents `user` may see, and nothing fetched beyond them."""
+    """The agents `user` may see, archived ones included (they stay readable; lists hide them
+    through their filters: agents/filters.py), and nothing fetched beyond them."""
     # The ids are read first, in a query of their own: filtering by a literal list, rather than
     # a subquery, lets the database walk the (workspace, -updated_at, -id) index in order
     # instead of sorting every agent row to find one page.
@@ -42,8 +43,9 @@ def agent_dashboard_list(*, workspace: Workspace) -> QuerySet[VoiceAgent]:
 
 
 def tag_names_in(*, workspace: Workspace) -> list[str]:
+    """The tags of the workspace's active agents: the dashboard's tag filter offers these."""
     return list(
-        AgentTag.objects.filter(agent__workspace=workspace)
+        AgentTag.objects.filter(agent__workspace=workspace, agent__archived_at__isnull=True)
         .order_by("name")
         .values_list("name", flat=True)
         .distinct()

@@ -1,14 +1,17 @@
-"""Creating, editing and deleting agents.
+"""Creating, editing, archiving and restoring agents.
 
 What follows from these changes in the apps above (the version 1 snapshot and the history
 rows in deployments, the sync to ElevenLabs) happens through the signals in `agents.signals`,
 inside the same transaction.
+
+Agents are never deleted: deleting one archives it, and its history stays (docs/lifecycle.md).
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, Status, VoiceAgent
-from agents.signals import agent_created, agent_deleting, agent_updated
+from agents.signals import agent_archived, agent_created, agent_restored, agent_updated
 from common.errors import Conflict, InvalidInput
 from elevenlabs_adapter import config_revision, empty_config, validate_config
 from workspaces.models import Workspace
@@ -62,8 +65,9 @@ def agent_update(
     A config change moves an agent in testing or production back to draft: its tests no
     longer describe what it would ship. Production callers keep `live_version` meanwhile.
     """
-    agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
+    agent = _lock(agent)
     actor = require_role(actor, agent.workspace, Action.EDIT_AGENT)
+    refuse_if_archived(agent)
     from_status = agent.status
     changed = set()
     if name is not None:
@@ -93,18 +97,61 @@ def agent_update(
 
 
 @transaction.atomic
-def agent_delete(*, agent: VoiceAgent, actor: User) -> None:
-    """Delete an agent and its history. A live production agent must leave production first."""
-    # Locked and re-read: a copy loaded before a concurrent production deploy must not win.
-    agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
-    require_role(actor, agent.workspace, Action.DELETE_AGENT)
+def agent_archive(*, agent: VoiceAgent, actor: User, note: str = "") -> VoiceAgent:
+    """Archive an agent: what deleting it means. It leaves the lists and refuses every change,
+    its history stays readable, and its ElevenLabs agent is deleted (by the ElevenLabs app, on
+    `agent_archived`), so nothing of it is live any more. A production agent must leave
+    production first. The history records who archived it, when and why (`note`)."""
+    agent = _lock(agent)
+    actor = require_role(actor, agent.workspace, Action.DELETE_AGENT)
+    refuse_if_archived(agent)
     if agent.status == Status.PRODUCTION:
         raise Conflict(
-            "The agent is live in production. Deploy it to draft or testing before deleting it.",
+            "The agent is live in production. Deploy it to draft or testing before archiving it.",
             code="agent_live",
         )
-    agent_deleting.send(VoiceAgent, agent=agent)
-    agent.delete()
+    agent.archived_at, agent.archived_by = timezone.now(), actor
+    agent.live_version = None  # its ElevenLabs agent goes: nothing of it is served any more
+    agent.updated_by = actor
+    agent.save()
+    agent_archived.send(VoiceAgent, agent=agent, actor=actor, note=note)
+    return agent
+
+
+@transaction.atomic
+def agent_restore(*, agent: VoiceAgent, actor: User, note: str = "") -> VoiceAgent:
+    """Bring an archived agent back as a draft of its last working config. Its ElevenLabs agent
+    was deleted, so the ElevenLabs app creates a new one (on `agent_restored`)."""
+    agent = _lock(agent)
+    actor = require_role(actor, agent.workspace, Action.RESTORE_AGENT)
+    if not agent.is_archived:
+        raise Conflict(
+            "The agent is not archived: there is nothing to restore.", code="agent_not_archived"
+        )
+    from_status = agent.status
+    agent.archived_at, agent.archived_by = None, None
+    agent.status = Status.DRAFT
+    agent.updated_by = actor
+    agent.save()
+    agent_restored.send(VoiceAgent, agent=agent, actor=actor, from_status=from_status, note=note)
+    return agent
+
+
+def refuse_if_archived(agent: VoiceAgent) -> None:
+    """Every write to an agent checks this first (after the role): an archived agent is
+    read-only until an admin restores it."""
+    if agent.is_archived:
+        raise Conflict(
+            f"'{agent.name}' is archived: it can be read but not changed. An admin can restore "
+            "it (Restore on its page, or the API's restore action) to work on it again.",
+            code="agent_archived",
+        )
+
+
+def _lock(agent: VoiceAgent) -> VoiceAgent:
+    """The agent's row, locked and re-read: a copy loaded before a concurrent change (a
+    production deploy, an archive) must not win."""
+    return VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
 
 
 def _clean_name(name: str) -> str:

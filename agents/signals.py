@@ -15,5 +15,10 @@ agent_created = Signal()
 # "description", "tags" and "config".
 agent_updated = Signal()
 
-# An agent is about to be deleted, with its history. Sent with `agent`, while its row exists.
-agent_deleting = Signal()
+# An agent was archived (what deleting an agent does: its history stays). Sent with `agent` as
+# saved, `actor` and `note`, why ("" for no reason given).
+agent_archived = Signal()
+
+# An archived agent was restored, as a draft. Sent with `agent` as saved, `actor`, `from_status`
+# (its stage while archived) and `note`.
+agent_restored = Signal()

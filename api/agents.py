@@ -10,12 +10,17 @@ from rest_framework.response import Response
 
 from agents.models import VoiceAgent
 from agents.selectors import agent_get_for
-from agents.services import agent_create, agent_delete, agent_update
+from agents.services import agent_archive, agent_create, agent_update
 from api.elevenlabs import ElevenLabsActions
 from api.lifecycle import LifecycleActions
 from api.representation import agent_shown, agents_shown
 from api.seed import SeedActions
-from api.serializers import AgentCreateSerializer, AgentSerializer, AgentWriteSerializer
+from api.serializers import (
+    AgentCreateSerializer,
+    AgentSerializer,
+    AgentWriteSerializer,
+    NoteSerializer,
+)
 from common.serializers import validated
 from elevenlabs_sync.filters import AgentSyncFilter
 from workspaces.selectors import workspace_choose_for
@@ -64,6 +69,11 @@ class AgentViewSet(
         agent_update(agent=agent, actor=request.user, **data)
         return Response(agent_shown(request.user, pk))
 
+    @extend_schema(request=NoteSerializer, responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        agent_delete(agent=agent_get_for(request.user, pk), actor=request.user)
+        """Archive the agent: its history stays readable (`?archived=true` lists it), its
+        ElevenLabs agent is deleted, and an admin can restore it (`POST …/restore`)."""
+        agent = agent_get_for(request.user, pk)
+        data = validated(NoteSerializer, request.data)
+        agent_archive(agent=agent, actor=request.user, note=data["changes"])
         return Response(status=status.HTTP_204_NO_CONTENT)

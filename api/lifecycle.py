@@ -10,8 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
+from agents.services import agent_restore
 from api.actions import ViewSetActions
 from api.seed import DeployResponse, agent_response
+from api.serializers import NoteSerializer
 from common.errors import NotFound
 from common.serializers import validated
 from deployments.filters import DeploymentFilter
@@ -42,6 +44,16 @@ class LifecycleActions(ViewSetActions):
         return agent_response(
             request, pk, f"Agent rolled back to v{data['version']}, live as v{deployment.version}"
         )
+
+    @extend_schema(request=NoteSerializer, responses=DeployResponse)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Bring an archived agent back as a draft of its last working config; its sync
+        creates a new ElevenLabs agent. Admins."""
+        agent = agent_get_for(request.user, pk)
+        data = validated(NoteSerializer, request.data)
+        agent_restore(agent=agent, actor=request.user, note=data["changes"])
+        return agent_response(request, pk, "Agent restored as a draft")
 
     @extend_schema(responses=VersionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"])

@@ -16,10 +16,14 @@ def agents_shown(user: User) -> QuerySet[VoiceAgent]:
     # The sync states are a query of their own rather than a join: paging deep into a long
     # list, the database would join every row it skips (make bench: 77 ms against 63 ms for
     # page 200 of 10,000 agents on SQLite).
-    return agent_scope_for(user).prefetch_related(
-        "sync",
-        "tags",
-        Prefetch("deployments", queryset=changelog_queryset(), to_attr="changelog"),
+    return (
+        agent_scope_for(user)
+        .select_related("archived_by")
+        .prefetch_related(
+            "sync",
+            "tags",
+            Prefetch("deployments", queryset=changelog_queryset(), to_attr="changelog"),
+        )
     )
 
 

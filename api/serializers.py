@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, VoiceAgent
 from agents.services import TAGS_MAX_COUNT
+from common.serializers import UserRefSerializer
 from deployments.models import CHANGES_MAX_LENGTH, SyncState
 from deployments.serializers import ChangelogEntrySerializer
 from elevenlabs_sync.selectors import SYNC_DISABLED, sync_state_shown
@@ -45,6 +46,7 @@ class AgentSerializer(serializers.ModelSerializer):
     last_synced_at = serializers.DateTimeField(source="sync.last_synced_at", read_only=True)
     drift_detected_at = serializers.DateTimeField(source="sync.drift_detected_at", read_only=True)
     deployment = DeploymentStateSerializer(source="*", read_only=True)
+    archived_by = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = VoiceAgent
@@ -63,6 +65,8 @@ class AgentSerializer(serializers.ModelSerializer):
             "drift_detected_at",
             "created_at",
             "updated_at",
+            "archived_at",
+            "archived_by",
             "deployment",
         ]
         read_only_fields = fields
@@ -107,4 +111,16 @@ class AgentCreateSerializer(AgentWriteSerializer):
         allow_blank=True,
         max_length=CHANGES_MAX_LENGTH,
         help_text='Changelog note for version 1 (default "Initial version").',
+    )
+
+
+class NoteSerializer(serializers.Serializer):
+    """Why an agent is archived or restored: recorded in its history and changelog."""
+
+    changes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=CHANGES_MAX_LENGTH,
+        help_text="Why (optional); the changelog reads 'Archived: <why>' or 'Restored: <why>'.",
     )

@@ -1,13 +1,40 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
 class UserRefSerializer(serializers.Serializer):
-    """A user as other objects refer to them."""
+    """A user as other objects refer to them; a deleted user's `id` is null and `username` the
+    name history kept (common/users.py)."""
 
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.IntegerField(read_only=True, allow_null=True)
     username = serializers.CharField(read_only=True)
+
+
+def user_ref(row: Any, field: str) -> dict[str, Any] | None:
+    """`row.<field>` as `UserRefSerializer` shows it: `{"id", "username"}`, `{"id": null,
+    "username"}` for a deleted user whose name was kept, None for nobody."""
+    user = getattr(row, field)
+    if user is not None:
+        return {"id": user.pk, "username": user.get_username()}
+    kept = getattr(row, f"{field}_name", "")
+    return {"id": None, "username": kept} if kept else None
+
+
+@extend_schema_field(UserRefSerializer(allow_null=True))
+class UserRefField(serializers.Field):
+    """A history row's user (`source`), falling back to the username kept when the user was
+    deleted."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return instance  # the row: the kept name is beside the user
+
+    def to_representation(self, row: Any) -> dict[str, Any] | None:
+        return user_ref(row, str(self.source))
 
 
 def choice_field(

@@ -4,6 +4,7 @@ from django.db import models
 from agents.models import Status, VoiceAgent
 
 CHANGES_MAX_LENGTH = 5_000
+KEPT_NAME_HELP = "The username, kept here when the user is deleted."
 
 
 class SyncState(models.TextChoices):
@@ -15,10 +16,15 @@ class SyncState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# History is permanent: an agent is archived, never deleted, and its versions, history and
+# test results refer to it with PROTECT, so no deletion anywhere can take them along. A
+# deleted user's rows keep the username (`*_by_name`, filled by common.models.keep_usernames).
+
+
 class AgentVersion(models.Model):
     """An immutable snapshot of an agent's config, taken at creation and each production deploy."""
 
-    agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="versions")
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     config = models.JSONField()
     config_revision = models.CharField(max_length=16)
@@ -27,6 +33,7 @@ class AgentVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    created_by_name = models.CharField(max_length=150, blank=True, help_text=KEPT_NAME_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -46,12 +53,14 @@ class DeploymentKind(models.TextChoices):
     DEPLOY = "deploy", "Deployed"
     ROLLBACK = "rollback", "Rolled back"
     EDIT = "edit", "Edited (back to draft)"
+    ARCHIVE = "archive", "Archived"
+    RESTORE = "restore", "Restored"
 
 
 class Deployment(models.Model):
     """One row per status change: the deployment history. Rows with a note form the changelog."""
 
-    agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="deployments")
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="deployments")
     kind = models.CharField(max_length=10, choices=DeploymentKind.choices)
     from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Status.choices)
@@ -68,6 +77,7 @@ class Deployment(models.Model):
     deployed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    deployed_by_name = models.CharField(max_length=150, blank=True, help_text=KEPT_NAME_HELP)
     deployed_at = models.DateTimeField(auto_now_add=True)
     sync_state = models.CharField(
         max_length=10,

@@ -26,6 +26,7 @@ def changelog_queryset() -> QuerySet[Deployment]:
             "version",
             "changes",
             "deployed_at",
+            "deployed_by_name",
             "deployed_by__id",
             "deployed_by__username",
         )

@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from agents.models import Status
-from common.serializers import UserRefSerializer, choice_field
+from common.serializers import UserRefField, choice_field, user_ref
 from deployments.models import CHANGES_MAX_LENGTH, Deployment
 
 
@@ -13,18 +13,17 @@ class ChangelogEntrySerializer(serializers.Serializer):
     version = serializers.IntegerField()
     changes = serializers.CharField()
     updatedAt = serializers.DateTimeField(source="deployed_at")
-    updatedBy = UserRefSerializer(source="deployed_by", allow_null=True)
+    updatedBy = UserRefField(source="deployed_by")
 
     def to_representation(self, entry: Deployment) -> dict[str, Any]:
         # Every agent of a list page carries its changelog, so this runs hundreds of times per
         # request; building the dict directly is several times cheaper than field by field.
         # The fields above still describe the shape for the schema.
-        user = entry.deployed_by
         return {
             "version": entry.version,
             "changes": entry.changes,
             "updatedAt": self.fields["updatedAt"].to_representation(entry.deployed_at),
-            "updatedBy": user and {"id": user.id, "username": user.username},
+            "updatedBy": user_ref(entry, "deployed_by"),
         }
 
 
@@ -72,7 +71,7 @@ class DeploymentSerializer(serializers.Serializer):
     force_reason = serializers.CharField(
         help_text="Why an admin skipped the passing-test gate; empty unless forced."
     )
-    deployed_by = UserRefSerializer(allow_null=True)
+    deployed_by = UserRefField()
     deployed_at = serializers.DateTimeField()
     sync_state = serializers.CharField(help_text="Whether ElevenLabs has caught up with it.")
 
@@ -82,7 +81,7 @@ class VersionSerializer(serializers.Serializer):
     changes = serializers.CharField()
     config_revision = serializers.CharField()
     elevenlabs_version_id = serializers.CharField()
-    created_by = UserRefSerializer(allow_null=True)
+    created_by = UserRefField()
     created_at = serializers.DateTimeField()
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
+from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput
 from deployments.gates import REFUSED_MOVES, deploy_action, production_gates
 from deployments.models import CHANGES_MAX_LENGTH, AgentVersion, Deployment, DeploymentKind
@@ -115,6 +116,7 @@ def deployment_create(
     with transaction.atomic():
         agent = _lock(agent)
         actor = require_role(actor, agent.workspace, deploy_action(to_status))
+        refuse_if_archived(agent)
         changes = clean_changes(changes, required=going_live)
         force_reason = clean_force_reason(force_reason) if force else ""
         refusal = REFUSED_MOVES.get((agent.status, to_status))
@@ -147,6 +149,7 @@ def agent_rollback(*, agent: VoiceAgent, version: int, changes: str, actor: User
     with transaction.atomic():
         agent = _lock(agent)
         actor = require_role(actor, agent.workspace, Action.ROLLBACK)
+        refuse_if_archived(agent)
         note = clean_changes(changes, required=False)
         target = AgentVersion.objects.filter(agent=agent, number=version).first()
         if target is None:

@@ -10,7 +10,7 @@ class ElevenLabsSyncConfig(AppConfig):
     verbose_name = "ElevenLabs"
 
     def ready(self) -> None:
-        from agents.signals import agent_created, agent_deleting, agent_updated
+        from agents.signals import agent_created, agent_updated
         from deployments.gates import production_gate_add
         from deployments.signals import agent_deployed
         from elevenlabs_sync import receivers
@@ -18,5 +18,4 @@ class ElevenLabsSyncConfig(AppConfig):
         agent_created.connect(receivers.follow_creation, dispatch_uid="elevenlabs.creation")
         agent_updated.connect(receivers.follow_update, dispatch_uid="elevenlabs.update")
         agent_deployed.connect(receivers.follow_deployment, dispatch_uid="elevenlabs.deployment")
-        agent_deleting.connect(receivers.follow_deletion, dispatch_uid="elevenlabs.deletion")
         production_gate_add(receivers.on_elevenlabs)

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from agents.models import VoiceAgent
-from agents.services import agent_update
+from agents.services import agent_update, refuse_if_archived
 from common.errors import Conflict, Upstream
 from deployments.models import AgentVersion, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
@@ -68,6 +68,7 @@ def drift_candidates(*, limit: int) -> list[AgentSync]:
 def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Take the config found on ElevenLabs as the agent's working config, a new draft."""
     require_role(actor, agent.workspace, Action.PULL_DRIFT)
+    refuse_if_archived(agent)
     sync = _drifted(agent)
     main = _read_main(sync)
     with transaction.atomic():
@@ -84,6 +85,7 @@ def drift_overwrite(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Put our live version back on ElevenLabs' main branch, over the changes found there."""
     agent = VoiceAgent.objects.select_for_update().select_related("workspace").get(pk=agent.pk)
     require_role(actor, agent.workspace, Action.OVERWRITE_DRIFT)
+    refuse_if_archived(agent)
     _drifted(agent)
     if agent.live_version is None:
         raise Conflict(

@@ -9,4 +9,12 @@ class AgentSyncFilter(AgentFilter):
     sync_state = choice_filter(SyncState.choices, noun="sync state", field_name="sync__state")
 
     class Meta(AgentFilter.Meta):
-        fields = ["status", "sync_state", "search", "tag", "updated_since", "workspace"]
+        fields = [
+            "status",
+            "sync_state",
+            "search",
+            "tag",
+            "updated_since",
+            "workspace",
+            "archived",
+        ]

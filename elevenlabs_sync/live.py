@@ -10,6 +10,7 @@ import re
 from django.conf import settings
 
 from agents.models import VoiceAgent
+from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
@@ -24,6 +25,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
     """A signed WebSocket URL for a conversation with the agent's testing branch (its main
     branch while it has none yet)."""
     require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
+    refuse_if_archived(agent)
     sync = _on_elevenlabs(agent)
     try:
         return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
@@ -34,6 +36,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
 def phone_call_place(*, agent: VoiceAgent, actor: User, to_number: str) -> str:
     """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
     require_role(actor, agent.workspace, Action.PLACE_TEST_CALL)
+    refuse_if_archived(agent)
     to_number = (to_number or "").replace(" ", "")
     if not PHONE_NUMBER.match(to_number):
         raise InvalidInput.for_field(

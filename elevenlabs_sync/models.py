@@ -4,7 +4,7 @@ import uuid
 from django.db import models
 
 from agents.models import VoiceAgent
-from deployments.models import SyncState
+from deployments.models import Deployment, SyncState
 
 PLACEHOLDER_PREFIX = "local_"
 
@@ -99,8 +99,8 @@ class AgentSync(models.Model):
 
 
 class RemoteDeletion(models.Model):
-    """An agent deleted here, still to be deleted on ElevenLabs: written in the same
-    transaction as the deletion, so a broker outage or a crash cannot forget it.
+    """An agent archived here, still to be deleted on ElevenLabs: written in the same
+    transaction as the archiving, so a broker outage or a crash cannot forget it.
 
     `owner_tag` identifies an agent whose create may have reached ElevenLabs unanswered: it
     has no id of ours, and is found by its tag.
@@ -109,6 +109,14 @@ class RemoteDeletion(models.Model):
     elevenlabs_agent_id = models.CharField(max_length=100, blank=True)
     owner_tag = models.CharField(max_length=100, blank=True)
     requested_at = models.DateTimeField(auto_now_add=True)
+    archiving = models.ForeignKey(
+        Deployment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The history row of the archiving; its sync state says how the deletion went.",
+    )
 
     class Meta:
         ordering = ["requested_at"]

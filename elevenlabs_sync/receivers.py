@@ -8,8 +8,10 @@ from typing import Any
 
 from agents.models import VoiceAgent
 from deployments.gates import Gate
+from deployments.models import Deployment, DeploymentKind
+from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.remote_deletion import remote_deletion_request
-from elevenlabs_sync.sync import DELETED_OUTSIDE, sync_request, sync_start
+from elevenlabs_sync.sync import DELETED_OUTSIDE, sync_detach, sync_request, sync_start
 
 # What of an agent ElevenLabs holds: a change of anything else needs no sync.
 MIRRORED_FIELDS = {"name", "tags", "config"}
@@ -25,12 +27,14 @@ def follow_update(*, agent: VoiceAgent, changed: set[str], **kwargs: Any) -> Non
         sync_request(agent)
 
 
-def follow_deployment(*, agent: VoiceAgent, **kwargs: Any) -> None:
-    sync_request(agent)
-
-
-def follow_deletion(*, agent: VoiceAgent, **kwargs: Any) -> None:
-    remote_deletion_request(agent.sync)
+def follow_deployment(*, agent: VoiceAgent, deployment: Deployment, **kwargs: Any) -> None:
+    """Every move, rollback and restore is synced; an archived agent is deleted on ElevenLabs.
+    (A restored agent has a placeholder id since its archiving: its sync creates a new one.)"""
+    if deployment.kind == DeploymentKind.ARCHIVE:
+        remote_deletion_request(AgentSync.objects.get(pk=agent.pk), archiving=deployment)
+        sync_detach(agent)
+    else:
+        sync_request(agent)
 
 
 def on_elevenlabs(agent: VoiceAgent) -> Gate:

@@ -17,27 +17,32 @@ import hashlib
 import json
 import logging
 import random
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
+from agents.services import refuse_if_archived
 from common.errors import Conflict
 from common.tasks import delay_or_leave_to_sweep
-from deployments.models import AgentVersion, Deployment, SyncState
+from deployments.models import AgentVersion, Deployment, DeploymentKind, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
-from elevenlabs_sync.models import AgentSync
+from elevenlabs_sync.models import AgentSync, placeholder_agent_id
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
 logger = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=3)  # longer than the sync task's hard time limit
-DELETED_OUTSIDE = "was deleted outside Switchboard. Delete this agent here, or import a copy of it."
+DELETED_OUTSIDE = (
+    "was deleted outside Switchboard. Archive and restore this agent here to create it again, "
+    "or import a copy of it."
+)
 MAX_ROUNDS = 3  # syncs in a row when the agent keeps changing under us
 
 
@@ -58,6 +63,29 @@ def sync_request(agent: VoiceAgent) -> None:
     _queue_on_commit(agent.pk)
 
 
+def sync_detach(agent: VoiceAgent) -> None:
+    """Forget the agent's ElevenLabs agent, which its archiving deletes: a placeholder id again
+    and a new owner tag, so a worker still syncing the old agent can write nothing here, and a
+    restore makes a new one. Nothing is left to sync while the agent is archived."""
+    AgentSync.objects.filter(pk=agent.pk).update(
+        elevenlabs_agent_id=placeholder_agent_id(),
+        owner_key=uuid.uuid4(),
+        state=SyncState.SYNCED,
+        last_error="",
+        requested_at=None,
+        retry_at=None,
+        attempts=0,
+        create_uncertain=False,
+        synced_metadata="",
+        testing_synced_revision="",
+        testing_branch_id="",
+        main_version_id="",
+        drift_detected_at=None,
+        drift_checked_at=None,
+        missing_since=None,
+    )
+
+
 def _queue_on_commit(agent_id: int) -> None:
     transaction.on_commit(lambda: sync_queue(agent_id))
 
@@ -65,6 +93,7 @@ def _queue_on_commit(agent_id: int) -> None:
 def agent_sync_retry(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     """Sync now, with a fresh allowance of attempts: after a failure has been dealt with."""
     require_role(actor, agent.workspace, Action.SYNC_AGENT)
+    refuse_if_archived(agent)
     if not remote.sync_enabled():
         raise Conflict(remote.SYNC_DISABLED_REASON, code="sync_disabled")
     with transaction.atomic():
@@ -86,8 +115,9 @@ def sync_queue(agent_id: int) -> None:
 def agent_sync(*, agent_id: int) -> str:
     """Bring ElevenLabs in line with agent `agent_id`.
 
-    Returns "synced", "busy" (another worker holds the agent), "gone" (deleted meanwhile) or
-    "disabled". Raises ElevenLabsError for the caller to retry or give up on.
+    Returns "synced", "busy" (another worker holds the agent), "gone" (no such agent),
+    "archived" (nothing to sync: its ElevenLabs agent is being deleted) or "disabled". Raises
+    ElevenLabsError for the caller to retry or give up on.
     """
     if not remote.sync_enabled():
         return "disabled"
@@ -98,6 +128,8 @@ def agent_sync(*, agent_id: int) -> str:
             sync = AgentSync.objects.select_related("agent").filter(pk=agent_id).first()
             if sync is None:
                 return "gone"
+            if sync.agent.is_archived:
+                return "archived"
             requested_at = sync.requested_at
             _reconcile(sync)
             if _mark_synced(sync, requested_at):
@@ -113,9 +145,9 @@ def sync_failure_record(*, agent_id: int, error: ElevenLabsError, retries: int) 
     Rate limiting is not failure: 429s do not use up the attempts, only a separate, larger
     allowance, and always wait at least as long as ElevenLabs asked.
     """
-    sync = AgentSync.objects.filter(pk=agent_id).first()
-    if sync is None:
-        return None
+    sync = AgentSync.objects.select_related("agent").filter(pk=agent_id).first()
+    if sync is None or sync.agent.is_archived:
+        return None  # nothing to retry: the agent was archived meanwhile
     attempts = sync.attempts + (0 if error.rate_limited else 1)
     out_of_tries = (
         retries >= settings.SYNC_MAX_RATE_LIMITED
@@ -212,7 +244,7 @@ def _update(sync: AgentSync) -> None:
 
 def _create(sync: AgentSync) -> bool:
     """Create the agent on ElevenLabs, or adopt the one an unanswered create made. False if
-    the agent was deleted here meanwhile."""
+    the agent was archived here meanwhile."""
     agent = sync.agent
     tag = remote.owner_tag(sync.owner_key)
     found = remote.agent_find_by_tag(tag) if sync.create_uncertain else None
@@ -234,8 +266,9 @@ def _create(sync: AgentSync) -> bool:
         elevenlabs_agent_id=found,
         create_uncertain=False,
         synced_metadata=metadata_fingerprint(sync),
+        missing_since=None,
     )
-    if not kept:  # deleted here while ElevenLabs was creating it: do not leave it there
+    if not kept:  # archived here while ElevenLabs was creating it: do not leave it there
         remote.agent_delete(found)
     return kept
 
@@ -305,24 +338,33 @@ def _claim(agent_id: int) -> bool:
 
 def _save(sync: AgentSync, **fields: Any) -> bool:
     """Write only these fields: a concurrent change asks for another sync through others.
-    False when the agent is gone (deleted while we talked to ElevenLabs)."""
+    False when the agent is no longer the one we sync (archived while we talked to
+    ElevenLabs: `sync_detach` gave it a new owner key)."""
     for name, value in fields.items():
         setattr(sync, name, value)
-    return bool(AgentSync.objects.filter(pk=sync.pk).update(**fields))
+    return bool(_still_ours(sync).update(**fields))
+
+
+def _still_ours(sync: AgentSync) -> "QuerySet[AgentSync]":
+    return AgentSync.objects.filter(pk=sync.pk, owner_key=sync.owner_key)
 
 
 def _mark_synced(sync: AgentSync, requested_at: datetime | None) -> bool:
     with transaction.atomic():
-        done = AgentSync.objects.filter(pk=sync.pk, requested_at=requested_at).update(
-            state=SyncState.SYNCED,
-            last_error="",
-            last_synced_at=timezone.now(),
-            attempts=0,
-            retry_at=None,
+        done = (
+            _still_ours(sync)
+            .filter(requested_at=requested_at)
+            .update(
+                state=SyncState.SYNCED,
+                last_error="",
+                last_synced_at=timezone.now(),
+                attempts=0,
+                retry_at=None,
+            )
         )
         if done:
-            Deployment.objects.filter(
-                agent_id=sync.pk, sync_state__in=[SyncState.PENDING, SyncState.FAILED]
+            _followed_by_sync(sync.pk).filter(
+                sync_state__in=[SyncState.PENDING, SyncState.FAILED]
             ).update(sync_state=SyncState.SYNCED)
     return bool(done)
 
@@ -333,6 +375,12 @@ def _mark_failed(agent_id: int, reason: str, attempts: int) -> None:
         AgentSync.objects.filter(pk=agent_id).update(
             state=SyncState.FAILED, last_error=reason, attempts=attempts, retry_at=None
         )
-        Deployment.objects.filter(agent_id=agent_id, sync_state=SyncState.PENDING).update(
+        _followed_by_sync(agent_id).filter(sync_state=SyncState.PENDING).update(
             sync_state=SyncState.FAILED
         )
+
+
+def _followed_by_sync(agent_id: int) -> "QuerySet[Deployment]":
+    """The agent's history rows whose sync state the sync keeps; an archiving's is the remote
+    deletion's (remote_deletion.py)."""
+    return Deployment.objects.filter(agent_id=agent_id).exclude(kind=DeploymentKind.ARCHIVE)

@@ -12,8 +12,11 @@ from django.conf import settings
 
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.drift import drift_candidates, drift_check
-from elevenlabs_sync.models import RemoteDeletion
-from elevenlabs_sync.remote_deletion import remote_deletion_run, remote_deletion_sweep
+from elevenlabs_sync.remote_deletion import (
+    remote_deletion_give_up,
+    remote_deletion_run,
+    remote_deletion_sweep,
+)
 from elevenlabs_sync.sync import agent_sync, retry_delay, sync_failure_record, sync_sweep
 
 logger = logging.getLogger(__name__)
@@ -39,14 +42,13 @@ def agent_sync_task(self: Task, agent_id: int) -> str:
 
 @shared_task(bind=True, max_retries=None, soft_time_limit=30, time_limit=60, ignore_result=True)
 def remote_deletion_task(self: Task, deletion_id: int) -> None:
-    """Delete an agent on ElevenLabs after ours was deleted. Until it succeeds, its row stays
-    and the sweep queues it again; a permanent refusal is logged and dropped."""
+    """Delete an agent on ElevenLabs after ours was archived. Until it succeeds, its row stays
+    and the sweep queues it again; a permanent refusal is recorded and dropped."""
     try:
         remote_deletion_run(deletion_id=deletion_id)
     except ElevenLabsError as error:
         if not error.retryable:
-            logger.warning("Remote deletion %s refused: %s", deletion_id, error.message)
-            RemoteDeletion.objects.filter(pk=deletion_id).delete()
+            remote_deletion_give_up(deletion_id=deletion_id, reason=error.message)
             return
         delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
         if self.request.retries >= settings.SYNC_MAX_ATTEMPTS:

@@ -42,10 +42,14 @@ class TestResult(models.Model):
 
     __test__ = False  # not a pytest test class, whatever its name says
 
-    agent = models.ForeignKey(VoiceAgent, on_delete=models.CASCADE, related_name="test_results")
+    # PROTECT, as every part of an agent's history (deployments/models.py).
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="test_results")
     tested_at = models.DateTimeField(auto_now_add=True)
     tested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tested_by_name = models.CharField(
+        max_length=150, blank=True, help_text="The username, kept here when the user is deleted."
     )
     duration = models.FloatField(
         validators=[validate_finite, MinValueValidator(0)], help_text="Seconds."

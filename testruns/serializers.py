@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from common.serializers import UserRefSerializer, choice_field
+from common.serializers import UserRefField, choice_field
 from testruns.models import TestResult, TestStatus
 
 
@@ -38,7 +38,7 @@ class TestResultSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     testedAt = serializers.DateTimeField(source="tested_at")
-    testedBy = UserRefSerializer(source="tested_by", allow_null=True)
+    testedBy = UserRefField(source="tested_by")
     duration = serializers.FloatField()
     rating = serializers.IntegerField(allow_null=True)
     status = serializers.CharField()

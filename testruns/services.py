@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 
 from agents.models import VoiceAgent
+from agents.services import refuse_if_archived
 from common.errors import InvalidInput
 from testruns.models import TestResult, TestSource
 from workspaces.permissions import User, require_role
@@ -21,6 +22,7 @@ def result_record(
 ) -> TestResult:
     """Record a test of the agent's current working config."""
     actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
+    refuse_if_archived(agent)
     result = TestResult(
         agent=agent,
         tested_by=actor,

@@ -19,6 +19,8 @@ urlpatterns = [
     path("agents/<int:pk>/sync-state", agents.sync_state, name="agent-sync-state"),
     path("agents/<int:pk>/deploy", lifecycle.deploy, name="agent-deploy"),
     path("agents/<int:pk>/rollback", lifecycle.rollback, name="agent-rollback"),
+    path("agents/<int:pk>/archive", lifecycle.archive, name="agent-archive"),
+    path("agents/<int:pk>/restore", lifecycle.restore, name="agent-restore"),
     path("agents/<int:pk>/diff", lifecycle.diff, name="agent-diff"),
     path("agents/<int:pk>/test-results/new", results.new, name="test-result-new"),
 ]

@@ -43,7 +43,8 @@ class Action(StrEnum):
     DEPLOY_PRODUCTION = "deploy_production"
     ROLLBACK = "rollback"
     OVERWRITE_DRIFT = "overwrite_drift"
-    DELETE_AGENT = "delete_agent"
+    DELETE_AGENT = "delete_agent"  # deleting an agent archives it
+    RESTORE_AGENT = "restore_agent"
     CHANGE_SETTINGS = "change_settings"
     MANAGE_MEMBERS = "manage_members"
 
@@ -79,7 +80,8 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.OVERWRITE_DRIFT: Permission(
         Role.ADMIN, "overwrite the agent on ElevenLabs", "Overwriting the agent on ElevenLabs"
     ),
-    Action.DELETE_AGENT: Permission(Role.ADMIN, "delete agents", "Deleting agents"),
+    Action.DELETE_AGENT: Permission(Role.ADMIN, "archive agents", "Archiving agents"),
+    Action.RESTORE_AGENT: Permission(Role.ADMIN, "restore agents", "Restoring agents"),
     Action.CHANGE_SETTINGS: Permission(
         Role.ADMIN, "change workspace settings", "Changing workspace settings"
     ),

@@ -1,12 +1,13 @@
-"""The voice agent admin: its pages, edits and deletes through the services, and workspace
-isolation. The deploy and rollback actions are in test_admin_actions.py."""
+"""The voice agent admin: its pages, edits, archives (its deletes) and restores through the
+services, and workspace isolation. The deploy and rollback actions are in test_admin_actions.py."""
 
 import json
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from agents.models import Status, VoiceAgent
-from agents.services import TAGS_MAX_COUNT
+from agents.services import TAGS_MAX_COUNT, agent_archive
 from common.admin import HISTORY_INLINE_ROWS
 from deployments.models import Deployment, DeploymentKind
 from deployments.services import deployment_create
@@ -212,21 +213,51 @@ def test_an_edit_the_role_forbids_shows_the_service_message(agent, viewer):
     assert agent.name != "Renamed"
 
 
-# --- Delete goes through agent_delete
+# --- Delete archives, through agent_archive; restore through agent_restore
 
 
-def test_an_admin_deletes_a_draft_agent(agent, owner):
+def test_an_admin_deletes_a_draft_agent_which_archives_it(agent, owner):
     client = staff_client(owner)
     confirmation = client.get(delete_url(agent))
     assert confirmation.status_code == 200
-    assert not confirmation.context["perms_lacking"]  # its history goes with it
+    assert not confirmation.context["protected"]  # its history stays: nothing to protect
+    assert "Archive the agent" in confirmation.content.decode()
 
-    client.post(delete_url(agent), {"post": "yes"})
+    response = client.post(delete_url(agent), {"post": "yes", "note": "Unused"}, follow=True)
 
-    assert not VoiceAgent.objects.filter(pk=agent.pk).exists()
+    agent.refresh_from_db()
+    assert agent.archived_at is not None
+    assert Deployment.objects.filter(agent=agent).first().changes == "Archived: Unused"
+    assert any(text.startswith(f"Archived {agent.name}") for _, text in messages_of(response))
 
 
-def test_a_production_agent_is_not_deleted(agent_in, owner):
+def test_the_list_hides_archived_agents_unless_filtered_for(agent, owner):
+    archived = AgentFactory(workspace=agent.workspace, actor=owner)
+    agent_archive(agent=archived, actor=owner)
+    client = staff_client(owner)
+
+    def listed(query: str = "") -> list:
+        return list(client.get(changelist_url(VoiceAgent) + query).context["cl"].result_list)
+
+    assert listed() == [agent]
+    assert listed("?archived=true") == [archived]
+    assert set(listed("?archived=all")) == {agent, archived}
+
+
+def test_an_archived_agents_page_is_read_only(agent, owner):
+    agent_archive(agent=agent, actor=owner)
+    client = staff_client(owner)
+
+    page = client.get(change_url(agent))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+
+    client.post(change_url(agent), form_data(page, name="Renamed"))
+    agent.refresh_from_db()
+    assert agent.name != "Renamed"
+
+
+def test_a_production_agent_is_not_archived(agent_in, owner):
     agent = agent_in(Status.PRODUCTION)
     client = staff_client(owner)
 
@@ -234,24 +265,26 @@ def test_a_production_agent_is_not_deleted(agent_in, owner):
 
     assert (
         "error",
-        "The agent is live in production. Deploy it to draft or testing before deleting it.",
+        "The agent is live in production. Deploy it to draft or testing before archiving it.",
     ) in messages_of(response)
-    assert VoiceAgent.objects.filter(pk=agent.pk).exists()
+    agent.refresh_from_db()
+    assert agent.archived_at is None
     assert response.redirect_chain[-1][0] == change_url(agent)
 
 
-def test_an_editor_cannot_delete(agent, editor):
+def test_an_editor_cannot_archive(agent, editor):
     client = staff_client(editor)
 
     response = client.post(delete_url(agent), {"post": "yes"}, follow=True)
 
-    assert ("error", "You need the admin role in workspace 'acme' to delete agents.") in (
+    assert ("error", "You need the admin role in workspace 'acme' to archive agents.") in (
         messages_of(response)
     )
-    assert VoiceAgent.objects.filter(pk=agent.pk).exists()
+    agent.refresh_from_db()
+    assert agent.archived_at is None
 
 
-def test_bulk_delete_reports_only_what_was_deleted(agent, agent_in, owner):
+def test_bulk_archive_reports_only_what_was_archived(agent, agent_in, owner):
     live = agent_in(Status.PRODUCTION)
     client = staff_client(owner)
     confirmation = client.post(
@@ -259,14 +292,44 @@ def test_bulk_delete_reports_only_what_was_deleted(agent, agent_in, owner):
         {"action": "delete_selected", "index": "0", "_selected_action": [agent.pk, live.pk]},
     )
     assert confirmation.status_code == 200
-    assert not confirmation.context["perms_lacking"]
+    assert "form" in confirmation.context  # the note
 
-    response = run_action(client, VoiceAgent, "delete_selected", [agent, live], post="yes")
+    response = run_action(
+        client, VoiceAgent, "delete_selected", [agent, live], note="Tidy up", **APPLY
+    )
 
     shown = messages_of(response)
-    assert ("success", f"Deleted {agent.name}.") in shown
+    assert ("success", f"Archived {agent.name}.") in shown
     assert any(level == "error" and text.startswith(f"{live}: ") for level, text in shown)
-    assert list(VoiceAgent.objects.all()) == [live]
+    assert list(VoiceAgent.objects.filter(archived_at__isnull=False)) == [agent]
+
+
+def restore_from_the_archived_list(client, agents, **form):
+    """The restore action, run from the list filtered to archived agents, as people run it."""
+    data = {"action": "restore_selected", ACTION_CHECKBOX_NAME: [a.pk for a in agents], **form}
+    return client.post(changelist_url(VoiceAgent) + "?archived=true", data, follow=True)
+
+
+def test_the_restore_action_brings_archived_agents_back(agent, owner):
+    agent_archive(agent=agent, actor=owner)
+    client = staff_client(owner)
+
+    response = restore_from_the_archived_list(client, [agent], note="Back", **APPLY)
+
+    assert ("success", f"Restored {agent.name}.") in messages_of(response)
+    agent.refresh_from_db()
+    assert (agent.archived_at, agent.status) == (None, Status.DRAFT)
+    assert Deployment.objects.filter(agent=agent).first().changes == "Restored: Back"
+
+
+def test_an_editor_cannot_restore(agent, owner, editor):
+    agent_archive(agent=agent, actor=owner)
+
+    response = restore_from_the_archived_list(staff_client(editor), [agent], **APPLY)
+
+    assert any(level == "error" and "admin role" in text for level, text in messages_of(response))
+    agent.refresh_from_db()
+    assert agent.archived_at is not None
 
 
 # --- Workspace isolation

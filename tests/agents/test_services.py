@@ -1,15 +1,17 @@
-"""Creating, editing and deleting agents, and what each does to the lifecycle."""
+"""Creating, editing, archiving and restoring agents, and what each does to the lifecycle."""
 
 import re
 
 import pytest
+from django.db.models import ProtectedError
 
 from agents.models import AgentTag, Status, VoiceAgent
-from agents.services import agent_create, agent_delete, agent_update
+from agents.services import agent_archive, agent_create, agent_restore, agent_update
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.models import AgentVersion, Deployment, DeploymentKind
 from deployments.services import deployment_create
 from elevenlabs_adapter import config_revision, empty_config
+from testruns.models import TestResult
 from tests.factories import record_passing_test, sample_config
 
 DRAFT, TESTING, PRODUCTION = Status.DRAFT, Status.TESTING, Status.PRODUCTION
@@ -263,42 +265,66 @@ def test_callers_below_editor_may_not_edit_agents(agent, request, db_state, call
     assert db_state() == before
 
 
-# --- agent_delete --------------------------------------------------------------------------
+# --- agent_archive (what deleting does) and agent_restore ------------------------------------
 
 
 @pytest.mark.parametrize("status", [DRAFT, TESTING])
-def test_an_admin_deletes_an_agent_with_its_history(agent_in, owner, status):
+def test_archiving_keeps_the_agent_and_its_history(agent_in, owner, status):
     agent = agent_in(status)
+    record_passing_test(agent, owner)
+    versions = list(AgentVersion.objects.filter(agent=agent).values())
+    history = list(Deployment.objects.filter(agent=agent).values())
+    results = list(TestResult.objects.filter(agent=agent).values())
 
-    agent_delete(agent=agent, actor=owner)
+    archived = agent_archive(agent=agent, actor=owner, note="Replaced")
 
-    assert not VoiceAgent.objects.filter(pk=agent.pk).exists()
-    assert not AgentVersion.objects.filter(agent_id=agent.pk).exists()
-    assert not Deployment.objects.filter(agent_id=agent.pk).exists()
+    assert archived.archived_at is not None
+    assert archived.archived_by == owner
+    assert archived.status == status  # as it was: the history says where it stood
+    assert list(AgentVersion.objects.filter(agent=agent).values()) == versions
+    assert list(TestResult.objects.filter(agent=agent).values()) == results
+    newest = Deployment.objects.filter(agent=agent).first()
+    assert list(Deployment.objects.filter(agent=agent).exclude(pk=newest.pk).values()) == history
+    assert (newest.kind, newest.changes, newest.deployed_by) == (
+        DeploymentKind.ARCHIVE,
+        "Archived: Replaced",
+        owner,
+    )
+    assert (newest.from_status, newest.to_status) == (status, status)
+
+
+def test_an_archived_agent_is_nothing_live(agent_in, owner):
+    agent = agent_in(PRODUCTION)
+    deployment_create(agent=agent, to_status=DRAFT, changes="", actor=owner)
+
+    archived = agent_archive(agent=agent, actor=owner)
+
+    assert archived.live_version is None  # its ElevenLabs agent is deleted: nothing is served
+    assert archived.version == 2
 
 
 @pytest.mark.parametrize("caller", ["editor", "tester", "viewer", "outsider", "stranger"])
-def test_only_an_admin_may_delete_an_agent(agent, request, db_state, caller):
+def test_only_an_admin_may_archive_an_agent(agent, request, db_state, caller):
     before = db_state()
 
     with pytest.raises(RoleRequired):
-        agent_delete(agent=agent, actor=request.getfixturevalue(caller))
+        agent_archive(agent=agent, actor=request.getfixturevalue(caller))
 
     assert db_state() == before
 
 
-def test_a_production_agent_cannot_be_deleted(agent_in, owner, db_state):
+def test_a_production_agent_cannot_be_archived(agent_in, owner, db_state):
     agent = agent_in(PRODUCTION)
     before = db_state()
 
     with pytest.raises(Conflict) as refused:
-        agent_delete(agent=agent, actor=owner)
+        agent_archive(agent=agent, actor=owner)
 
     assert refused.value.code == "agent_live"
     assert db_state() == before
 
 
-def test_a_production_agent_cannot_be_deleted_through_a_stale_copy(agent_in, owner):
+def test_a_production_agent_cannot_be_archived_through_a_stale_copy(agent_in, owner):
     agent = agent_in(TESTING)
     stale = VoiceAgent.objects.get(pk=agent.pk)
 
@@ -306,6 +332,107 @@ def test_a_production_agent_cannot_be_deleted_through_a_stale_copy(agent_in, own
     deployment_create(agent=agent, to_status=PRODUCTION, changes="Go live", actor=owner)
 
     with pytest.raises(Conflict):
-        agent_delete(agent=stale, actor=owner)
+        agent_archive(agent=stale, actor=owner)
 
-    assert VoiceAgent.objects.filter(pk=agent.pk, status=PRODUCTION).exists()
+    assert VoiceAgent.objects.filter(pk=agent.pk, status=PRODUCTION, archived_at=None).exists()
+
+
+def test_an_archive_note_is_capped_like_a_changelog_note(agent, owner, db_state):
+    before = db_state()
+
+    with pytest.raises(InvalidInput) as refused:
+        agent_archive(agent=agent, actor=owner, note="x" * 5_001)
+
+    assert "changes" in refused.value.errors
+    assert db_state() == before
+
+
+def test_an_archived_agent_cannot_be_edited_through_a_copy_read_before(agent, owner, editor):
+    stale = VoiceAgent.objects.get(pk=agent.pk)
+    agent_archive(agent=agent, actor=owner)
+
+    with pytest.raises(Conflict) as refused:
+        agent_update(agent=stale, actor=editor, name="Renamed")
+
+    assert refused.value.code == "agent_archived"
+    assert VoiceAgent.objects.get(pk=agent.pk).name == agent.name
+
+
+def test_restoring_brings_back_a_draft_of_the_last_working_config(agent_in, owner):
+    agent = agent_in(TESTING)
+    agent_archive(agent=agent, actor=owner, note="Paused")
+
+    restored = agent_restore(agent=agent, actor=owner, note="Back")
+
+    assert restored.archived_at is None
+    assert restored.archived_by is None
+    assert restored.status == DRAFT
+    assert restored.config == agent.config
+    assert restored.version == agent.version
+    rows = list(Deployment.objects.filter(agent=agent)[:2])
+    assert [(row.kind, row.changes) for row in rows] == [
+        (DeploymentKind.RESTORE, "Restored: Back"),
+        (DeploymentKind.ARCHIVE, "Archived: Paused"),
+    ]
+    assert (rows[0].from_status, rows[0].to_status) == (TESTING, DRAFT)
+
+
+@pytest.mark.parametrize("caller", ["editor", "tester", "viewer", "outsider"])
+def test_only_an_admin_may_restore_an_agent(agent, owner, request, db_state, caller):
+    agent_archive(agent=agent, actor=owner)
+    before = db_state()
+
+    with pytest.raises(RoleRequired):
+        agent_restore(agent=agent, actor=request.getfixturevalue(caller))
+
+    assert db_state() == before
+
+
+def test_an_agent_that_is_not_archived_cannot_be_restored(agent, owner, db_state):
+    before = db_state()
+
+    with pytest.raises(Conflict) as refused:
+        agent_restore(agent=agent, actor=owner)
+
+    assert refused.value.code == "agent_not_archived"
+    assert db_state() == before
+
+
+# --- history is permanent, whatever deletes what ------------------------------------------
+
+
+def test_no_deletion_of_an_agent_can_take_its_history(agent, owner):
+    record_passing_test(agent, owner)
+
+    with pytest.raises(ProtectedError):
+        VoiceAgent.objects.filter(pk=agent.pk).delete()
+
+    assert AgentVersion.objects.filter(agent=agent).exists()
+    assert Deployment.objects.filter(agent=agent).exists()
+    assert TestResult.objects.filter(agent=agent).exists()
+
+
+def test_a_workspace_holding_agents_cannot_be_deleted(agent, owner, workspace):
+    agent_archive(agent=agent, actor=owner)
+
+    with pytest.raises(ProtectedError):
+        workspace.delete()
+
+    assert VoiceAgent.objects.filter(pk=agent.pk).exists()
+
+
+def test_deleting_a_user_keeps_their_history_and_their_name(agent_in, owner, editor):
+    agent = agent_in(TESTING)
+    record_passing_test(agent, editor)
+    name = owner.username
+
+    owner.delete()
+
+    assert Deployment.objects.filter(agent=agent).count() == 2
+    assert {
+        (row.deployed_by_id, row.deployed_by_name) for row in Deployment.objects.filter(agent=agent)
+    } == {(None, name)}
+    version = AgentVersion.objects.get(agent=agent)
+    assert (version.created_by_id, version.created_by_name) == (None, name)
+    result = TestResult.objects.get(agent=agent)
+    assert (result.tested_by_id, result.tested_by_name) == (editor.pk, "")

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from agents.models import Status, VoiceAgent
 from api.agents import AgentViewSet
-from deployments.models import AgentVersion, Deployment, SyncState
+from deployments.models import AgentVersion, SyncState
 from elevenlabs_sync.models import AgentSync
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, sample_config
 from tests.shapes import (
@@ -248,7 +248,7 @@ def test_editing_a_production_agents_config_sends_it_back_to_draft_keeping_the_l
     )
 
 
-# --- delete ---------------------------------------------------------------------------------
+# --- delete (archives: tests/api/test_archive.py) --------------------------------------------
 
 
 @pytest.mark.parametrize("status", [Status.DRAFT, Status.TESTING])
@@ -258,8 +258,8 @@ def test_an_admin_deletes_an_agent_that_is_not_live(api, owner, agent_in, status
     response = api(owner).delete(f"/api/agents/{agent.pk}/")
 
     assert response.status_code == 204
-    assert not VoiceAgent.objects.filter(pk=agent.pk).exists()
-    assert not Deployment.objects.filter(agent_id=agent.pk).exists()
+    assert VoiceAgent.objects.get(pk=agent.pk).archived_at is not None
+    assert api(owner).get(f"/api/agents/{agent.pk}/").status_code == 200
 
 
 def test_a_production_agent_cannot_be_deleted(api, owner, agent_in, api_error, db_state):

@@ -15,6 +15,7 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from agents.models import Status
+from agents.services import agent_archive
 from elevenlabs_sync.drift import drift_check
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync
@@ -50,6 +51,9 @@ ENDPOINTS = {
         "patch", "/api/agents/{id}/", {"name": "Renamed"}, writes=True
     ),
     "agents.delete": Endpoint("delete", "/api/agents/{id}/", writes=True),
+    "agents.restore": Endpoint(
+        "post", "/api/agents/{id}/restore", {"changes": "Back"}, target="archived", writes=True
+    ),
     "deploy.draft": Endpoint(
         "post", "/api/agents/{id}/deploy", {"status": "draft"}, target="testing", writes=True
     ),
@@ -110,6 +114,7 @@ EXPECTED = {
     "agents.update":         (200, 200, 403, 403, 404, 404, 401),
     "agents.partial_update": (200, 200, 403, 403, 404, 404, 401),
     "agents.delete":         (204, 403, 403, 403, 404, 404, 401),
+    "agents.restore":        (200, 403, 403, 403, 404, 404, 401),
     "deploy.draft":          (200, 200, 403, 403, 404, 404, 401),
     "deploy.testing":        (200, 200, 403, 403, 404, 404, 401),
     "deploy.production":     (200, 403, 403, 403, 404, 404, 401),
@@ -165,6 +170,8 @@ def target(request, workspace, owner, agent, agent_in, settings):
             return live
         if kind == "testing":
             return agent_in(Status.TESTING)
+        if kind == "archived":
+            return agent_archive(agent=agent_in(Status.TESTING), actor=owner)
         if kind == "tested":
             tested = agent_in(Status.TESTING)
             record_passing_test(tested, owner)
@@ -271,7 +278,7 @@ def test_superuser_operates_every_workspace_as_admin(api, agent, db_state):
     response = api(root).delete(f"/api/agents/{agent.pk}/")
 
     assert response.status_code == 204
-    assert db_state()["VoiceAgent"] == []
+    assert [row["archived_by_id"] for row in db_state()["VoiceAgent"]] == [root.pk]
 
 
 # --- the API's documentation: public, and served from this server ---------------------------

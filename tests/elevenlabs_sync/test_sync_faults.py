@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from agents.models import VoiceAgent
-from agents.services import agent_delete
+from agents.services import agent_archive
 from deployments.models import Deployment, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
@@ -259,7 +259,7 @@ def test_with_sync_off_an_agent_stays_local_and_the_api_says_why(
     assert sandbox.requests() == []
 
 
-# --- deleting
+# --- archiving (deleting on ElevenLabs)
 
 
 def test_a_delete_that_meets_a_server_error_is_tried_again(sandbox, new_agent, owner, committing):
@@ -267,7 +267,7 @@ def test_a_delete_that_meets_a_server_error_is_tried_again(sandbox, new_agent, o
     sandbox.add_fault(path=r"agents/agent_", method="DELETE", status=503)
 
     with committing():
-        agent_delete(agent=agent, actor=owner)
+        agent_archive(agent=agent, actor=owner)
 
     assert statuses(sandbox, "DELETE", "") == [503, 204]
     assert sandbox.agents() == []

@@ -11,8 +11,9 @@ from web import urls as app_urls
 from web.forms import AgentEditorForm
 
 PAGES = ["agent", "agent-edit", "agent-sync-state", "agent-deploy", "agent-rollback", "agent-diff"]
-PAGES += ["test-result-new"]
+PAGES += ["test-result-new", "agent-archive", "agent-restore"]
 ACTIONS = ["agent-edit", "agent-sync", "agent-deploy", "agent-rollback", "test-result-new"]
+ACTIONS += ["agent-archive", "agent-restore"]
 
 
 @pytest.fixture
@@ -29,6 +30,8 @@ def attempt(name: str, agent) -> dict:
         "agent-deploy": {"to_status": Status.DRAFT},
         "agent-rollback": {"version": "1"},
         "test-result-new": {"status": "passed", "duration": "30", "rating": "5"},
+        "agent-archive": {"note": "Hijacked"},
+        "agent-restore": {"note": "Hijacked"},
     }[name]
 
 

@@ -86,6 +86,7 @@ LEAST_ROLE = {
     Action.ROLLBACK: Role.ADMIN,
     Action.OVERWRITE_DRIFT: Role.ADMIN,
     Action.DELETE_AGENT: Role.ADMIN,
+    Action.RESTORE_AGENT: Role.ADMIN,
     Action.CHANGE_SETTINGS: Role.ADMIN,
     Action.MANAGE_MEMBERS: Role.ADMIN,
 }

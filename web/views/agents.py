@@ -54,15 +54,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "tags": tag_names_in(workspace=workspace),
-        "filtering": any(
-            request.GET.get(name) for name in ("search", "status", "tag", "sync_state")
-        ),
+        "filtering": _filtering(request),
         "query": _query_without_page(request),
     }
     # The search box and filters refresh only the results, as the person types.
     if request.headers.get("HX-Target") == "agent-results":
         return render_fragment(request, "agents/_results.html", context, workspace=workspace)
     return render_page(request, "agents/dashboard.html", context, workspace=workspace)
+
+
+def _filtering(request: HttpRequest) -> bool:
+    """Whether the list is narrowed down: by a filter, or by showing archived agents, which it
+    hides unless asked."""
+    narrowed = any(request.GET.get(name) for name in ("search", "status", "tag", "sync_state"))
+    return narrowed or request.GET.get("archived", "false") != "false"
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -1,9 +1,14 @@
-"""The web UI's lifecycle dialogs: deploy, roll back, and the diff between two versions."""
+"""The web UI's lifecycle dialogs: deploy, roll back, archive (the UI's delete), restore, and
+the diff between two versions."""
+
+from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 
+from agents.forms import ArchiveNoteForm
 from agents.models import Status, VoiceAgent
+from agents.services import agent_archive, agent_restore
 from common.errors import InvalidInput
 from deployments.forms import DeployForm, RollbackForm
 from deployments.gates import move_refusals, production_checklist
@@ -93,6 +98,52 @@ def rollback(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "deployments/rollback.html",
         {"agent": agent, "form": form},
+        workspace=agent.workspace,
+        status=form.http_status,
+        dialog=True,
+    )
+
+
+@login_required
+def archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive the agent (what deleting it means): it leaves the dashboard, its history stays."""
+    return _with_note(
+        request,
+        pk,
+        service=agent_archive,
+        action="archive",
+        done="Archived: its history stays readable, and an admin can restore it.",
+    )
+
+
+@login_required
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    return _with_note(
+        request,
+        pk,
+        service=agent_restore,
+        action="restore",
+        done="Restored as a draft; its sync creates a new ElevenLabs agent.",
+    )
+
+
+def _with_note(
+    request: HttpRequest,
+    pk: int,
+    *,
+    service: Callable[..., VoiceAgent],
+    action: str,
+    done: str,
+) -> HttpResponse:
+    """The archive or restore dialog: a note, then the service; its refusal on the form."""
+    agent = agent_or_404(request, pk)
+    form = ArchiveNoteForm(posted(request))
+    if form.submit(lambda data: service(agent=agent, actor=request.user, note=data["note"])):
+        return agent_changed(request, agent, done)
+    return render_page(
+        request,
+        "agents/archive.html",
+        {"agent": agent, "form": form, "action": action},
         workspace=agent.workspace,
         status=form.http_status,
         dialog=True,
