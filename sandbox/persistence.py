@@ -9,7 +9,6 @@ store calls `save` under its lock, so writes never interleave within the process
 owns a file (the embedded sandbox is single-process by design).
 """
 
-import dataclasses
 import json
 import os
 import tempfile
@@ -25,15 +24,18 @@ FORMAT = 1
 def save(path: str, agents: dict[str, Agent], conversations: dict[str, Conversation]) -> None:
     account = {
         "format": FORMAT,
-        "agents": [dataclasses.asdict(agent) for agent in agents.values()],
-        "conversations": [dataclasses.asdict(item) for item in conversations.values()],
+        "agents": list(agents.values()),
+        "conversations": list(conversations.values()),
     }
+    # Records are dataclasses of JSON values: their fields are read as they are (`vars`), not
+    # deep-copied first as dataclasses.asdict would, which took most of a save's time.
+    text = json.dumps(account, default=vars)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(descriptor, "w") as file:
-            json.dump(account, file)
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o600)  # it holds every agent's prompt
