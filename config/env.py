@@ -6,6 +6,7 @@ deployment's environment stops the process instead of silently running on a defa
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,15 +109,35 @@ def secret_key_from_env(name: str, fallback_file: Path) -> str:
     The file keeps sessions valid across restarts of a laptop install without anybody having
     to invent a key; production deployments set the variable.
     """
-    key = env_str(name)
-    if key:
-        return key
-    if fallback_file.exists():
-        return fallback_file.read_text().strip()
     from django.core.management.utils import get_random_secret_key
 
-    fallback_file.parent.mkdir(parents=True, exist_ok=True)
-    key = get_random_secret_key()
-    fallback_file.write_text(key)
-    fallback_file.chmod(0o600)
-    return key
+    return env_str(name) or kept_secret(fallback_file, make=get_random_secret_key)
+
+
+def kept_secret(path: Path, *, make: Callable[[], str]) -> str:
+    """The secret kept in `path` (readable by its owner only), made by `make()` the first
+    time: every process of a local install, and every restart, shares it."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = make()
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to `host`:`port` at. Bound to every
+    address, it is reached through the loopback one; an IPv6 address goes in brackets."""
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
+def env_port(name: str, default: int) -> int:
+    """A TCP port number, 1 to 65535."""
+    port = env_int(name, default=default)
+    if not 1 <= port <= 65535:
+        raise ImproperlyConfigured(f"{name}={port} is not a port number (1 to 65535).")
+    return port

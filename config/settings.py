@@ -4,6 +4,7 @@ With no variables set this is the embedded default: SQLite in var/, Celery tasks
 in-process, an in-memory channel layer, and the ElevenLabs sandbox instead of the real API.
 """
 
+import secrets
 from pathlib import Path
 
 from config.env import (
@@ -12,9 +13,12 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_port,
     env_str,
     env_url,
+    kept_secret,
     secret_key_from_env,
+    served_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -136,10 +140,21 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- ElevenLabs. With no key the built-in sandbox stands in for the API (see docs/elevenlabs.md).
-# Where this app is reached; the embedded sandbox is served under it.
-SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
+# Where this app is reached; the embedded sandbox is served under it. Unset, the address the
+# server was told to listen on (HOST and PORT, as `make run` passes them), seen from here.
+SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or served_url(
+    env_str("HOST"), env_port("PORT", default=8000)
+)
 ELEVENLABS_API_KEY = env_str("ELEVENLABS_API_KEY")
 ELEVENLABS_SANDBOX = env_bool("ELEVENLABS_SANDBOX", default=not ELEVENLABS_API_KEY)
+# The key the embedded sandbox takes, which our ElevenLabs client presents to it: the API key
+# when one is set (so separate web and worker processes agree on it), else one made once and
+# kept in var/, as SECRET_KEY's is. Nobody without it reaches the sandbox (config/asgi.py).
+ELEVENLABS_SANDBOX_KEY = ELEVENLABS_API_KEY or (
+    kept_secret(VAR_DIR / "sandbox_api_key", make=lambda: secrets.token_urlsafe(32))
+    if ELEVENLABS_SANDBOX
+    else ""
+)
 # Empty means the SDK's own default (the public API), or our sandbox when it is on.
 ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) or (
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""

@@ -242,3 +242,45 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_it():
     assert finished.returncode != 0
     assert "ImproperlyConfigured" in finished.stderr
     assert "DEBUG='maybe' is not a boolean" in finished.stderr
+
+
+def settings_in_a_fresh_process(code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Run `code` after loading the settings in a new process, whose environment is this one's
+    less anything of SITE_URL, HOST, PORT and ElevenLabs, plus `variables`."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"SITE_URL", "HOST", "PORT", "DJANGO_SETTINGS_MODULE"}
+        and not name.startswith("ELEVENLABS_")
+    }
+    setup = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+    return subprocess.run(
+        [sys.executable, "-c", f"{setup}django.setup(); {code}"],
+        cwd=Path(settings.BASE_DIR),
+        env={**environment, **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_site_url_the_app_is_reached_at_the_host_and_port_it_serves():
+    finished = settings_in_a_fresh_process(
+        "from django.conf import settings as s; print(s.SITE_URL, s.ELEVENLABS_BASE_URL)",
+        HOST="0.0.0.0",
+        PORT="8001",
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == [
+        "http://127.0.0.1:8001",
+        "http://127.0.0.1:8001/sandbox/elevenlabs",
+    ]
+
+
+def test_a_port_that_is_no_port_stops_start_up_naming_it():
+    finished = settings_in_a_fresh_process("", PORT="80000")
+
+    assert finished.returncode != 0
+    assert "PORT=80000 is not a port number" in finished.stderr

@@ -10,7 +10,7 @@ from agents.models import Status, VoiceAgent
 from agents.services import agent_update
 from deployments.models import AgentVersion, DeploymentKind, SyncState
 from elevenlabs_adapter import remote, remote_config
-from elevenlabs_sync.drift import drift_check
+from elevenlabs_sync.drift import drift_candidates, drift_check
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.tasks import sync_sweep_task
 from tests.elevenlabs_sync.remote_state import config_of, main_versions
@@ -27,6 +27,18 @@ def changed_on_elevenlabs(sandbox, agent: VoiceAgent) -> None:
     sync_sweep_task()
     agent.refresh_from_db()
     assert agent.sync.drift_detected_at is not None
+
+
+def test_an_agent_the_sweep_finds_deleted_on_elevenlabs_no_longer_counts_as_there(
+    sandbox, live_agent
+):
+    sandbox.http.delete(f"v1/convai/agents/{live_agent.sync.elevenlabs_agent_id}")
+
+    sync_sweep_task()
+
+    live_agent.refresh_from_db()
+    assert not live_agent.sync.exists_on_elevenlabs
+    assert drift_candidates(limit=50) == [], "nor is it looked for again at every sweep"
 
 
 def test_a_change_made_on_elevenlabs_is_flagged_by_the_sweep_and_ours_are_not(
