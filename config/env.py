@@ -6,6 +6,7 @@ deployment's environment stops the process instead of silently running on a defa
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,13 @@ def env_float(name: str, default: float) -> float:
     return value
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int = 0) -> int:
     raw = env_str(name)
     if not raw:
         return default
-    if not raw.isdigit():
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of zero or more.")
+    if not raw.isdigit() or int(raw) < minimum:
+        least = "zero" if minimum == 0 else str(minimum)
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of {least} or more.")
     return int(raw)
 
 
@@ -79,6 +81,26 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
         raise ImproperlyConfigured(
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; "
             f"got {raw.split('://')[0]!r}."
+        )
+    return raw
+
+
+# DRF's rate syntax (rest_framework.throttling), spelled out: "1200/minute", "20/second".
+RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)")
+OFF_WORDS = {"off", "none"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate such as `1200/minute`, or None (no limit) for `off`."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in OFF_WORDS:
+        return None
+    if not RATE.fullmatch(raw) or int(raw.split("/")[0]) == 0:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; use requests per period, such as 1200/minute "
+            "(periods: second, minute, hour, day), or off."
         )
     return raw
 

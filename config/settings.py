@@ -12,6 +12,7 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
     secret_key_from_env,
@@ -125,6 +126,19 @@ CELERY_BEAT_SCHEDULE = {
     "sync-sweep": {"task": "elevenlabs_sync.tasks.sync_sweep_task", "schedule": 60.0},
 }
 
+# --- Cache: the counters of the API throttles and of the login lockout. In Redis when it is set,
+# so that every process counts together; in memory for the embedded single process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "switchboard",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -175,6 +189,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttling (common/throttling.py): each API token (or signed-in user) and each address
+    # without valid credentials has its own rate; `off` lifts a limit.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.throttling.TokenThrottle",
+        "common.throttling.AddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_rate("API_THROTTLE_RATE", default="1200/minute"),
+        "address": env_rate("API_ANON_THROTTLE_RATE", default="60/minute"),
+    },
+    # The reverse proxies in front that append to X-Forwarded-For: the client's address is that
+    # many entries from the right. 0 reads the connection's own address, which a client cannot
+    # forge; trusting the header without a proxy would let each request claim a new address.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -192,6 +220,12 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "app:login"
 LOGIN_REDIRECT_URL = "app:agents"
 LOGOUT_REDIRECT_URL = "app:login"
+# Password guessing on the login forms, the web UI's and the admin's (workspaces/lockout.py):
+# this many failures within LOGIN_LOCKOUT_SECONDS for one username, or from one address, lock
+# it for LOGIN_LOCKOUT_SECONDS. 0 turns a limit off.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", default=900, minimum=1)
 
 LOGGING = {
     "version": 1,
