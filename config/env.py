@@ -105,6 +105,23 @@ def env_rate(name: str, default: str | None) -> str | None:
     return raw
 
 
+# An HTTP header name as a proxy sends it; Django reads it from META as HTTP_<NAME>.
+HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
+def proxy_ssl_header_from_env(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from a header name (`X-Forwarded-Proto`) that the
+    proxy in front sets to `https` on requests it received over HTTPS; None when empty."""
+    raw = env_str(name, default)
+    if not raw:
+        return None
+    if not HEADER_NAME.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an HTTP header name such as X-Forwarded-Proto."
+        )
+    return ("HTTP_" + raw.upper().replace("-", "_"), "https")
+
+
 def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfig:
     """`DATABASE_URL` as Django's DATABASES entry; the embedded SQLite file when unset."""
     raw = env_str(name)
