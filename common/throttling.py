@@ -46,8 +46,9 @@ class Throttled(exceptions.Throttled):
 class SlidingWindowThrottle(SimpleRateThrottle):
     """DRF's rate syntax and client address, counted as a sliding window: the previous fixed
     window's count, weighted by how much of it still overlaps the last `duration` seconds, plus
-    the current window's count. Two cache reads and one atomic increment per request whatever
-    the rate, where SimpleRateThrottle reads and rewrites a list of every request's time (its
+    the current window's count. One read of both counts and one atomic increment per request
+    whatever the rate (on Redis: MGET, then EXISTS and INCRBY, or SET NX for a window's first
+    request), where SimpleRateThrottle reads and rewrites a list of every request's time (its
     cost grows with the rate, and concurrent processes overwrite each other's lists)."""
 
     def __init__(self) -> None:
@@ -83,8 +84,11 @@ class SlidingWindowThrottle(SimpleRateThrottle):
         if previous * (1 - elapsed) + current >= limit:
             self.seconds_to_wait = _wait(previous, current, limit, elapsed) * duration
             return False
-        if not self.cache.add(current_key, 1, timeout=2 * duration):
-            self.cache.incr(current_key)
+        # A window's key lives two windows from its first request: read in this window, it is
+        # still there to increment. Otherwise this may be the first request of the window.
+        if current_key not in counts and self.cache.add(current_key, 1, timeout=2 * duration):
+            return True
+        self.cache.incr(current_key)
         return True
 
     def wait(self) -> float:

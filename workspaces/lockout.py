@@ -25,7 +25,9 @@ from django.http import HttpRequest
 from common.throttling import CACHE_ERRORS, client_address
 
 logger = logging.getLogger(__name__)
-clock = time.time  # the tests move it on; the cache's own expiry only tidies up
+# A lock ends at the time it holds, read from this clock (which tests move on); the cache's own
+# expiry of the key only tidies up.
+clock = time.time
 
 WHAT_IS_LOCKED = {
     "username": "for this username",
