@@ -70,8 +70,8 @@ class SlidingWindowThrottle(SimpleRateThrottle):
             return True
         try:
             return self._count(key, limit, duration)
-        except CACHE_ERRORS:
-            logger.warning("Throttling skipped: the cache cannot be reached", exc_info=True)
+        except CACHE_ERRORS as error:
+            logger.warning("Throttling skipped: the cache cannot be reached (%s)", error)
             return True
 
     def _count(self, key: str, limit: int, duration: int) -> bool:

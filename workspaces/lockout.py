@@ -57,8 +57,8 @@ def login_lockout_find(*, request: HttpRequest, username: str) -> Lockout | None
     locks = _lock_keys(request, username)
     try:
         found = cache.get_many(list(locks))
-    except CACHE_ERRORS:
-        logger.warning("Login lockout skipped: the cache cannot be reached", exc_info=True)
+    except CACHE_ERRORS as error:
+        logger.warning("Login lockout skipped: the cache cannot be reached (%s)", error)
         return None
     lockouts = [
         Lockout(locked=locks[key], until=until) for key, until in found.items() if until > clock()
@@ -79,15 +79,16 @@ def login_failure_record(*, request: HttpRequest, username: str) -> None:
             if not limits[locked]:
                 continue
             failures_key = f"{lock_key}:failures"
-            if cache.add(failures_key, 1, timeout=seconds):
-                failures = 1
-            else:
+            try:
                 failures = cache.incr(failures_key)
+            except ValueError:  # the first failure of a window (no count yet, or it expired)
+                cache.add(failures_key, 1, timeout=seconds)
+                failures = 1
             if failures >= limits[locked]:
                 cache.set(lock_key, clock() + seconds, timeout=seconds)
                 cache.delete(failures_key)
-    except CACHE_ERRORS:
-        logger.warning("Login failure not counted: the cache cannot be reached", exc_info=True)
+    except CACHE_ERRORS as error:
+        logger.warning("Login failure not counted: the cache cannot be reached (%s)", error)
 
 
 def login_success_record(*, request: HttpRequest, username: str) -> None:
@@ -96,8 +97,8 @@ def login_success_record(*, request: HttpRequest, username: str) -> None:
     username_key = next(iter(_lock_keys(request, username)))
     try:
         cache.delete(f"{username_key}:failures")
-    except CACHE_ERRORS:
-        logger.warning("Login failures not cleared: the cache cannot be reached", exc_info=True)
+    except CACHE_ERRORS as error:
+        logger.warning("Login failures not cleared: the cache cannot be reached (%s)", error)
 
 
 def _lock_keys(request: HttpRequest, username: str) -> dict[str, str]:

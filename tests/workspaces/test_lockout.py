@@ -192,7 +192,7 @@ def test_an_unreachable_cache_lets_people_log_in(throttling, clock, db, monkeypa
     def unreachable(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    for operation in ("get_many", "add", "delete"):
+    for operation in ("get_many", "add", "incr", "set", "delete"):
         monkeypatch.setattr(caches["default"], operation, unreachable)
     client = Client()
     log_in(client, "dana", "wrong")
