@@ -88,7 +88,7 @@ def test_a_page_that_breaks_the_policy_fails_its_test(browser):
     )
 
     page.goto("http://policy.test/")
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_function("() => document.readyState === 'complete'")
     script_ran = page.title() == "ran"
     context.close()
 
