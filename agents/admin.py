@@ -86,7 +86,8 @@ class PrettyJSONField(forms.JSONField):
 class AgentAdminForm(forms.ModelForm):
     config = PrettyJSONField(
         help_text=VoiceAgent._meta.get_field("config").help_text,
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}),
+        # Monospaced by app/admin.css: the Content-Security-Policy refuses style attributes.
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "json-config"}),
     )
 
     class Meta:
@@ -182,7 +183,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     pages: list[ExtraPage] = []
 
     class Media:
-        css = {"all": ("app/badges.css",)}
+        css = {"all": ("app/badges.css", "app/admin.css")}
 
     @classmethod
     def add_part(

@@ -7,6 +7,7 @@ deployment's environment stops the process instead of silently running on a defa
 import json
 import os
 from collections.abc import Callable
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,13 @@ def env_float(name: str, default: float) -> float:
     return value
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int = 0) -> int:
     raw = env_str(name)
     if not raw:
         return default
-    if not raw.isdigit():
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of zero or more.")
+    if not raw.isdigit() or int(raw) < minimum:
+        least = "zero" if minimum == 0 else str(minimum)
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of {least} or more.")
     return int(raw)
 
 
@@ -82,6 +84,43 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
             f"got {raw.split('://')[0]!r}."
         )
     return raw
+
+
+# DRF's rate syntax (rest_framework.throttling), spelled out: "1200/minute", "20/second".
+RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)")
+OFF_WORDS = {"off", "none"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate such as `1200/minute`, or None (no limit) for `off`."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in OFF_WORDS:
+        return None
+    if not RATE.fullmatch(raw) or int(raw.split("/")[0]) == 0:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; use requests per period, such as 1200/minute "
+            "(periods: second, minute, hour, day), or off."
+        )
+    return raw
+
+
+# An HTTP header name as a proxy sends it; Django reads it from META as HTTP_<NAME>.
+HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
+def proxy_ssl_header_from_env(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from a header name (`X-Forwarded-Proto`) that the
+    proxy in front sets to `https` on requests it received over HTTPS; None when empty."""
+    raw = env_str(name, default)
+    if not raw:
+        return None
+    if not HEADER_NAME.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an HTTP header name such as X-Forwarded-Proto."
+        )
+    return ("HTTP_" + raw.upper().replace("-", "_"), "https")
 
 
 def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfig:

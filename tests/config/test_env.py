@@ -16,6 +16,7 @@ from config.env import (
     env_int,
     env_json,
     env_list,
+    env_rate,
     env_url,
     secret_key_from_env,
 )
@@ -108,6 +109,42 @@ def test_a_bad_number_or_json_is_refused_naming_the_variable(env, reader, raw):
 
     with pytest.raises(ImproperlyConfigured, match=VAR):
         reader(VAR, default=None)
+
+
+def test_env_int_refuses_a_number_under_its_minimum_naming_it(env):
+    env("0")
+
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR}='0' is not a whole number of 1 or more"):
+        env_int(VAR, default=5, minimum=1)
+
+
+# --- env_rate -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, "60/minute"),
+        ("", "60/minute"),
+        ("1200/minute", "1200/minute"),
+        ("20/s", "20/s"),
+        ("5000/hour", "5000/hour"),
+        ("off", None),
+        ("OFF", None),
+    ],
+)
+def test_env_rate_reads_requests_per_period_or_off(env, raw, expected):
+    env(raw)
+
+    assert env_rate(VAR, default="60/minute") == expected
+
+
+@pytest.mark.parametrize("raw", ["1200", "0/minute", "-1/minute", "10/fortnight", "ten/minute"])
+def test_env_rate_refuses_anything_else_naming_the_variable(env, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR}={raw!r} is not a rate"):
+        env_rate(VAR, default=None)
 
 
 # --- env_list and env_url ------------------------------------------------------------------
