@@ -36,7 +36,7 @@ from agents.services import (
 )
 from common.admin import ServiceErrorsAsMessages, action_form_page, submitted_form
 from common.errors import DomainError, InvalidInput
-from elevenlabs_adapter import empty_config, validate_config
+from elevenlabs_adapter import CONFIG_TOO_DEEP, empty_config, validate_config
 from workspaces.admin_scoping import MemberInline, RecentHistoryInline, WorkspaceScopedAdmin
 
 if TYPE_CHECKING:
@@ -63,6 +63,20 @@ RECORD_FIELDS = (
 
 
 class PrettyJSONField(forms.JSONField):
+    # Python's parser gives up near a thousand levels, before the config's own check of depth
+    # can run: say what that check would have said, and show back what was typed.
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except RecursionError as error:
+            raise forms.ValidationError(CONFIG_TOO_DEEP, code="invalid") from error
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value  # what the user typed, shown back with the error
@@ -72,7 +86,8 @@ class PrettyJSONField(forms.JSONField):
 class AgentAdminForm(forms.ModelForm):
     config = PrettyJSONField(
         help_text=VoiceAgent._meta.get_field("config").help_text,
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}),
+        # Monospaced by app/admin.css: the Content-Security-Policy refuses style attributes.
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "json-config"}),
     )
 
     class Meta:
@@ -81,13 +96,11 @@ class AgentAdminForm(forms.ModelForm):
 
     def clean_config(self) -> dict:
         # The same check the service makes, run here so a bad key is a form error.
+        accepted = self.instance.config if self.instance.pk else None
         try:
-            return validate_config(self.cleaned_data["config"])
+            return validate_config(self.cleaned_data["config"], accepted=accepted)
         except InvalidInput as error:
-            problems = [
-                f"{path}: {message}" for path, found in error.errors.items() for message in found
-            ]
-            raise forms.ValidationError(problems or [error.message]) from error
+            raise forms.ValidationError(error.sentences()) from error
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ class VoiceAgentAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     pages: list[ExtraPage] = []
 
     class Media:
-        css = {"all": ("app/badges.css",)}
+        css = {"all": ("app/badges.css", "app/admin.css")}
 
     @classmethod
     def add_part(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, Status, VoiceAgent
 from agents.signals import agent_archived, agent_created, agent_restored, agent_updated
 from common.errors import Conflict, InvalidInput
-from elevenlabs_adapter import config_revision, empty_config, validate_config
+from elevenlabs_adapter import config_revision, empty_config, merge_config, validate_config
 from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
@@ -30,12 +30,18 @@ def agent_create(
     description: str = "",
     tags: list[str] | None = None,
     config: dict | None = None,
+    config_from_elevenlabs: bool = False,
     changes: str = "",
 ) -> VoiceAgent:
     """A new agent in draft at version 1. Its first snapshot and changelog entry, with
-    `changes` as the note, are written by the lifecycle (deployments) on `agent_created`."""
+    `changes` as the note, are written by the lifecycle (deployments) on `agent_created`.
+
+    `config_from_elevenlabs`: ElevenLabs answered with this config (an import), so it already
+    accepted its values; only what any config must be to be stored is checked.
+    """
     actor = require_role(actor, workspace, Action.CREATE_AGENT)
-    config = validate_config(empty_config() if config is None else config)
+    config = empty_config() if config is None else config
+    config = validate_config(config, accepted=config if config_from_elevenlabs else None)
     agent = VoiceAgent.objects.create(
         workspace=workspace,
         name=_clean_name(name),
@@ -59,12 +65,23 @@ def agent_update(
     description: str | None = None,
     tags: list[str] | None = None,
     config: dict | None = None,
+    config_patch: dict | None = None,
+    config_from_elevenlabs: bool = False,
 ) -> VoiceAgent:
-    """Edit an agent; `None` leaves a field as it is.
+    """Edit an agent; `None` leaves a field as it is. An edit that changes nothing writes
+    nothing: no new draft, no history entry.
+
+    `config` replaces the whole config; `config_patch` is merged into it as a JSON merge
+    patch (RFC 7396), under the row lock, so two patches of different keys both land. Either
+    way the resulting config is validated as a whole. Numbers already in the agent's config
+    are not held to the ranges again, nor is a config ElevenLabs answered with
+    (`config_from_elevenlabs`, a drift pull).
 
     A config change moves an agent in testing or production back to draft: its tests no
     longer describe what it would ship. Production callers keep `live_version` meanwhile.
     """
+    if config is not None and config_patch is not None:
+        raise ValueError("Give the whole config or a patch of it, not both.")
     agent = _lock(agent)
     actor = require_role(actor, agent.workspace, Action.EDIT_AGENT)
     refuse_if_archived(agent)
@@ -80,19 +97,23 @@ def agent_update(
         changed.add("description")
     if tags is not None and _set_tags(agent, tags):
         changed.add("tags")
+    if config_patch is not None:
+        config = merge_config(agent.config, config_patch)
     if config is not None:
-        config = validate_config(config)
+        accepted = config if config_from_elevenlabs else agent.config
+        config = validate_config(config, accepted=accepted)
         revision = config_revision(config)
         if revision != agent.config_revision:
             agent.config, agent.config_revision = config, revision
             agent.status = Status.DRAFT
             changed.add("config")
+    if not changed:
+        return agent
     agent.updated_by = actor
     agent.save()
-    if changed:
-        agent_updated.send(
-            VoiceAgent, agent=agent, actor=actor, from_status=from_status, changed=changed
-        )
+    agent_updated.send(
+        VoiceAgent, agent=agent, actor=actor, from_status=from_status, changed=changed
+    )
     return agent
 
 

@@ -17,6 +17,7 @@ from api.representation import agent_shown, agents_shown
 from api.seed import SeedActions
 from api.serializers import (
     AgentCreateSerializer,
+    AgentPatchSerializer,
     AgentSerializer,
     AgentWriteSerializer,
     NoteSerializer,
@@ -59,13 +60,14 @@ class AgentViewSet(
     def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, pk, partial=False)
 
-    @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
+    @extend_schema(request=AgentPatchSerializer, responses=AgentSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, pk, partial=True)
 
     def _update(self, request: Request, pk: str | None, *, partial: bool) -> Response:
         agent = agent_get_for(request.user, pk)
-        data = validated(AgentWriteSerializer, request.data, partial=partial)
+        shape = AgentPatchSerializer if partial else AgentWriteSerializer
+        data = validated(shape, request.data, partial=partial)
         agent_update(agent=agent, actor=request.user, **data)
         return Response(agent_shown(request.user, pk))
 

@@ -98,7 +98,21 @@ class AgentWriteSerializer(serializers.Serializer):
     )
     config = serializers.JSONField(
         required=False,
-        help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}',
+        help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}; '
+        "replaces the whole config.",
+    )
+
+
+class AgentPatchSerializer(AgentWriteSerializer):
+    """A PATCH: the fields it names change; its `config` is merged into the agent's."""
+
+    config = serializers.JSONField(
+        required=False,
+        source="config_patch",
+        help_text="A JSON merge patch (RFC 7396) of the config: objects merge key by key, "
+        "null removes a key, anything else (arrays too) replaces what was there. "
+        '{"conversation_config": {"agent": {"prompt": {"temperature": 0.2}}}} changes the '
+        "temperature alone.",
     )
 
 

@@ -2,7 +2,7 @@
 docs. Every path works with or without a trailing slash (common/routers.py)."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.agents import AgentViewSet
 from api.lifecycle import DeploymentViewSet
@@ -15,7 +15,15 @@ router.register("deployments", DeploymentViewSet, basename="deployment")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI with its start-up script at a URL of its own (`?script`) rather than inline, and
+    # its page styles in a file: the Content-Security-Policy allows neither inline.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
     *router.urls,
     re_path(r"", api_not_found),
 ]

@@ -14,14 +14,14 @@ import httpx
 
 from bench.processes import Server, free_port, log_tail, running
 
-API_KEY = "bench-key"  # the sandbox takes any key; the SDK insists on one
+API_KEY = "bench-key"  # the sandbox's key (SANDBOX_API_KEY), for the product and for us
 START_TIMEOUT_SECS = 30.0
 
 
 @dataclass(frozen=True)
 class Sandbox:
     url: str  # the base URL to give an ElevenLabs client
-    http: httpx.Client  # for its `_sandbox/` control endpoints
+    http: httpx.Client  # for its `_sandbox/` control endpoints, presenting its key
     server: Server
 
     def state(self) -> dict:
@@ -39,9 +39,11 @@ def sandbox_server(*, per_second: float, log: Path) -> Iterator[Sandbox]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sandbox.standalone_settings",
+        "SANDBOX_API_KEY": API_KEY,
         "SANDBOX_RATE_LIMIT": str(per_second),
-        # Nothing else from this shell: no injected faults, no webhooks.
+        # Nothing else from this shell: no injected faults, no webhooks, no state file.
         "SANDBOX_FAULTS": "[]",
+        "SANDBOX_STATE_FILE": "",
         "SANDBOX_WEBHOOK_URL": "",
         "SANDBOX_WEBHOOK_SECRET": "",
         "LOG_LEVEL": "WARNING",
@@ -50,7 +52,7 @@ def sandbox_server(*, per_second: float, log: Path) -> Iterator[Sandbox]:
     url = f"http://127.0.0.1:{port}/sandbox/elevenlabs"
     with (
         running(command, env=env, log=log) as server,
-        httpx.Client(base_url=url, timeout=30) as http,
+        httpx.Client(base_url=url, headers={"xi-api-key": API_KEY}, timeout=30) as http,
     ):
         deadline = time.monotonic() + START_TIMEOUT_SECS
         while not _answers(http):

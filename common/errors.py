@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from common.throttling import throttled_instead
+
 
 class DomainError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
@@ -24,6 +26,12 @@ class DomainError(Exception):
         self.message = message
         self.code = code or self.code
         self.errors = errors or {}
+
+    def sentences(self) -> list[str]:
+        """Each problem as a sentence that names its field, as `message` names the first:
+        "config.conversation_config.agent.prompt.temperature: Must be between 0 and 2; …"."""
+        found = [f"{key}: {text}" for key, texts in self.errors.items() for text in texts]
+        return found or [self.message]
 
 
 class InvalidInput(DomainError):
@@ -70,6 +78,7 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = throttled_instead(exc, context)
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.code, exc.errors), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -39,17 +39,24 @@ class ServiceForm(forms.Form):
     def add_service_error(self, error: DomainError) -> int:
         """Show `error` on the form; return the HTTP status to answer with."""
         for key, messages in error.errors.items():
-            field = self._field_for(key)
+            field, named = self._field_for(key)
             for message in messages:
-                self.add_error(field, message)
+                # A key deeper than its field (a path inside the JSON config) is named, as the
+                # API names it: the field alone does not say where.
+                self.add_error(field, message if named else f"{key}: {message}")
         if not error.errors:
             self.add_error(None, error.message)
         return error.status_code
 
-    def _field_for(self, key: str) -> str | None:
+    def _field_for(self, key: str) -> tuple[str | None, bool]:
+        """The field that shows errors of `key`, and whether that field is exactly what `key`
+        names (rather than something inside it)."""
         if key in self.fields:
-            return key
+            return key, True
         matches = [
             prefix for prefix in self.error_fields if key == prefix or key.startswith(prefix + ".")
         ]
-        return self.error_fields[max(matches, key=len)] if matches else None
+        if not matches:
+            return None, True
+        prefix = max(matches, key=len)
+        return self.error_fields[prefix], key == prefix

@@ -4,9 +4,11 @@ routes to serve.
 With ELEVENLABS_SANDBOX on, the ElevenLabs emulator is mounted in front of Django under
 /sandbox/elevenlabs/, for HTTP and its conversation WebSocket. It is fully async and bypasses
 Django's middleware: it stands for a service on the internet, which knows nothing of our
-sessions, CSRF or allowed origins. This is the one place the product imports the sandbox, and
-only then: it reads its own SANDBOX_* variables as it loads, so a malformed one stops the server
-at start-up. With it off, nothing of the sandbox is imported.
+sessions, CSRF or allowed origins. Like that service, it lets in only the holder of its key:
+the one our own ElevenLabs client presents (settings.ELEVENLABS_SANDBOX_KEY), handed to it here
+as its SANDBOX_API_KEY. This is the one place the product imports the sandbox, and only then:
+it reads its own SANDBOX_* variables as it loads, so a malformed one stops the server at
+start-up. With it off, nothing of the sandbox is imported.
 """
 
 import os
@@ -24,6 +26,8 @@ from django.urls import re_path  # noqa: E402
 protocols: dict = {"http": django_asgi_app}
 
 if settings.ELEVENLABS_SANDBOX:
+    # Before the sandbox loads: it reads its settings from the environment as it does.
+    os.environ["SANDBOX_API_KEY"] = settings.ELEVENLABS_SANDBOX_KEY
     from sandbox import routing as sandbox
 
     # The stubs cannot say this: django-stubs' re_path takes only Django views, not ASGI apps,

@@ -6,6 +6,8 @@ deployment's environment stops the process instead of silently running on a defa
 
 import json
 import os
+from collections.abc import Callable
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +48,13 @@ def env_float(name: str, default: float) -> float:
     return value
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int = 0) -> int:
     raw = env_str(name)
     if not raw:
         return default
-    if not raw.isdigit():
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of zero or more.")
+    if not raw.isdigit() or int(raw) < minimum:
+        least = "zero" if minimum == 0 else str(minimum)
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of {least} or more.")
     return int(raw)
 
 
@@ -83,6 +86,43 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
+# DRF's rate syntax (rest_framework.throttling), spelled out: "1200/minute", "20/second".
+RATE = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)")
+OFF_WORDS = {"off", "none"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate such as `1200/minute`, or None (no limit) for `off`."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() in OFF_WORDS:
+        return None
+    if not RATE.fullmatch(raw) or int(raw.split("/")[0]) == 0:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; use requests per period, such as 1200/minute "
+            "(periods: second, minute, hour, day), or off."
+        )
+    return raw
+
+
+# An HTTP header name as a proxy sends it; Django reads it from META as HTTP_<NAME>.
+HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
+def proxy_ssl_header_from_env(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from a header name (`X-Forwarded-Proto`) that the
+    proxy in front sets to `https` on requests it received over HTTPS; None when empty."""
+    raw = env_str(name, default)
+    if not raw:
+        return None
+    if not HEADER_NAME.fullmatch(raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an HTTP header name such as X-Forwarded-Proto."
+        )
+    return ("HTTP_" + raw.upper().replace("-", "_"), "https")
+
+
 def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfig:
     """`DATABASE_URL` as Django's DATABASES entry; the embedded SQLite file when unset."""
     raw = env_str(name)
@@ -108,15 +148,35 @@ def secret_key_from_env(name: str, fallback_file: Path) -> str:
     The file keeps sessions valid across restarts of a laptop install without anybody having
     to invent a key; production deployments set the variable.
     """
-    key = env_str(name)
-    if key:
-        return key
-    if fallback_file.exists():
-        return fallback_file.read_text().strip()
     from django.core.management.utils import get_random_secret_key
 
-    fallback_file.parent.mkdir(parents=True, exist_ok=True)
-    key = get_random_secret_key()
-    fallback_file.write_text(key)
-    fallback_file.chmod(0o600)
-    return key
+    return env_str(name) or kept_secret(fallback_file, make=get_random_secret_key)
+
+
+def kept_secret(path: Path, *, make: Callable[[], str]) -> str:
+    """The secret kept in `path` (readable by its owner only), made by `make()` the first
+    time: every process of a local install, and every restart, shares it."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = make()
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to `host`:`port` at. Bound to every
+    address, it is reached through the loopback one; an IPv6 address goes in brackets."""
+    reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
+def env_port(name: str, default: int) -> int:
+    """A TCP port number, 1 to 65535."""
+    port = env_int(name, default=default)
+    if not 1 <= port <= 65535:
+        raise ImproperlyConfigured(f"{name}={port} is not a port number (1 to 65535).")
+    return port

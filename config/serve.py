@@ -2,6 +2,11 @@
 
 The demo's agents sync to the sandbox, which this very server hosts, so the data can only be
 loaded once the server is up. Usage: python -m config.serve --host 127.0.0.1 --port 8000
+
+The server is told where it is reached (SITE_URL, unless set: the host and port it serves),
+which is where its ElevenLabs client finds the embedded sandbox, and where the sandbox keeps
+its state across restarts (SANDBOX_STATE_FILE, unless set: var/sandbox_state.json), so agents
+synced before a restart are still there after it.
 """
 
 import argparse
@@ -11,8 +16,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from config.env import served_url
 
 STARTUP_TIMEOUT = 60.0
+SANDBOX_STATE_FILE = Path(__file__).resolve().parent.parent / "var" / "sandbox_state.json"
 # The server is this machine's child: never ask an HTTP proxy (http_proxy) to reach it.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -22,10 +32,8 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    # Bound to every address, the server is still reached here through the loopback one.
-    reachable = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    url = f"http://{reachable}:{args.port}"
-    env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL") or url}
+    url = served_url(args.host, args.port)
+    env = server_environment(url, os.environ)
 
     server = subprocess.Popen(
         [
@@ -48,6 +56,16 @@ def main() -> int:
             [sys.executable, "manage.py", "seed_demo", "--url", url], env=env, check=False
         )
     return server.wait()
+
+
+def server_environment(url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ`, plus where the server is reached (`url`) and where its sandbox keeps its
+    state, unless `environ` says."""
+    return {
+        **environ,
+        "SITE_URL": environ.get("SITE_URL") or url,
+        "SANDBOX_STATE_FILE": environ.get("SANDBOX_STATE_FILE") or str(SANDBOX_STATE_FILE),
+    }
 
 
 def _wait_until_up(health_url: str, server: subprocess.Popen) -> bool:

@@ -4,7 +4,10 @@ With no variables set this is the embedded default: SQLite in var/, Celery tasks
 in-process, an in-memory channel layer, and the ElevenLabs sandbox instead of the real API.
 """
 
+import secrets
 from pathlib import Path
+
+from csp.constants import NONE, SELF
 
 from config.env import (
     database_from_env,
@@ -12,9 +15,14 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_port,
+    env_rate,
     env_str,
     env_url,
+    kept_secret,
+    proxy_ssl_header_from_env,
     secret_key_from_env,
+    served_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
     "workspaces",
     "agents",
     "testruns",
@@ -53,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,6 +135,19 @@ CELERY_BEAT_SCHEDULE = {
     "sync-sweep": {"task": "elevenlabs_sync.tasks.sync_sweep_task", "schedule": 60.0},
 }
 
+# --- Cache: the counters of the API throttles and of the login lockout. In Redis when it is set,
+# so that every process counts together; in memory for the embedded single process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "switchboard",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -136,10 +159,21 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- ElevenLabs. With no key the built-in sandbox stands in for the API (see docs/elevenlabs.md).
-# Where this app is reached; the embedded sandbox is served under it.
-SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
+# Where this app is reached; the embedded sandbox is served under it. Unset, the address the
+# server was told to listen on (HOST and PORT, as `make run` passes them), seen from here.
+SITE_URL = env_url("SITE_URL", schemes=("http", "https")) or served_url(
+    env_str("HOST"), env_port("PORT", default=8000)
+)
 ELEVENLABS_API_KEY = env_str("ELEVENLABS_API_KEY")
 ELEVENLABS_SANDBOX = env_bool("ELEVENLABS_SANDBOX", default=not ELEVENLABS_API_KEY)
+# The key the embedded sandbox takes, which our ElevenLabs client presents to it: the API key
+# when one is set (so separate web and worker processes agree on it), else one made once and
+# kept in var/, as SECRET_KEY's is. Nobody without it reaches the sandbox (config/asgi.py).
+ELEVENLABS_SANDBOX_KEY = ELEVENLABS_API_KEY or (
+    kept_secret(VAR_DIR / "sandbox_api_key", make=lambda: secrets.token_urlsafe(32))
+    if ELEVENLABS_SANDBOX
+    else ""
+)
 # Empty means the SDK's own default (the public API), or our sandbox when it is on.
 ELEVENLABS_BASE_URL = env_url("ELEVENLABS_BASE_URL", schemes=("http", "https")) or (
     f"{SITE_URL.rstrip('/')}/sandbox/elevenlabs" if ELEVENLABS_SANDBOX else ""
@@ -175,6 +209,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttling (common/throttling.py): each API token (or signed-in user) and each address
+    # without valid credentials has its own rate; `off` lifts a limit.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.throttling.TokenThrottle",
+        "common.throttling.AddressThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_rate("API_THROTTLE_RATE", default="1200/minute"),
+        "address": env_rate("API_ANON_THROTTLE_RATE", default="60/minute"),
+    },
+    # The reverse proxies in front that append to X-Forwarded-For: the client's address is that
+    # many entries from the right. 0 reads the connection's own address, which a client cannot
+    # forge; trusting the header without a proxy would let each request claim a new address.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -192,6 +240,62 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "app:login"
 LOGIN_REDIRECT_URL = "app:agents"
 LOGOUT_REDIRECT_URL = "app:login"
+# Password guessing on the login forms, the web UI's and the admin's (workspaces/lockout.py):
+# this many failures within LOGIN_LOCKOUT_SECONDS for one username, or from one address, lock
+# it for LOGIN_LOCKOUT_SECONDS. 0 turns a limit off.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", default=900, minimum=1)
+
+# --- Security (docs/operations.md, "Production security"). HTTPS switches on what a site served
+# only over HTTPS wants; each part can be set on its own. Off (the embedded default), the app
+# works over plain http on 127.0.0.1.
+HTTPS = env_bool("HTTPS", default=SITE_URL.startswith("https://"))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+# Set to `https` by the TLS-terminating proxy in front; empty when nothing in front sets it.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header_from_env(
+    "SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto" if HTTPS else ""
+)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=HTTPS)
+# Whatever the scheme. No script reads either cookie: forms carry the CSRF token, and so does
+# the API docs' script, rendered by the server.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp), enforced: every script and style is a file served from
+# here (static/, the admin's, the API docs' sidecar), none inline, no eval; data: images are
+# the admin's and Swagger UI's icons. CSP_REPORT_ONLY=true only reports, to try a change of
+# policy; CSP_REPORT_URI is where browsers send violations.
+_csp_directives: dict = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+_csp_report_uri = env_url("CSP_REPORT_URI", schemes=("http", "https"))
+if _csp_report_uri:
+    _csp_directives["report-uri"] = _csp_report_uri
+if env_bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives}
 
 LOGGING = {
     "version": 1,

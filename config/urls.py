@@ -4,12 +4,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from common.health import healthz
+from workspaces.forms import AdminLoginForm
 
 # Whoever uses the admin should see plainly when ElevenLabs is the built-in sandbox.
 admin.site.site_title = "Switchboard"
 admin.site.site_header = "Switchboard" + (
     " · ElevenLabs sandbox (offline)" if settings.ELEVENLABS_SANDBOX else ""
 )
+# The same lockout of password guessing as the web UI's login (workspaces/lockout.py).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app:agents", permanent=False)),

@@ -3,7 +3,9 @@ round-trips untouched.
 
 The SDK's models accept unknown keys silently (they are generated with `extra="allow"`),
 which would let a typo such as `promt` through and lose the setting upstream; we walk the
-parsed model and refuse every key the schema does not know, naming the closest one.
+parsed model and refuse every key the schema does not know, naming the closest one. What
+any config must be to be stored at all is `config_storable`'s; the ranges of its numbers,
+which the SDK's types do not carry, are `config_bounds`'.
 """
 
 import copy
@@ -20,6 +22,9 @@ import pydantic_core
 from elevenlabs.types import AgentPlatformSettingsRequestModel, ConversationalConfig, Llm
 
 from common.errors import InvalidInput
+from common.merge_patch import merge_patch
+from elevenlabs_adapter.config_bounds import bound_problems
+from elevenlabs_adapter.config_storable import unstorable_problems
 
 CONFIG_SECTIONS: dict[str, type[pydantic.BaseModel]] = {
     "conversation_config": ConversationalConfig,
@@ -58,20 +63,36 @@ def _whole_numbers_as_ints(node: Any) -> Any:
     return node
 
 
-def validate_config(config: Any, *, field: str = "config") -> dict:
-    """Return `config` with both sections present, or raise InvalidInput naming each bad path."""
+def validate_config(config: Any, *, field: str = "config", accepted: dict | None = None) -> dict:
+    """Return `config` with both sections present, or raise InvalidInput naming each bad path.
+
+    The one check of a config, whoever sends it (the API, the editor, the admin, an import, a
+    drift pull): it can be stored (`config_storable`), it fits the SDK's types with no
+    unknown key, and its numbers lie in their ranges (`config_bounds`). A number equal to the
+    one at the same path of `accepted` (the agent's current config, or the config itself when
+    ElevenLabs answered with it) is not held to the ranges again.
+    """
     if not isinstance(config, dict):
         raise InvalidInput.for_field(
             field,
             'Must be an object: {"conversation_config": {...}, "platform_settings": {...}}.',
         )
+    blocking, unstorable_numbers = unstorable_problems(config, field=field)
+    if blocking:
+        raise _refusal(blocking)
     if len(json.dumps(config, ensure_ascii=False).encode()) > CONFIG_MAX_BYTES:
         raise InvalidInput.for_field(field, f"Must be at most {CONFIG_MAX_BYTES:,} bytes of JSON.")
 
     errors: dict[str, list[str]] = {}
+
+    def add(path: str, message: str) -> None:
+        messages = errors.setdefault(path, [])
+        if message not in messages:
+            messages.append(message)
+
     for key in config:
         if key not in CONFIG_SECTIONS:
-            errors[f"{field}.{key}"] = [_unknown_key_message(key, CONFIG_SECTIONS)]
+            add(f"{field}.{key}", _unknown_key_message(key, CONFIG_SECTIONS))
     for section, model in CONFIG_SECTIONS.items():
         value = config.get(section, {})
         path = f"{field}.{section}"
@@ -79,17 +100,46 @@ def validate_config(config: Any, *, field: str = "config") -> dict:
             parsed = model.model_validate(value)
         except pydantic.ValidationError as error:
             for problem_path, message in _validation_problems(path, value, error.errors()):
-                messages = errors.setdefault(problem_path, [])
-                if message not in messages:
-                    messages.append(message)
+                add(problem_path, message)
             continue
         for parts, message in _unknown_keys(parsed, ()):
-            errors.setdefault(".".join([path, *map(str, parts)]), []).append(message)
+            add(".".join([path, *map(str, parts)]), message)
+    for path, message in bound_problems(config, field=field, accepted=accepted):
+        add(path, message)
+    for path, messages in unstorable_numbers.items():
+        if path not in errors:  # a range, said above, is the better explanation
+            errors[path] = messages
 
     if errors:
-        first_path, messages = next(iter(errors.items()))
-        raise InvalidInput(f"{first_path}: {messages[0]}", code="invalid_config", errors=errors)
+        raise _refusal(errors)
     return {section: config.get(section, {}) for section in CONFIG_SECTIONS}
+
+
+def merge_config(config: dict, patch: Any, *, field: str = "config") -> dict:
+    """`config` changed by `patch`, a JSON merge patch (RFC 7396): objects merge key by key,
+    `null` removes a key, anything else (arrays too) replaces. The result still needs
+    `validate_config`, as a whole."""
+    if not isinstance(patch, dict):
+        raise InvalidInput.for_field(
+            field,
+            "Must be an object: a PATCH merges it into the config (send null to remove a key); "
+            "PUT the whole config to replace it.",
+        )
+    refuse_unstorable_config(patch, field=field)  # the merge recurses as deep as the patch
+    return merge_patch(config, patch)
+
+
+def refuse_unstorable_config(config: Any, *, field: str = "config") -> None:
+    """Raise InvalidInput if `config` is nested too deep or holds text that cannot be encoded:
+    the part of `validate_config` to run before anything that recurses through a config."""
+    blocking, _ = unstorable_problems(config, field=field)
+    if blocking:
+        raise _refusal(blocking)
+
+
+def _refusal(errors: dict[str, list[str]]) -> InvalidInput:
+    first_path, messages = next(iter(errors.items()))
+    return InvalidInput(f"{first_path}: {messages[0]}", code="invalid_config", errors=errors)
 
 
 def remote_config(config: dict) -> dict:

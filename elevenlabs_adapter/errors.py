@@ -40,9 +40,20 @@ class ElevenLabsError(Exception):
     def rate_limited(self) -> bool:
         return self.status == 429
 
+    def explained(self, why: str) -> "ElevenLabsError":
+        """The same failure, its message followed by `why`."""
+        return ElevenLabsError(
+            f"{self.message} {why}",
+            retryable=self.retryable,
+            status=self.status,
+            retry_after=self.retry_after,
+            outcome_unknown=self.outcome_unknown,
+        )
 
-def classified(error: Exception, *, doing: str) -> ElevenLabsError:
-    """The ElevenLabsError for an exception raised by the SDK or its HTTP client."""
+
+def classified(error: Exception, *, doing: str, where: str = "") -> ElevenLabsError:
+    """The ElevenLabsError for an exception raised by the SDK or its HTTP client; `where` is
+    the address that was called, named when it could not be reached."""
     if isinstance(error, ParsingError):
         return ElevenLabsError(
             f"ElevenLabs answered {doing} in a shape this version of the SDK does not "
@@ -54,8 +65,9 @@ def classified(error: Exception, *, doing: str) -> ElevenLabsError:
         return _from_status(error, doing=doing)
     if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         # Nothing was sent: the outcome is known, nothing happened.
+        at = f" at {where}" if where else ""
         return ElevenLabsError(
-            f"Could not connect to ElevenLabs {doing}.", retryable=True, outcome_unknown=False
+            f"Could not connect to ElevenLabs{at} {doing}.", retryable=True, outcome_unknown=False
         )
     if isinstance(error, httpx.TimeoutException):
         return ElevenLabsError(

@@ -16,10 +16,11 @@ from django.conf import settings
 from elevenlabs import ElevenLabs
 from elevenlabs.conversational_ai.agents.client import AgentsClient
 from elevenlabs.core.request_options import RequestOptions
+from elevenlabs.environment import ElevenLabsEnvironment
 from elevenlabs.types import GetAgentResponseModel
 
 from elevenlabs_adapter.config import CONFIG_SECTIONS, remote_config
-from elevenlabs_adapter.errors import classified
+from elevenlabs_adapter.errors import ElevenLabsError, classified
 from elevenlabs_adapter.pacing import wait_for_slot
 
 NO_RETRIES = RequestOptions(max_retries=0)
@@ -68,17 +69,38 @@ def _calling(doing: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
             try:
                 return function(*args, **kwargs)
             except Exception as error:
-                raise classified(error, doing=doing) from error
+                failure = classified(error, doing=doing, where=base_url())
+                raise _with_sandbox_hint(failure, error) from error
 
         return call
 
     return decorate
 
 
+def base_url() -> str:
+    """Where our calls go."""
+    return settings.ELEVENLABS_BASE_URL or ElevenLabsEnvironment.PRODUCTION.value
+
+
+def _with_sandbox_hint(failure: ElevenLabsError, error: Exception) -> ElevenLabsError:
+    """Calling the sandbox this app serves, a sandbox out of reach, or one that takes another
+    key, is the app looking for itself at the wrong address: say which setting puts it right."""
+    embedded = settings.ELEVENLABS_SANDBOX and base_url().startswith(settings.SITE_URL)
+    unreachable = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+    if not embedded or not (unreachable or failure.status == 401):
+        return failure
+    return failure.explained(
+        f"The built-in sandbox is served by this app under SITE_URL ({settings.SITE_URL}), "
+        "which must be the address this server answers at: `make run` sets it from HOST and "
+        "PORT; serving another way, set SITE_URL."
+    )
+
+
 def _client() -> ElevenLabs:
     return _client_for(
         settings.ELEVENLABS_BASE_URL or None,
-        settings.ELEVENLABS_API_KEY or "sandbox",
+        # With the embedded sandbox and no API key, the key made for the sandbox.
+        settings.ELEVENLABS_API_KEY or settings.ELEVENLABS_SANDBOX_KEY,
         settings.ELEVENLABS_TIMEOUT,
         # The sandbox runs on this machine or next to it: an HTTP proxy meant for the internet
         # (HTTP_PROXY in the environment) would only stand in the way.

@@ -16,7 +16,7 @@ from common.errors import Conflict, Upstream
 from deployments.models import AgentVersion, SyncState
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import PLACEHOLDER_PREFIX, AgentSync
-from elevenlabs_sync.sync import sync_request
+from elevenlabs_sync.sync import sync_missing_record, sync_request
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -28,7 +28,12 @@ def drift_check(*, sync: AgentSync) -> bool:
     with is still the agent's, and no sync holds the agent, so our own write is never drift.
     """
     baseline = sync.main_version_id
-    main = remote.agent_get(sync.elevenlabs_agent_id)
+    try:
+        main = remote.agent_get(sync.elevenlabs_agent_id)
+    except ElevenLabsError as error:
+        if error.status == 404:
+            sync_missing_record(sync)
+        raise
     now = timezone.now()
     undisturbed = AgentSync.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
@@ -52,7 +57,9 @@ def drift_check(*, sync: AgentSync) -> bool:
 def drift_candidates(*, limit: int) -> list[AgentSync]:
     """Synced agents not checked for longest, a batch at a time."""
     return list(
-        AgentSync.objects.filter(state=SyncState.SYNCED, drift_detected_at__isnull=True)
+        AgentSync.objects.filter(
+            state=SyncState.SYNCED, drift_detected_at__isnull=True, missing_since__isnull=True
+        )
         .exclude(elevenlabs_agent_id__startswith=PLACEHOLDER_PREFIX)
         .order_by(F("drift_checked_at").asc(nulls_first=True))[:limit]
     )
@@ -65,7 +72,9 @@ def drift_pull(*, agent: VoiceAgent, actor: User) -> VoiceAgent:
     sync = _drifted(agent)
     main = _read_main(sync)
     with transaction.atomic():
-        agent = agent_update(agent=agent, actor=actor, config=main.config)
+        agent = agent_update(
+            agent=agent, actor=actor, config=main.config, config_from_elevenlabs=True
+        )
         AgentSync.objects.filter(pk=agent.pk).update(
             drift_detected_at=None, main_version_id=main.version_id
         )

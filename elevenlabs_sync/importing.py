@@ -51,6 +51,7 @@ def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str)
                 name=found.name[:NAME_MAX_LENGTH] or elevenlabs_agent_id,
                 tags=found.tags,
                 config=found.config,
+                config_from_elevenlabs=True,
                 changes=f"Imported from ElevenLabs agent {elevenlabs_agent_id}",
             )
             AgentSync.objects.filter(pk=agent.pk).update(

@@ -14,6 +14,7 @@ from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput, Upstream
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
+from elevenlabs_sync.sync import DELETED_OUTSIDE
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -72,6 +73,10 @@ def _calling_number() -> str:
 
 def _on_elevenlabs(agent: VoiceAgent) -> AgentSync:
     sync = AgentSync.objects.get(pk=agent.pk)
+    if sync.has_elevenlabs_id and not sync.exists_on_elevenlabs:
+        raise Conflict(
+            f"ElevenLabs no longer has this agent: it {DELETED_OUTSIDE}", code="not_on_elevenlabs"
+        )
     if not sync.exists_on_elevenlabs:
         raise Conflict(
             "The agent is not on ElevenLabs yet; wait for its sync, or retry it.",

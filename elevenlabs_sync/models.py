@@ -35,6 +35,12 @@ class AgentSync(models.Model):
         null=True, blank=True, help_text="When we saw the agent changed outside Switchboard."
     )
     drift_checked_at = models.DateTimeField(null=True, blank=True)
+    missing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When ElevenLabs answered that it has no agent of this id any more "
+        "(deleted outside Switchboard); cleared once it has one again.",
+    )
 
     owner_key = models.UUIDField(
         default=uuid.uuid4,
@@ -82,8 +88,14 @@ class AgentSync(models.Model):
         return self.elevenlabs_agent_id
 
     @property
-    def exists_on_elevenlabs(self) -> bool:
+    def has_elevenlabs_id(self) -> bool:
+        """ElevenLabs gave the agent an id: its create went through, once."""
         return not self.elevenlabs_agent_id.startswith(PLACEHOLDER_PREFIX)
+
+    @property
+    def exists_on_elevenlabs(self) -> bool:
+        """ElevenLabs has the agent, as far as its last answer about it said."""
+        return self.has_elevenlabs_id and self.missing_since is None
 
 
 class RemoteDeletion(models.Model):

@@ -11,7 +11,7 @@ from deployments.gates import Gate
 from deployments.models import Deployment, DeploymentKind
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.remote_deletion import remote_deletion_request
-from elevenlabs_sync.sync import sync_detach, sync_request, sync_start
+from elevenlabs_sync.sync import DELETED_OUTSIDE, sync_detach, sync_request, sync_start
 
 # What of an agent ElevenLabs holds: a change of anything else needs no sync.
 MIRRORED_FIELDS = {"name", "tags", "config"}
@@ -39,9 +39,16 @@ def follow_deployment(*, agent: VoiceAgent, deployment: Deployment, **kwargs: An
 
 def on_elevenlabs(agent: VoiceAgent) -> Gate:
     """The production gate this app adds: ElevenLabs must have the agent to publish it."""
+    sync = agent.sync
+    problem = NOT_ON_ELEVENLABS
+    if sync.has_elevenlabs_id and not sync.exists_on_elevenlabs:
+        problem = (
+            f"Cannot deploy to production: ElevenLabs no longer has this agent; it "
+            f"{DELETED_OUTSIDE}"
+        )
     return Gate(
         label="The agent exists on ElevenLabs",
-        passed=agent.sync.exists_on_elevenlabs,
-        problem=NOT_ON_ELEVENLABS,
+        passed=sync.exists_on_elevenlabs,
+        problem=problem,
         code="not_on_elevenlabs",
     )

@@ -29,7 +29,7 @@ def remote_deletion_request(sync: AgentSync, *, archiving: Deployment) -> None:
     An agent with a placeholder id may still exist there, if a create went unanswered: it is
     looked up by its tag.
     """
-    if sync.exists_on_elevenlabs:
+    if sync.has_elevenlabs_id:  # even if it seemed gone: deleting what is gone costs nothing
         target = {"elevenlabs_agent_id": sync.elevenlabs_agent_id}
     elif sync.create_uncertain:
         target = {"owner_tag": remote.owner_tag(sync.owner_key)}

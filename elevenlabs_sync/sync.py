@@ -39,6 +39,10 @@ from workspaces.roles import Action
 logger = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=3)  # longer than the sync task's hard time limit
+DELETED_OUTSIDE = (
+    "was deleted outside Switchboard. Archive and restore this agent here to create it again, "
+    "or import a copy of it."
+)
 MAX_ROUNDS = 3  # syncs in a row when the agent keeps changing under us
 
 
@@ -78,6 +82,7 @@ def sync_detach(agent: VoiceAgent) -> None:
         main_version_id="",
         drift_detected_at=None,
         drift_checked_at=None,
+        missing_since=None,
     )
 
 
@@ -200,20 +205,29 @@ def sync_sweep(*, limit: int = 500) -> list[int]:
 
 
 def _reconcile(sync: AgentSync) -> None:
-    if not sync.exists_on_elevenlabs and not _create(sync):
+    if not sync.has_elevenlabs_id and not _create(sync):
         return  # deleted here meanwhile
     try:
+        if sync.missing_since is not None:  # gone last time we asked: is it back?
+            remote.agent_get(sync.elevenlabs_agent_id)
+            _save(sync, missing_since=None)
         _update(sync)
     except ElevenLabsError as error:
         if error.status != 404:
             raise
+        sync_missing_record(sync)
         raise ElevenLabsError(
-            f"ElevenLabs has no agent {sync.elevenlabs_agent_id} any more: it was deleted "
-            "outside Switchboard. Archive and restore this agent here to create it again, or "
-            "import a copy of it.",
+            f"ElevenLabs has no agent {sync.elevenlabs_agent_id} any more: it {DELETED_OUTSIDE}",
             retryable=False,
             status=404,
         ) from error
+
+
+def sync_missing_record(sync: AgentSync) -> None:
+    """ElevenLabs answered that it has no agent of this id: the agent no longer counts as on
+    ElevenLabs (its production gate, test calls) until it has one again."""
+    if sync.missing_since is None:
+        _save(sync, missing_since=timezone.now())
 
 
 def _update(sync: AgentSync) -> None:
@@ -252,6 +266,7 @@ def _create(sync: AgentSync) -> bool:
         elevenlabs_agent_id=found,
         create_uncertain=False,
         synced_metadata=metadata_fingerprint(sync),
+        missing_since=None,
     )
     if not kept:  # archived here while ElevenLabs was creating it: do not leave it there
         remote.agent_delete(found)

@@ -1,5 +1,7 @@
 """The sandbox's own endpoints, under `_sandbox/`: what tests and benchmarks use to reset it,
-look inside it and make it misbehave. No API key: they are not part of ElevenLabs' API.
+look inside it and make it misbehave. Not part of ElevenLabs' API, but they show every agent
+and can reset or break the sandbox, so they want its key too (sandbox/access.py, checked in
+sandbox/http.py before anything else).
 
     POST   _sandbox/reset        back to the state of a fresh start
     GET    _sandbox/state        agents (branches, versions, traffic), conversations, the

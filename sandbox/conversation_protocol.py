@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from sandbox import access
 from sandbox.records import Agent
 from sandbox.signing import verified_conversation
 from sandbox.store import store
@@ -87,7 +88,7 @@ class ProtocolError(Exception):
 def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None]:
     """The agent and branch a connection may talk to: those its signed URL names, or those of
     the query when an xi-api-key header is sent. ProtocolError otherwise."""
-    query = parse_qs(scope["query_string"].decode())
+    query = parse_qs(scope["query_string"].decode("latin-1"))
     agent_id = query.get("agent_id", [""])[0]
     signature = query.get("conversation_signature", [""])[0]
     if signature:
@@ -98,8 +99,11 @@ def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None]:
             raise _refusal("The conversation signature was issued for another agent.")
         agent_id, branch_id = signed
     elif agent_id:
-        if not dict(scope["headers"]).get(b"xi-api-key"):
+        presented = dict(scope["headers"]).get(access.API_KEY_HEADER.encode())
+        if not presented:
             raise _refusal("Connecting by agent_id needs an xi-api-key header.")
+        if not access.is_the_key(presented.decode("latin-1")):
+            raise _refusal(f"{access.WRONG_KEY}.")
         branch_id = query.get("branch_id", [None])[0]
     else:
         raise _refusal("Connect with a signed URL, or with agent_id and an xi-api-key header.")

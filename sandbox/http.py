@@ -14,12 +14,10 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 
-from sandbox import control, endpoints
+from sandbox import access, control, endpoints
 from sandbox.api import Request, Response, dispatch, error_response, status_code_name
 from sandbox.records import Fault
 from sandbox.store import store
-
-API_KEY_HEADER = "xi-api-key"
 
 
 class SandboxHttpConsumer(AsyncHttpConsumer):
@@ -40,7 +38,10 @@ class SandboxHttpConsumer(AsyncHttpConsumer):
         if request.path.startswith("v1/"):
             response = await serve_api(request)
         else:
-            response = await dispatch(request, control.ROUTES)
+            # The control endpoints show every agent and can reset or break the sandbox: the
+            # key first, before even saying whether a path exists.
+            refused = access.refusal(request.headers.get(access.API_KEY_HEADER))
+            response = refused or await dispatch(request, control.ROUTES)
         await self.send_response(response.status, response.content, headers=response.header_list)
 
 
@@ -52,12 +53,9 @@ async def serve_api(request: Request) -> Response:
 
 
 async def _serve_api(request: Request) -> Response:
-    if not request.headers.get(API_KEY_HEADER):
-        return error_response(
-            401,
-            "needs_authorization",
-            "Neither authorization header nor xi-api-key received, please provide one.",
-        )
+    refused = access.refusal(request.headers.get(access.API_KEY_HEADER))
+    if refused is not None:
+        return refused
     wait = store.rate_limit_wait()
     if wait:
         return error_response(

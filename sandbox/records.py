@@ -32,6 +32,12 @@ def _next_in_creation_order() -> int:
     return next(_creation_order)
 
 
+def creation_order_continues_after(seq: int) -> None:
+    """Records loaded from a kept state keep their places: new ones come after them."""
+    global _creation_order
+    _creation_order = itertools.count(max(seq + 1, _next_in_creation_order()))
+
+
 class BranchNameTaken(ValueError):
     """An agent's branch names are unique."""
 

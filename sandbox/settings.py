@@ -9,6 +9,7 @@ own process may replace `store.settings`.
 """
 
 import dataclasses
+import secrets
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,6 +20,12 @@ from sandbox.records import Fault
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    # The key every request must present in `xi-api-key`, as ElevenLabs' own API wants its
+    # account's key. Empty: no request gets in (sandbox/access.py).
+    api_key: str = dataclasses.field(default="", repr=False)
+    # Where the account (agents, conversations) is kept across restarts; empty: in memory only
+    # (sandbox/persistence.py).
+    state_file: str = ""
     # Requests a second before answering 429 with Retry-After (bursts of one); 0: no limit.
     rate_limit: float = 0.0
     # Faults to play back from start-up (each a fresh copy on every reset).
@@ -47,6 +54,9 @@ def settings_from_env() -> Settings:
     except BadInput as error:
         raise ImproperlyConfigured(f"SANDBOX_FAULTS: {error}") from None
     return Settings(
+        # Unset, a key nobody knows but this process: `python -m sandbox` prints it.
+        api_key=env_str("SANDBOX_API_KEY") or secrets.token_urlsafe(32),
+        state_file=env_str("SANDBOX_STATE_FILE"),
         rate_limit=env_float("SANDBOX_RATE_LIMIT", default=defaults.rate_limit),
         faults=tuple(faults),
         webhook_url=env_http_url("SANDBOX_WEBHOOK_URL"),

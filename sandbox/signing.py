@@ -25,7 +25,9 @@ def conversation_signature(agent_id: str, branch_id: str | None) -> str:
 def verified_conversation(signature: str) -> tuple[str, str | None] | None:
     """(agent_id, branch_id) for a valid, unexpired signature; None otherwise."""
     body, _, mac = signature.partition(".")
-    if not body or not hmac.compare_digest(mac, _mac(body)):
+    # Compared as bytes: compare_digest refuses strings with characters beyond ASCII, which a
+    # forged token may well hold.
+    if not body or not hmac.compare_digest(mac.encode(), _mac(body).encode()):
         return None
     try:
         claims = json.loads(base64.urlsafe_b64decode(body.encode()))

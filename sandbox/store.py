@@ -1,9 +1,10 @@
 """The sandbox's memory: the records of sandbox/records.py, kept and changed under one lock.
 
 One store per process, guarded by a lock: the HTTP and WebSocket handlers run on the event
-loop, while tests and the standalone runner may look in from other threads. Nothing is
-persisted; a restart is a clean ElevenLabs account, set up as the sandbox's settings say
-(read from its environment when the store is created: sandbox/settings.py).
+loop, while tests and the standalone runner may look in from other threads. A restart sets the
+sandbox up as its settings say (read from its environment when the store is created:
+sandbox/settings.py). With a state file the account (agents, conversations) survives it, saved
+after every change (sandbox/persistence.py); without one, a restart is a clean account.
 """
 
 import random
@@ -11,6 +12,7 @@ import re
 import threading
 import time
 
+from sandbox import persistence
 from sandbox.records import (
     MAIN_BRANCH,
     TRAFFIC_PERCENTAGE_SCALE,
@@ -23,6 +25,7 @@ from sandbox.records import (
     RateLimit,
     RequestRecord,
     Version,
+    creation_order_continues_after,
     deep_merge,
     new_id,
     now,
@@ -31,23 +34,46 @@ from sandbox.settings import Settings, settings_from_env
 
 
 class SandboxStore:
+    agents: dict[str, Agent]
+    conversations: dict[str, Conversation]
+    faults: list[Fault]
+    requests: list[RequestRecord]
+    rate_limit: RateLimit | None
+    webhook_url: str
+    webhook_secret: str
+
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.RLock()
         self.settings = settings
-        self.reset()
+        self._start_fresh()
+        if settings.state_file:  # the account as it was before the restart
+            self.agents, self.conversations = persistence.load(settings.state_file)
+            kept = [agent.seq for agent in self.agents.values()]
+            kept += [conversation.seq for conversation in self.conversations.values()]
+            creation_order_continues_after(max(kept, default=0))
 
     def reset(self) -> None:
         """Back to a fresh start: no agents, conversations or requests, and the faults, rate
         limit and webhook that `settings` give."""
         with self.lock:
-            self.agents: dict[str, Agent] = {}
-            self.conversations: dict[str, Conversation] = {}
-            self.faults: list[Fault] = self.settings.fresh_faults()
-            self.requests: list[RequestRecord] = []
-            self.rate_limit: RateLimit | None = None
+            self._start_fresh()
+            self._changed()
+
+    def _changed(self) -> None:
+        """Keep the account as it now is, when the sandbox keeps it (callers hold the lock)."""
+        if self.settings.state_file:
+            persistence.save(self.settings.state_file, self.agents, self.conversations)
+
+    def _start_fresh(self) -> None:
+        with self.lock:
+            self.agents = {}
+            self.conversations = {}
+            self.faults = self.settings.fresh_faults()
+            self.requests = []
+            self.rate_limit = None
             self.set_rate_limit(self.settings.rate_limit, burst=1)  # in bursts of one
-            self.webhook_url: str = self.settings.webhook_url
-            self.webhook_secret: str = self.settings.webhook_secret
+            self.webhook_url = self.settings.webhook_url
+            self.webhook_secret = self.settings.webhook_secret
 
     # --- agents, branches, versions
 
@@ -67,11 +93,13 @@ class SandboxStore:
             agent.traffic[main.id] = TRAFFIC_PERCENTAGE_SCALE
             self._commit(main, "Initial version", conversation_config, platform_settings)
             self.agents[agent.agent_id] = agent
+            self._changed()
             return agent
 
     def agent_delete(self, agent: Agent) -> None:
         with self.lock:
             self.agents.pop(agent.agent_id, None)
+            self._changed()
 
     def agent_update(
         self,
@@ -105,6 +133,7 @@ class SandboxStore:
                     deep_merge(tip.platform_settings, platform_settings or {}),
                 )
             agent.updated_at = now()
+            self._changed()
             return branch.tip
 
     def branch_create(
@@ -138,6 +167,7 @@ class SandboxStore:
                 out_of_branch_parent_id=parent.id,
             )
             agent.traffic.setdefault(branch.id, 0.0)
+            self._changed()
             return branch
 
     def branch_update(
@@ -156,6 +186,7 @@ class SandboxStore:
                 branch.description = description
             if is_archived is not None:
                 branch.is_archived = is_archived
+            self._changed()
             return branch
 
     def _check_branch_name_free(self, agent: Agent, name: str) -> None:
@@ -168,6 +199,7 @@ class SandboxStore:
             deployment = Deployment(id=new_id("agtdpl_"), traffic=dict(traffic))
             agent.traffic = {branch_id: traffic.get(branch_id, 0.0) for branch_id in agent.branches}
             agent.deployments.append(deployment)
+            self._changed()
             return deployment
 
     def _commit(
@@ -212,6 +244,7 @@ class SandboxStore:
                 to_number=to_number,
             )
             self.conversations[conversation.conversation_id] = conversation
+            self._changed()
             return conversation
 
     def conversation_end(
@@ -220,6 +253,7 @@ class SandboxStore:
         with self.lock:
             conversation.status = status
             conversation.ended_at = time.time() if ended_at is None else ended_at
+            self._changed()  # with the transcript, written as the call went
 
     @staticmethod
     def _branch_by_traffic(agent: Agent) -> Branch:

@@ -223,3 +223,48 @@ def _elevenlabs_unreachable_unless_asked(settings):
     """No test reaches ElevenLabs, or a `make run` on this machine, by accident: a sync a test
     did not ask for meets a closed port. Tests that sync use the `sandbox` fixture."""
     settings.ELEVENLABS_BASE_URL = "http://127.0.0.1:9/unreachable"
+
+
+# --- Throttling (tests/api/test_throttling.py, tests/workspaces/test_lockout.py) ---
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(settings):
+    """The API throttles and the login lockout are off: their counters live in a cache that
+    outlives each test, where token ids, usernames and 127.0.0.1 come back test after test, so
+    a limit would be reached by whichever test happened to run last. `throttling` turns them on."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": None, "address": None},
+    }
+    settings.LOGIN_FAILURE_LIMIT = 0
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 0
+
+
+@pytest.fixture
+def throttling(settings):
+    """`throttling(token=..., address=..., login=..., login_address=..., lockout=...)`: these
+    limits on (API rates such as "3/minute"; login failure counts; lockout seconds), counted in
+    the configured cache (Redis in CI) under a key prefix of this test's own."""
+    from uuid import uuid4
+
+    default_cache = settings.CACHES["default"]
+    settings.CACHES = {"default": {**default_cache, "KEY_PREFIX": f"test-{uuid4().hex}"}}
+
+    def turn_on(
+        *,
+        token: str | None = None,
+        address: str | None = None,
+        login: int = 0,
+        login_address: int = 0,
+        lockout: int = 900,
+    ) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"token": token, "address": address},
+        }
+        settings.LOGIN_FAILURE_LIMIT = login
+        settings.LOGIN_ADDRESS_FAILURE_LIMIT = login_address
+        settings.LOGIN_LOCKOUT_SECONDS = lockout
+
+    return turn_on

@@ -10,7 +10,8 @@ and inspect it; `sandbox_sdk` is the official SDK pointed at it, to look as the 
         assert [r["status"] for r in sandbox.requests("POST", r"agents/create$")] == [429, 200]
 
 A separate process, as ElevenLabs is: the product's blocking SDK calls go over real HTTP, and
-nothing a test does to the server's state bypasses the API the product sees.
+nothing a test does to the server's state bypasses the API the product sees. It takes one key,
+API_KEY (its SANDBOX_API_KEY), on every request, the control endpoints' too.
 """
 
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,6 +29,7 @@ import pytest
 from elevenlabs import ElevenLabs
 
 API_KEY = "sandbox-key"
+KEY_HEADER = {"xi-api-key": API_KEY}
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECS = 30.0
 
@@ -34,7 +37,8 @@ START_TIMEOUT_SECS = 30.0
 class SandboxControl:
     """The running sandbox, through its `_sandbox/` control endpoints (see sandbox/control.py).
 
-    `url` is the base URL to give an ElevenLabs client (`ElevenLabs(base_url=sandbox.url)`).
+    `url` is the base URL to give an ElevenLabs client (`ElevenLabs(base_url=sandbox.url)`);
+    `http` presents the sandbox's key on every request.
     """
 
     def __init__(self, url: str, http: httpx.Client):
@@ -89,12 +93,7 @@ class SandboxControl:
         limit, so arrange those after it.
         """
         params = {"branch_id": branch_id} if branch_id else {}
-        response = self.http.patch(
-            f"v1/convai/agents/{agent_id}",
-            params=params,
-            json=body,
-            headers={"xi-api-key": API_KEY},
-        )
+        response = self.http.patch(f"v1/convai/agents/{agent_id}", params=params, json=body)
         response.raise_for_status()
         return response.json()
 
@@ -104,7 +103,7 @@ class SandboxControl:
         return response.json()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -116,7 +115,8 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"The sandbox server exited at start-up:\n{log.read_text()}")
         try:
-            if httpx.get(f"{base_url}/_sandbox/state", timeout=1).status_code == 200:
+            state = httpx.get(f"{base_url}/_sandbox/state", headers=KEY_HEADER, timeout=1)
+            if state.status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -126,21 +126,21 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory) -> Iterator[str]:
-    """The base URL of a sandbox server running for the whole session (its log is in the
-    session's temporary directory)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("sandbox") / "server.log"
+@contextmanager
+def sandbox_process(*, port: int, log: Path, arguments: tuple[str, ...] = ()) -> Iterator[str]:
+    """`python -m sandbox` on `port` (with `arguments`), taking API_KEY, until the block ends;
+    yields its base URL once it answers. Its output goes to `log`."""
     environment = {
         # A clean server whatever SANDBOX_* variables this shell exports (the sandbox reads
         # them itself, sandbox/settings.py); tests arrange misbehaviour through `_sandbox/`.
         **{name: value for name, value in os.environ.items() if not name.startswith("SANDBOX_")},
         "DJANGO_SETTINGS_MODULE": "sandbox.standalone_settings",
+        "SANDBOX_API_KEY": API_KEY,
     }
-    with log.open("wb") as output:
+    command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, *arguments],
             cwd=ROOT,
             env=environment,
             stdout=output,
@@ -159,10 +159,19 @@ def sandbox_server(tmp_path_factory) -> Iterator[str]:
             process.wait()
 
 
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory) -> Iterator[str]:
+    """The base URL of a sandbox server running for the whole session (its log is in the
+    session's temporary directory)."""
+    log = tmp_path_factory.mktemp("sandbox") / "server.log"
+    with sandbox_process(port=free_port(), log=log) as base_url:
+        yield base_url
+
+
 @pytest.fixture
 def sandbox(sandbox_server, settings) -> Iterator[SandboxControl]:
     """A freshly reset sandbox that the product's ElevenLabs calls go to."""
-    with httpx.Client(base_url=sandbox_server, timeout=10) as http:
+    with httpx.Client(base_url=sandbox_server, headers=KEY_HEADER, timeout=10) as http:
         control = SandboxControl(sandbox_server, http)
         control.reset()
         settings.ELEVENLABS_SANDBOX = True

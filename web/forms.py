@@ -14,8 +14,14 @@ from django.http import HttpRequest, QueryDict
 from agents.config_fields import CONFIG_PATHS
 from agents.config_fields import config_value as _get
 from agents.models import NAME_MAX_LENGTH, VoiceAgent
+from common.errors import InvalidInput
 from common.forms import ServiceForm
-from elevenlabs_adapter import empty_config, llm_names
+from elevenlabs_adapter import (
+    CONFIG_TOO_DEEP,
+    empty_config,
+    llm_names,
+    refuse_unstorable_config,
+)
 from testruns.models import TestStatus
 
 
@@ -69,17 +75,15 @@ class AgentEditorForm(ServiceForm):
         max_length=100,
         widget=forms.TextInput(attrs={"list": "llm-suggestions"}),
     )
+    # The ranges of these settings are the config's own (elevenlabs_adapter.config_bounds),
+    # checked by the service for the API, the admin and this editor alike.
     temperature = forms.FloatField(
         required=False,
-        min_value=0,
-        max_value=2,
         widget=forms.NumberInput(attrs={"step": "0.05"}),
         help_text="0 is most predictable; higher varies the wording more.",
     )
     voice_id = forms.CharField(label="Voice id", required=False, max_length=100)
-    max_duration_seconds = forms.IntegerField(
-        label="Maximum call length (seconds)", required=False, min_value=1
-    )
+    max_duration_seconds = forms.IntegerField(label="Maximum call length (seconds)", required=False)
     dynamic_variables = ConfigTextField(
         label="Dynamic variable placeholders",
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
@@ -121,16 +125,15 @@ class AgentEditorForm(ServiceForm):
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
 
     def clean_config(self) -> dict:
-        try:
-            config = json.loads(self.cleaned_data["config"])
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(
-                f"This is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
-            ) from error
+        config = _parse_json(self.cleaned_data["config"])
         if not isinstance(config, dict):
             raise forms.ValidationError(
                 'Give a JSON object: {"conversation_config": {...}, "platform_settings": {...}}.'
             )
+        try:  # before `clean` copies it, which recurses as deep as it goes
+            refuse_unstorable_config(config)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.sentences()) from error
         return config
 
     def clean_dynamic_variables(self) -> dict[str, str] | None:
@@ -148,12 +151,7 @@ class AgentEditorForm(ServiceForm):
         text = self.cleaned_data["tools"].strip()
         if not text:
             return None
-        try:
-            tools = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(
-                f"This is not valid JSON: {error.msg} at line {error.lineno}."
-            ) from error
+        tools = _parse_json(text)
         if not isinstance(tools, list):
             raise forms.ValidationError("Give a JSON list of tools: [{...}, {...}].")
         return tools
@@ -185,6 +183,19 @@ class AgentEditorForm(ServiceForm):
             _set(config, path, value)
         cleaned["config"] = config
         return cleaned
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise forms.ValidationError(
+            f"This is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from error
+    except RecursionError as error:
+        # Python's parser gives up near a thousand levels, before the config's own check of
+        # depth can run; it would have said this.
+        raise forms.ValidationError(CONFIG_TOO_DEEP) from error
 
 
 def _set(config: dict, path: tuple[str, ...], value: Any) -> None:

@@ -1,6 +1,7 @@
 """The voice agent admin: its pages, edits, archives (its deletes) and restores through the
 services, and workspace isolation. The deploy and rollback actions are in test_admin_actions.py."""
 
+import copy
 import json
 
 import pytest
@@ -380,3 +381,57 @@ def test_the_agent_page_shows_whether_each_change_reached_elevenlabs(agent_in, o
     assert "sync_state" in [field["name"] for field in history.fields()]
     shown = {row.original.kind: row.original.get_sync_state_display() for row in history}
     assert shown == {DeploymentKind.CREATE: "Synced", DeploymentKind.DEPLOY: "Pending"}
+
+
+# --- the one validation of config
+
+
+def test_a_setting_out_of_range_is_a_form_error_in_the_apis_words(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    config = sample_config()
+    config["conversation_config"]["agent"]["prompt"]["temperature"] = 7
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+
+    response = client.post(change_url(agent), form_data(page, config=json.dumps(config)))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["config"] == [
+        "config.conversation_config.agent.prompt.temperature: Must be between 0 and 2; 7 is not."
+    ]
+    agent.refresh_from_db()
+    assert agent.config == sample_config()
+
+
+def test_a_setting_accepted_before_is_kept_when_something_else_changes(agent, owner):
+    legacy = sample_config()
+    legacy["conversation_config"]["agent"]["prompt"]["temperature"] = 2.5
+    VoiceAgent.objects.filter(pk=agent.pk).update(config=legacy)
+    edited = copy.deepcopy(legacy)
+    edited["conversation_config"]["agent"]["first_message"] = "Hi again"
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+
+    response = client.post(
+        change_url(agent), form_data(page, config=json.dumps(edited)), follow=True
+    )
+
+    assert response.status_code == 200
+    agent.refresh_from_db()
+    assert agent.config == edited
+
+
+def test_json_nested_a_thousand_levels_deep_is_a_form_error_naming_the_limit(agent, owner):
+    config = '{"conversation_config": {"agent": {"prompt": {"tools": <>}}}}'.replace(
+        "<>", "[" * 1000 + "]" * 1000
+    )
+    client = staff_client(owner)
+    page = client.get(change_url(agent))
+
+    response = client.post(change_url(agent), form_data(page, config=config))
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["config"]
+    assert error.startswith("Nested more than 64 levels deep")
+    agent.refresh_from_db()
+    assert agent.config == sample_config()

@@ -106,6 +106,32 @@ def test_an_imported_agent_is_a_draft_at_version_one_with_the_config_found_on_el
     assert agent.sync.main_version_id == main_version_id(sandbox, elsewhere)
 
 
+def test_an_agent_is_imported_with_values_elevenlabs_accepted_beyond_our_own_ranges(
+    api, editor, sandbox_sdk
+):
+    # Our ranges for the temperature and the call length are ours, not ElevenLabs': what
+    # ElevenLabs holds is imported as it is, and a later edit of something else keeps it.
+    theirs = {
+        "agent": {"prompt": {"prompt": "Be brief.", "temperature": 2.5}},
+        "conversation": {"max_duration_seconds": 172_800},
+    }
+    elevenlabs_agent_id = sandbox_sdk.conversational_ai.agents.create(
+        name="Chatty", conversation_config=theirs
+    ).agent_id
+
+    response = import_agent(api(editor), elevenlabs_agent_id)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["config"]["conversation_config"] == theirs
+    edited = api(editor).patch(
+        f"/api/agents/{response.json()['id']}",
+        {"config": {"conversation_config": {"agent": {"first_message": "Hello"}}}},
+        format="json",
+    )
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["config"]["conversation_config"]["agent"]["prompt"]["temperature"] == 2.5
+
+
 def test_an_agent_another_switchboard_manages_is_not_taken_over(
     api, editor, sandbox_sdk, api_error, db_state
 ):

@@ -16,6 +16,7 @@ from config.env import (
     env_int,
     env_json,
     env_list,
+    env_rate,
     env_url,
     secret_key_from_env,
 )
@@ -108,6 +109,42 @@ def test_a_bad_number_or_json_is_refused_naming_the_variable(env, reader, raw):
 
     with pytest.raises(ImproperlyConfigured, match=VAR):
         reader(VAR, default=None)
+
+
+def test_env_int_refuses_a_number_under_its_minimum_naming_it(env):
+    env("0")
+
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR}='0' is not a whole number of 1 or more"):
+        env_int(VAR, default=5, minimum=1)
+
+
+# --- env_rate -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, "60/minute"),
+        ("", "60/minute"),
+        ("1200/minute", "1200/minute"),
+        ("20/s", "20/s"),
+        ("5000/hour", "5000/hour"),
+        ("off", None),
+        ("OFF", None),
+    ],
+)
+def test_env_rate_reads_requests_per_period_or_off(env, raw, expected):
+    env(raw)
+
+    assert env_rate(VAR, default="60/minute") == expected
+
+
+@pytest.mark.parametrize("raw", ["1200", "0/minute", "-1/minute", "10/fortnight", "ten/minute"])
+def test_env_rate_refuses_anything_else_naming_the_variable(env, raw):
+    env(raw)
+
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR}={raw!r} is not a rate"):
+        env_rate(VAR, default=None)
 
 
 # --- env_list and env_url ------------------------------------------------------------------
@@ -242,3 +279,45 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_it():
     assert finished.returncode != 0
     assert "ImproperlyConfigured" in finished.stderr
     assert "DEBUG='maybe' is not a boolean" in finished.stderr
+
+
+def settings_in_a_fresh_process(code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Run `code` after loading the settings in a new process, whose environment is this one's
+    less anything of SITE_URL, HOST, PORT and ElevenLabs, plus `variables`."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"SITE_URL", "HOST", "PORT", "DJANGO_SETTINGS_MODULE"}
+        and not name.startswith("ELEVENLABS_")
+    }
+    setup = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+    return subprocess.run(
+        [sys.executable, "-c", f"{setup}django.setup(); {code}"],
+        cwd=Path(settings.BASE_DIR),
+        env={**environment, **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_site_url_the_app_is_reached_at_the_host_and_port_it_serves():
+    finished = settings_in_a_fresh_process(
+        "from django.conf import settings as s; print(s.SITE_URL, s.ELEVENLABS_BASE_URL)",
+        HOST="0.0.0.0",
+        PORT="8001",
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == [
+        "http://127.0.0.1:8001",
+        "http://127.0.0.1:8001/sandbox/elevenlabs",
+    ]
+
+
+def test_a_port_that_is_no_port_stops_start_up_naming_it():
+    finished = settings_in_a_fresh_process("", PORT="80000")
+
+    assert finished.returncode != 0
+    assert "PORT=80000 is not a port number" in finished.stderr

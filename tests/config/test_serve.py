@@ -9,10 +9,14 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from config import serve
+from config.env import served_url
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class StillRunning:
@@ -104,3 +108,39 @@ def test_the_wait_gives_up_after_the_startup_timeout(closed_port, monkeypatch, c
 
     assert serve._wait_until_up(f"http://127.0.0.1:{closed_port}/healthz", StillRunning()) is False
     assert "did not answer" in capsys.readouterr().err
+
+
+# --- what the server is told
+
+
+def test_the_server_keeps_its_sandbox_state_in_var_unless_told_otherwise():
+    told = serve.server_environment("http://127.0.0.1:8000", {"PATH": "/bin"})
+    elsewhere = serve.server_environment("http://x", {"SANDBOX_STATE_FILE": "/tmp/state.json"})
+
+    assert told["SANDBOX_STATE_FILE"] == str(ROOT / "var" / "sandbox_state.json")
+    assert told["PATH"] == "/bin"
+    assert elsewhere["SANDBOX_STATE_FILE"] == "/tmp/state.json"
+
+
+def test_the_server_is_told_it_is_reached_where_it_serves_unless_site_url_says():
+    told = serve.server_environment(served_url("0.0.0.0", 8001), {})
+    set_by_hand = serve.server_environment(served_url("0.0.0.0", 8001), {"SITE_URL": "https://a"})
+
+    assert told["SITE_URL"] == "http://127.0.0.1:8001"
+    assert set_by_hand["SITE_URL"] == "https://a"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8001"),
+        ("0.0.0.0", "http://127.0.0.1:8001"),
+        ("", "http://127.0.0.1:8001"),
+        ("::", "http://127.0.0.1:8001"),
+        ("::1", "http://[::1]:8001"),
+        ("localhost", "http://localhost:8001"),
+        ("192.168.1.20", "http://192.168.1.20:8001"),
+    ],
+)
+def test_a_server_is_reached_at_the_address_it_is_bound_to(host, url):
+    assert served_url(host, 8001) == url

@@ -150,7 +150,59 @@ def test_a_refused_connection_is_retryable_and_surely_not_carried_out(settings):
     assert error.retryable
     assert not error.outcome_unknown
     assert error.status is None
-    assert error.message == "Could not connect to ElevenLabs creating the agent."
+    assert error.message == (
+        "Could not connect to ElevenLabs at http://127.0.0.1:9/nothing-listens-here "
+        "creating the agent."
+    )
+
+
+# --- the app's own sandbox looked for at the wrong address (SITE_URL)
+
+SET_SITE_URL = "must be the address this server answers at"
+
+
+def embedded_sandbox_at(settings, site_url: str) -> None:
+    """The settings of the embedded default, but told the app is reached at `site_url`."""
+    settings.ELEVENLABS_SANDBOX = True
+    settings.SITE_URL = site_url
+    settings.ELEVENLABS_BASE_URL = f"{site_url}/sandbox/elevenlabs"
+
+
+def test_an_embedded_sandbox_out_of_reach_says_where_it_was_looked_for_and_what_to_set(
+    settings,
+):
+    embedded_sandbox_at(settings, "http://127.0.0.1:9")
+
+    error = refused(create)
+
+    assert error.message.startswith(
+        "Could not connect to ElevenLabs at http://127.0.0.1:9/sandbox/elevenlabs creating"
+    )
+    assert "SITE_URL (http://127.0.0.1:9)" in error.message
+    assert SET_SITE_URL in error.message
+    assert error.retryable
+
+
+def test_an_embedded_sandbox_that_takes_another_key_says_what_to_set(sandbox, settings):
+    # Another server's sandbox answers at SITE_URL: it takes its own key, not ours.
+    embedded_sandbox_at(settings, sandbox.url.removesuffix("/sandbox/elevenlabs"))
+    settings.ELEVENLABS_API_KEY = "this-servers-key"
+
+    error = refused(create)
+
+    assert error.status == 401
+    assert "Invalid API key" in error.message
+    assert SET_SITE_URL in error.message
+    assert sandbox.agents() == []
+
+
+def test_elsewhere_a_refused_key_gets_no_word_about_site_url(sandbox, settings):
+    settings.ELEVENLABS_API_KEY = "a-wrong-key"
+
+    error = refused(create)
+
+    assert error.status == 401
+    assert SET_SITE_URL not in error.message
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

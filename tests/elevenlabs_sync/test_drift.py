@@ -10,7 +10,7 @@ from agents.models import Status, VoiceAgent
 from agents.services import agent_update
 from deployments.models import AgentVersion, DeploymentKind, SyncState
 from elevenlabs_adapter import remote, remote_config
-from elevenlabs_sync.drift import drift_check
+from elevenlabs_sync.drift import drift_candidates, drift_check
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.tasks import sync_sweep_task
 from tests.elevenlabs_sync.remote_state import config_of, main_versions
@@ -27,6 +27,18 @@ def changed_on_elevenlabs(sandbox, agent: VoiceAgent) -> None:
     sync_sweep_task()
     agent.refresh_from_db()
     assert agent.sync.drift_detected_at is not None
+
+
+def test_an_agent_the_sweep_finds_deleted_on_elevenlabs_no_longer_counts_as_there(
+    sandbox, live_agent
+):
+    sandbox.http.delete(f"v1/convai/agents/{live_agent.sync.elevenlabs_agent_id}")
+
+    sync_sweep_task()
+
+    live_agent.refresh_from_db()
+    assert not live_agent.sync.exists_on_elevenlabs
+    assert drift_candidates(limit=50) == [], "nor is it looked for again at every sweep"
 
 
 def test_a_change_made_on_elevenlabs_is_flagged_by_the_sweep_and_ours_are_not(
@@ -67,6 +79,23 @@ def test_pulling_takes_their_config_as_a_new_draft(sandbox, live_agent, api, edi
     sync_sweep_task()
     agent.refresh_from_db()
     assert agent.sync.drift_detected_at is None, "their version is the new baseline"
+
+
+def test_a_pull_takes_values_elevenlabs_accepted_beyond_our_own_ranges(
+    sandbox, live_agent, api, editor, committing
+):
+    sandbox.patch_agent(
+        live_agent.sync.elevenlabs_agent_id,
+        conversation_config={"agent": {"prompt": {"temperature": 2.5}}},
+    )
+    sync_sweep_task()
+
+    with committing():
+        response = api(editor).post(f"/api/agents/{live_agent.pk}/drift/pull")
+
+    assert response.status_code == 200, response.content
+    agent = VoiceAgent.objects.get(pk=live_agent.pk)
+    assert agent.config["conversation_config"]["agent"]["prompt"]["temperature"] == 2.5
 
 
 def test_overwriting_publishes_the_live_version_again_over_their_change(

@@ -9,6 +9,7 @@ import pytest
 from agents.models import Status
 from deployments.services import deployment_create
 from elevenlabs_adapter import remote
+from elevenlabs_sync.sync import sync_missing_record
 from tests.factories import AgentFactory
 
 
@@ -65,6 +66,18 @@ def test_an_agent_not_yet_on_elevenlabs_has_no_conversation_url(api, tester, age
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_on_elevenlabs"
+
+
+def test_an_agent_deleted_on_elevenlabs_has_no_conversation_url_saying_why(
+    api, tester, synced_agent
+):
+    sync_missing_record(synced_agent.sync)
+
+    response = api(tester).post(url_of(synced_agent))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_on_elevenlabs"
+    assert "deleted outside Switchboard" in response.json()["message"]
 
 
 def test_elevenlabs_failing_is_a_502_saying_so(api, tester, synced_agent, sandbox):

@@ -1,15 +1,23 @@
 """How the sync's retries, the sweep and new changes get along (agents/sync.py)."""
 
 import httpx
+import pytest
 from django.utils import timezone
 
+from agents.models import Status
 from agents.services import agent_update
+from common.errors import Conflict
+from deployments.gates import production_checklist
 from deployments.models import SyncState
+from deployments.services import deployment_create
 from elevenlabs_adapter import ElevenLabsError
 from elevenlabs_adapter.errors import classified
 from elevenlabs_sync.models import AgentSync
-from elevenlabs_sync.sync import sync_failure_record, sync_sweep
+from elevenlabs_sync.sync import agent_sync_retry, sync_failure_record, sync_sweep
 from tests.elevenlabs_sync.remote_state import only_agent
+from tests.factories import record_passing_test
+
+GATE_CODE = "not_on_elevenlabs"
 
 SERVER_ERROR = ElevenLabsError("ElevenLabs had an error.", retryable=True, status=503)
 
@@ -73,6 +81,63 @@ def test_an_agent_deleted_on_elevenlabs_fails_saying_so(
     assert agent.sync.last_error.startswith(
         f"ElevenLabs has no agent {agent.sync.elevenlabs_agent_id} any more"
     )
+
+
+def on_elevenlabs_gate(agent, user):
+    (gate,) = [g for g in production_checklist(agent=agent, user=user) if g.code == GATE_CODE]
+    return gate
+
+
+def test_an_agent_deleted_on_elevenlabs_no_longer_counts_as_there(
+    sandbox, sandbox_sdk, synced_agent, editor, owner, committing
+):
+    agent = synced_agent()
+    assert on_elevenlabs_gate(agent, owner).passed
+    sandbox_sdk.conversational_ai.agents.delete(agent.sync.elevenlabs_agent_id)
+
+    with committing():
+        agent_update(agent=agent, actor=editor, name="Renamed")
+
+    agent.refresh_from_db()
+    assert not agent.sync.exists_on_elevenlabs
+    gate = on_elevenlabs_gate(agent, owner)
+    assert not gate.passed, "the checklist must not say the agent exists on ElevenLabs"
+    assert "deleted outside Switchboard" in gate.problem
+    with committing():
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    record_passing_test(agent, owner)
+    with pytest.raises(Conflict) as refused:
+        deployment_create(agent=agent, to_status=Status.PRODUCTION, changes="Go", actor=owner)
+    assert refused.value.code == GATE_CODE
+
+
+def test_an_agent_found_on_elevenlabs_again_counts_as_there_again(
+    sandbox, synced_agent, editor, committing
+):
+    agent = synced_agent()
+    sandbox.http.delete(f"v1/convai/agents/{agent.sync.elevenlabs_agent_id}").raise_for_status()
+    with committing():
+        agent_update(agent=agent, actor=editor, name="Renamed")
+    agent.refresh_from_db()
+    assert not agent.sync.exists_on_elevenlabs
+    # What ElevenLabs holds under the agent's id answers again (here: another id, as someone
+    # fixing it by hand would set it).
+    AgentSync.objects.filter(pk=agent.pk).update(elevenlabs_agent_id=_recreated(sandbox))
+
+    with committing():
+        agent_sync_retry(agent=agent, actor=editor)
+
+    agent.refresh_from_db()
+    assert agent.sync.state == SyncState.SYNCED, agent.sync.last_error
+    assert agent.sync.exists_on_elevenlabs
+
+
+def _recreated(sandbox) -> str:
+    response = sandbox.http.post(
+        "v1/convai/agents/create", json={"name": "Front Desk", "conversation_config": {}}
+    )
+    response.raise_for_status()
+    return response.json()["agent_id"]
 
 
 def test_a_connection_that_never_opened_leaves_no_doubt_about_the_outcome():

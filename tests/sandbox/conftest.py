@@ -4,11 +4,14 @@ import pytest
 
 from sandbox.settings import Settings
 from sandbox.store import store
+from tests.sandbox.conversation_client import API_KEY
 
 # Conversations paced for tests: no pings unless a test asks, a short wait for initiation
-# data, and audio chunks sent back to back. Nothing else: no faults, limit or webhook, whatever
-# SANDBOX_* variables this shell exports.
-TEST_SETTINGS = Settings(ping_interval=60.0, initiation_wait=0.05, audio_chunk_delay=0.0)
+# data, and audio chunks sent back to back; the key the test clients present. Nothing else: no
+# faults, limit, webhook or state file, whatever SANDBOX_* variables this shell exports.
+TEST_SETTINGS = Settings(
+    api_key=API_KEY, ping_interval=60.0, initiation_wait=0.05, audio_chunk_delay=0.0
+)
 
 
 @pytest.fixture(autouse=True)

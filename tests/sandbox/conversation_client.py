@@ -23,7 +23,8 @@ from sandbox.store import store
 from tests.contracts.asyncapi import assert_valid_client_message, assert_valid_server_message
 
 PATH = "/sandbox/elevenlabs/v1/convai/conversation"
-API_KEY_HEADER = (b"xi-api-key", b"sk_sandbox_test")
+API_KEY = "sk_sandbox_test"  # the in-process sandbox's key in tests (tests/sandbox/conftest.py)
+API_KEY_HEADER = (b"xi-api-key", API_KEY.encode())
 TIMEOUT = 2.0
 QUIET = 0.1  # how long "nothing more arrives" is watched for
 FIRST_MESSAGE = "Hello, I am the Acme assistant. How can I help you today?"
@@ -86,8 +87,12 @@ class Closed(AssertionError):
 
 
 class ConversationClient:
-    def __init__(self, query: dict, *, api_key: bool = True) -> None:
-        headers = [API_KEY_HEADER] if api_key else []
+    def __init__(self, query: dict, *, api_key: bool | str = True) -> None:
+        """`api_key`: send the sandbox's key (True), none (False), or this one."""
+        if isinstance(api_key, str):
+            headers = [(API_KEY_HEADER[0], api_key.encode())]
+        else:
+            headers = [API_KEY_HEADER] if api_key else []
         self.communicator = WebsocketCommunicator(
             _application, f"{PATH}?{urlencode(query)}", headers=headers
         )

@@ -1,6 +1,5 @@
 """Agents through the official SDK: create, get, patch, delete, list."""
 
-import httpx
 import pytest
 from elevenlabs.core.api_error import ApiError
 from elevenlabs.errors import UnprocessableEntityError
@@ -125,10 +124,8 @@ def test_unknown_ids_are_404_in_elevenlabs_shape(sandbox_sdk, call, status):
 
 
 def test_a_create_without_a_config_is_refused_in_fastapi_shape(sandbox):
-    response = httpx.post(
-        f"{sandbox.url}/v1/convai/agents/create",
-        json={"name": "No config", "tags": ["x", 3]},
-        headers={"xi-api-key": "k"},
+    response = sandbox.http.post(
+        "v1/convai/agents/create", json={"name": "No config", "tags": ["x", 3]}
     )
 
     assert response.status_code == 422

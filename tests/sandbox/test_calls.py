@@ -21,6 +21,7 @@ from sandbox import routing
 from sandbox.dialogue import AGENT_REPLY, CALLER_LINE
 from sandbox.signing import verified_conversation
 from sandbox.webhooks import signature_header
+from tests.sandbox.conversation_client import API_KEY
 from tests.sandbox.sdk import create_agent, strictly
 
 PHONE_NUMBER_ID = "phnum_sandbox"
@@ -46,7 +47,7 @@ async def signed_url(
     the async SDK for a new agent (on a new branch of it, or none)."""
     transport = httpx.ASGITransport(app=URLRouter(routing.http_urlpatterns))
     async with httpx.AsyncClient(transport=transport, headers=headers) as http:
-        sdk = AsyncElevenLabs(api_key="k", base_url=base_url, httpx_client=http)
+        sdk = AsyncElevenLabs(api_key=API_KEY, base_url=base_url, httpx_client=http)
         agents = sdk.conversational_ai.agents
         agent_id = (await agents.create(conversation_config={})).agent_id
         branch_id = None

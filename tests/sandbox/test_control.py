@@ -1,5 +1,6 @@
 """The sandbox's control endpoints (`_sandbox/`) and its set-up from its own environment."""
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def control(sandbox, method: str, path: str, body=None) -> httpx.Response:
-    return httpx.request(method, f"{sandbox.url}/_sandbox/{path}", json=body)
+    return sandbox.http.request(method, f"_sandbox/{path}", json=body)
 
 
 def test_state_shows_agents_with_branches_versions_and_traffic(sandbox_sdk, sandbox):
@@ -122,6 +123,8 @@ ENVIRONMENT = {
 def environment(monkeypatch):
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
+    for name in ("SANDBOX_API_KEY", "SANDBOX_STATE_FILE"):
+        monkeypatch.delenv(name, raising=False)  # no key of this shell's, no file written
 
 
 def assert_set_up_as_the_environment_says(store: SandboxStore) -> None:
@@ -141,10 +144,13 @@ def test_the_environment_sets_the_sandbox_up(environment):
 
 
 def test_with_no_variables_the_sandbox_starts_clean(monkeypatch):
-    for name in ENVIRONMENT:
+    for name in [*ENVIRONMENT, "SANDBOX_API_KEY", "SANDBOX_STATE_FILE"]:
         monkeypatch.delenv(name, raising=False)
 
-    assert settings_from_env() == Settings()
+    configured = settings_from_env()
+    assert dataclasses.replace(configured, api_key="") == Settings()
+    assert len(configured.api_key) >= 32, "a key nobody can guess, made up for this run"
+    assert configured.api_key != settings_from_env().api_key
     fresh = SandboxStore(Settings())
     assert (fresh.faults, fresh.rate_limit, fresh.webhook_url) == ([], None, "")
 
@@ -156,7 +162,8 @@ def test_a_reset_goes_back_to_the_settings_as_a_restart_would(environment, monke
     store.agent_create(name="A", conversation_config={}, platform_settings={}, tags=[])
     application = URLRouter(routing.http_urlpatterns)
 
-    reset = HttpCommunicator(application, "POST", "/sandbox/elevenlabs/_sandbox/reset")
+    key = [(b"xi-api-key", store.settings.api_key.encode())]
+    reset = HttpCommunicator(application, "POST", "/sandbox/elevenlabs/_sandbox/reset", headers=key)
     response = async_to_sync(reset.get_response)()
 
     assert response["status"] == 200

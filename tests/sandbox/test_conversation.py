@@ -74,9 +74,17 @@ def _forged_signature(agent_id: str) -> str:
     return f"{body}.{'0' * len(mac)}"
 
 
+def _tampered_signature(agent_id: str) -> str:
+    """A real signature whose claims were edited to name another agent."""
+    body, _, mac = signing.conversation_signature("agent_other", None).partition(".")
+    claims = base64.urlsafe_b64decode(body).replace(b"agent_other", agent_id.encode())
+    return f"{base64.urlsafe_b64encode(claims).decode()}.{mac}"
+
+
 REFUSALS = {
     "nothing to go by": (lambda agent: {}, True, "signed URL"),
     "agent_id without a key": (lambda agent: {"agent_id": agent.agent_id}, False, "xi-api-key"),
+    "agent_id with a wrong key": (lambda agent: {"agent_id": agent.agent_id}, "sk_guess", "key"),
     "unknown agent": (lambda agent: {"agent_id": "agent_nobody"}, True, "does not exist"),
     "unknown branch": (
         lambda agent: {"agent_id": agent.agent_id, "branch_id": "agtbrch_nope"},
@@ -85,6 +93,16 @@ REFUSALS = {
     ),
     "forged signature": (
         lambda agent: {"conversation_signature": _forged_signature(agent.agent_id)},
+        False,
+        "invalid or has expired",
+    ),
+    "forged signature beyond ASCII": (
+        lambda agent: {"conversation_signature": f"{agent.agent_id}.\u00e9t\u00e9"},
+        False,
+        "invalid or has expired",
+    ),
+    "tampered claims": (
+        lambda agent: {"conversation_signature": _tampered_signature(agent.agent_id)},
         False,
         "invalid or has expired",
     ),

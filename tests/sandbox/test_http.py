@@ -13,7 +13,9 @@ from channels.testing import HttpCommunicator
 from elevenlabs.core.api_error import ApiError
 
 from sandbox import routing
+from tests.sandbox.conversation_client import API_KEY
 from tests.sandbox.sdk import create_agent
+from tests.sandbox_fixtures import KEY_HEADER
 
 NO_RETRIES = {"max_retries": 0}
 CREATE = r"agents/create$"
@@ -23,21 +25,21 @@ def get(sandbox, path: str, **headers) -> httpx.Response:
     return httpx.get(f"{sandbox.url}/{path}", headers=headers)
 
 
-def test_an_api_request_without_a_key_is_401(sandbox):
-    response = get(sandbox, "v1/convai/agents")
+def test_an_api_request_without_the_key_is_401(sandbox):
+    missing = get(sandbox, "v1/convai/agents")
+    wrong = get(sandbox, "v1/convai/agents", **{"xi-api-key": "any"})
 
-    assert response.status_code == 401
-    assert response.json()["detail"]["status"] == "needs_authorization"
-    assert get(sandbox, "v1/convai/agents", **{"xi-api-key": "any"}).status_code == 200
-    assert [r["status"] for r in sandbox.requests("GET", "agents$")] == [401, 200]
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.json()["detail"]["status"] == "needs_authorization"
+    assert wrong.json()["detail"] == {"status": "invalid_api_key", "message": "Invalid API key"}
+    assert get(sandbox, "v1/convai/agents", **KEY_HEADER).status_code == 200
+    assert [r["status"] for r in sandbox.requests("GET", "agents$")] == [401, 401, 200]
 
 
 def test_unknown_routes_are_404_and_wrong_methods_405(sandbox):
-    key = {"xi-api-key": "k"}
-
-    assert get(sandbox, "v1/convai/nothing-here", **key).status_code == 404
-    assert get(sandbox, "_sandbox/nothing-here").status_code == 404
-    assert httpx.put(f"{sandbox.url}/v1/convai/agents", headers=key).status_code == 405
+    assert get(sandbox, "v1/convai/nothing-here", **KEY_HEADER).status_code == 404
+    assert get(sandbox, "_sandbox/nothing-here", **KEY_HEADER).status_code == 404
+    assert httpx.put(f"{sandbox.url}/v1/convai/agents", headers=KEY_HEADER).status_code == 405
 
 
 def test_the_request_log_keeps_method_path_and_status_in_order(sandbox_sdk, sandbox):
@@ -54,7 +56,7 @@ def test_the_request_log_keeps_method_path_and_status_in_order(sandbox_sdk, sand
 
 def test_a_burst_beyond_the_rate_limit_is_429_with_retry_after(sandbox):
     sandbox.rate_limit(per_second=0.5, burst=2)
-    key = {"xi-api-key": "k"}
+    key = KEY_HEADER
 
     statuses = [get(sandbox, "v1/convai/agents", **key).status_code for _ in range(2)]
     limited = get(sandbox, "v1/convai/agents", **key)
@@ -63,7 +65,7 @@ def test_a_burst_beyond_the_rate_limit_is_429_with_retry_after(sandbox):
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "2"  # a whole number: a token every 2 seconds
     assert limited.json()["detail"]["status"] == "rate_limit_exceeded"
-    assert get(sandbox, "_sandbox/state").status_code == 200  # control is never limited
+    assert get(sandbox, "_sandbox/state", **key).status_code == 200  # control is never limited
     sandbox.rate_limit(None)
     assert get(sandbox, "v1/convai/agents", **key).status_code == 200
 
@@ -148,20 +150,22 @@ def test_after_effect_does_the_create_though_the_client_times_out(sandbox_sdk, s
     assert len(sandbox.agents()) == 1
 
 
-def test_the_main_app_serves_the_sandbox_when_it_is_on(settings):
+def test_the_main_app_serves_the_sandbox_when_it_is_on(settings, monkeypatch):
     settings.ELEVENLABS_SANDBOX = True
+    monkeypatch.setenv("SANDBOX_API_KEY", "")  # put back after the test: config.asgi sets it
     import config.asgi
 
     application = importlib.reload(config.asgi).application
 
-    async def ask(path: str) -> dict:
-        return await HttpCommunicator(application, "GET", path).get_response()
+    async def ask(path: str, key: str = "") -> dict:
+        headers = [(b"xi-api-key", key.encode())] if key else []
+        return await HttpCommunicator(application, "GET", path, headers=headers).get_response()
 
-    state = async_to_sync(ask)("/sandbox/elevenlabs/_sandbox/state")
-    unauthorised = async_to_sync(ask)("/sandbox/elevenlabs/v1/convai/agents")
+    state = async_to_sync(ask)("/sandbox/elevenlabs/_sandbox/state", API_KEY)
     assert state["status"] == 200
     assert set(json.loads(state["body"])) >= {"agents", "conversations", "requests", "faults"}
-    assert unauthorised["status"] == 401
+    assert async_to_sync(ask)("/sandbox/elevenlabs/_sandbox/state")["status"] == 401
+    assert async_to_sync(ask)("/sandbox/elevenlabs/v1/convai/agents")["status"] == 401
 
 
 def test_a_request_never_waits_on_a_thread(monkeypatch):
@@ -177,7 +181,7 @@ def test_a_request_never_waits_on_a_thread(monkeypatch):
         "POST",
         "/sandbox/elevenlabs/v1/convai/agents/create",
         body=json.dumps({"conversation_config": {}}).encode(),
-        headers=[(b"xi-api-key", b"k"), (b"host", b"testserver")],
+        headers=[(b"xi-api-key", API_KEY.encode()), (b"host", b"testserver")],
     )
 
     response = async_to_sync(create.get_response)()

@@ -276,3 +276,103 @@ def test_a_setting_changed_in_its_control_and_in_the_json_is_refused(editor, age
     assert response.status_code == 400
     assert "change it in one place" in error_shown(response, "first_message")
     assert db_state() == before
+
+
+# --- the one validation of config: the same sentences as the API ---------------------------
+
+
+def config_with(agent, path: tuple, value) -> str:
+    config = copy.deepcopy(agent.config)
+    node = config
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    return json.dumps(config)
+
+
+def test_a_temperature_out_of_range_is_refused_by_the_config_check_beside_its_control(
+    editor, agent, db_state
+):
+    before = db_state()
+
+    response = browser(editor).post(url("agent-edit", agent), edit_data(agent, temperature="3"))
+
+    assert response.status_code == 400
+    assert error_shown(response, "temperature") == "Must be between 0 and 2; 3 is not."
+    assert db_state() == before
+
+
+def test_a_setting_out_of_range_in_the_json_is_refused_in_the_apis_own_words(
+    editor, agent, api, db_state
+):
+    config = config_with(agent, ("conversation_config", "tts", "stability"), 5)
+    from_the_api = api(editor).put(
+        f"/api/agents/{agent.pk}/",
+        {"name": agent.name, "config": json.loads(config)},
+        format="json",
+    )
+    before = db_state()
+
+    response = browser(editor).post(url("agent-edit", agent), edit_data(agent, config=config))
+
+    assert response.status_code == 400
+    assert error_shown(response, "config") == from_the_api.json()["message"]
+    assert error_shown(response, "config") == (
+        "config.conversation_config.tts.stability: Must be between 0 and 1; 5 is not."
+    )
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("escaped", "says"),
+    [
+        pytest.param("\\u0000", "contains a NUL character", id="nul"),
+        pytest.param("\\ud800", "contains a lone surrogate", id="surrogate"),
+    ],
+)
+def test_text_in_the_json_that_cannot_be_stored_is_refused_naming_its_path(
+    editor, agent, db_state, escaped, says
+):
+    config = config_with(agent, ("conversation_config", "agent", "first_message"), "Hi<>")
+    before = db_state()
+
+    response = browser(editor).post(
+        url("agent-edit", agent), edit_data(agent, config=config.replace("<>", escaped))
+    )
+
+    assert response.status_code == 400
+    shown = error_shown(response, "config")
+    assert shown.startswith("config.conversation_config.agent.first_message: This text")
+    assert says in shown
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_a_number_in_the_json_that_is_not_json_is_refused(editor, agent, db_state, number):
+    config = config_with(agent, ("conversation_config", "turn", "silence_end_call_timeout"), "<>")
+    before = db_state()
+
+    response = browser(editor).post(
+        url("agent-edit", agent), edit_data(agent, config=config.replace('"<>"', number))
+    )
+
+    assert response.status_code == 400
+    assert error_shown(response, "config") == (
+        "config.conversation_config.turn.silence_end_call_timeout: "
+        "Must be a finite number: NaN and Infinity are not JSON."
+    )
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("levels", [100, 1000])
+def test_json_nested_too_deep_is_refused_naming_the_limit(editor, agent, db_state, levels):
+    config = '{"conversation_config": {"agent": {"prompt": {"tools": %s}}}}' % (
+        "[" * levels + "]" * levels
+    )
+    before = db_state()
+
+    response = browser(editor).post(url("agent-edit", agent), edit_data(agent, config=config))
+
+    assert response.status_code == 400
+    assert "Nested more than 64 levels deep" in error_shown(response, "config")
+    assert db_state() == before

@@ -5,12 +5,22 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from web.pages import remember_workspace
+from workspaces.forms import LoginForm
 from workspaces.selectors import workspace_list_for
 
 
 class LoginView(auth_views.LoginView):
     template_name = "workspaces/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        """A locked-out log-in is a 429 saying when to retry, for people and scripts alike."""
+        response = super().form_invalid(form)
+        if form.lockout is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.lockout.retry_after)
+        return response
 
 
 @require_POST

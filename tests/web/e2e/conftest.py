@@ -74,7 +74,7 @@ def browser(_orm_beside_playwright):
 def open_page(browser, live_server, sandbox) -> Iterator[Callable]:
     """`open_page(viewport=DESKTOP)`: a page in a fresh browser context (no cookies) whose
     relative URLs go to the live server. The test fails on a JavaScript error, a server
-    error or a missing resource."""
+    error, a missing resource or anything the Content-Security-Policy refused."""
     contexts = []
     problems: list[str] = []
 
@@ -82,16 +82,34 @@ def open_page(browser, live_server, sandbox) -> Iterator[Callable]:
         context = browser.new_context(base_url=live_server.url, viewport=viewport)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-        page.on("console", lambda message: note_console(message, problems))
-        page.on("response", lambda response: note_response(response, problems))
-        return page
+        return watched_page(context, problems)
 
     yield open_
     for context in contexts:
         context.close()
     assert not problems, "The browser reported errors:\n" + "\n".join(problems)
+
+
+# Each document reports what its Content-Security-Policy refused (enforced or report-only) as a
+# console error, which note_console records: an inline script or style, an eval, an inline
+# event handler, a resource from elsewhere.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} refused ${event.blockedURI || "?"}`
+    + ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+
+def watched_page(context, problems: list[str]):
+    """A new page of `context` whose errors, failed requests and CSP violations go to
+    `problems`."""
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on("console", lambda message: note_console(message, problems))
+    page.on("response", lambda response: note_response(response, problems))
+    return page
 
 
 def note_console(message, problems: list[str]) -> None:

@@ -12,6 +12,9 @@ def settled(page) -> None:
     """Wait until the page is loaded and htmx has no request, swap or settle under way: what is
     on the page now is live."""
     busy = ".htmx-request, .htmx-swapping, .htmx-settling"
+    # A function, not an expression: Playwright evaluates the text once and polls the function,
+    # where an expression is evaluated again at each poll, an eval the page's
+    # Content-Security-Policy refuses.
     page.wait_for_function(
-        f"document.readyState === 'complete' && !document.querySelector('{busy}')"
+        f"() => document.readyState === 'complete' && !document.querySelector('{busy}')"
     )
