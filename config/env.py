@@ -6,8 +6,8 @@ deployment's environment stops the process instead of silently running on a defa
 
 import json
 import os
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
