@@ -107,9 +107,10 @@ class MixedReport:
                 [_step_row(step) for step in outcome.steps],
             ),
         ]
-        best = outcome.best
-        if best is not None:
-            lines += ["", f"By kind, at {best.rate:.1f} requests/s:", "", _kinds(best)]
+        best_rate = outcome.best.rate if outcome.best else 0.0
+        # By kind at the best rate; when none passed, at the lowest tried, to show what failed.
+        shown = outcome.best or min(outcome.steps, key=lambda step: step.rate)
+        lines += ["", f"By kind, at {shown.rate:.1f} requests/s:", "", _kinds(shown)]
         lines += ["", *self._soak_lines()]
         lines += [
             "",
@@ -117,8 +118,8 @@ class MixedReport:
             f"{outcome.most_connections} (bound: {outcome.workers} workers x "
             f"{outcome.pool_max} = {outcome.connection_bound}).",
             "",
-            f"Best mixed rate **{best.rate if best else 0:.1f} requests/s = {self.share:.0%} of "
-            f"the ceiling** ({outcome.ceiling_rate:.0f} requests/s; goal ≥ "
+            f"Best mixed rate **{best_rate:.1f} requests/s = {self.share:.0%} of the ceiling**"
+            f" ({outcome.ceiling_rate:.0f} requests/s; goal ≥ "
             f"{CEILING_SHARE_GOAL:.0%}). Goal "
             + ("met." if self.goal_met else f"**missed**: {'; '.join(self.failures())}."),
         ]
