@@ -5,8 +5,11 @@ Exits 1 when a goal is missed: the agent list's median more than 1.5 times the b
 baseline's, or a query count that changes with the rows involved; the web UI's dashboard over
 500 agents slower than 150 ms (median), or its query count changing with the page, filter or
 workspace size; or agents synced through a worker not all synced, duplicated, or more than 1.3
-times slower than the rate limit allows. A sync benchmark skipped for want of Redis is not a
-miss.
+times slower than the rate limit allows; or the mixed load on the production topology (PostgreSQL
+only) sustaining less than 40 % of the stack's no-database ceiling with p99 under 100 ms and no
+error, or its soak growing in memory, failing requests or holding more PostgreSQL connections
+than the pools allow. A part skipped for want of Redis (or, for the mixed load, PostgreSQL) is
+not a miss.
 """
 
 import argparse
@@ -27,12 +30,14 @@ from bench.worker import POOLS
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
 UI_SMALL_AGENTS = 50  # bench.ui.SMALL_AGENTS, which cannot be imported before Django is set up
-PARTS = ("api", "ui", "sync")
+PARTS = ("api", "ui", "sync", "mixed")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=PARTS, help="run one part: the API, web UI or sync")
+    parser.add_argument(
+        "--only", choices=PARTS, help="run one part: the API, web UI, sync or mixed load"
+    )
     parser.add_argument("--agents", type=int, default=10_000, help="regular agents to seed")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per case")
     parser.add_argument("--warmup", type=int, default=10, help="untimed (counted) rounds first")
@@ -46,6 +51,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--sync-concurrency", type=int, help="its threads or processes (default: CPU count)"
     )
+    parser.add_argument(
+        "--step-seconds",
+        type=float,
+        default=60.0,
+        help="mixed load: how long each rate is held (the goal asks for 60)",
+    )
+    parser.add_argument(
+        "--soak-seconds", type=float, default=600.0, help="mixed load: the soak's length"
+    )
+    parser.add_argument(
+        "--port", type=int, help="mixed load: the web server's port (default: a free one)"
+    )
     parser.add_argument("--no-docs", action="store_true", help=f"do not update {DOCS.name}")
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
@@ -55,6 +72,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"use more than {UI_SMALL_AGENTS} --ui-agents: a dashboard page holds 50")
     if args.sync_concurrency is not None and args.sync_concurrency < 1:
         parser.error("use a --sync-concurrency of 1 or more")
+    if args.step_seconds < 5 or args.soak_seconds < 30:
+        parser.error("use --step-seconds of 5 or more and --soak-seconds of 30 or more")
     return args
 
 
@@ -86,6 +105,8 @@ def main(argv: list[str]) -> int:
     if args.only in (None, "sync"):
         prefix += f"REDIS_URL={redacted(redis_url)} " if redis_url else ""
         goals_met &= run_sync(args, database, redis_url, prefix + _command(argv))
+    if args.only in (None, "mixed"):
+        goals_met &= run_mixed(args, database, redis_url, prefix + _command(argv))
     return 0 if goals_met else 1
 
 
@@ -173,6 +194,50 @@ def run_sync(
             shutil.rmtree(logs)
         else:
             print(f"bench: the sandbox's and the worker's logs are in {logs}", file=sys.stderr)
+
+
+def run_mixed(
+    args: argparse.Namespace, database: BenchDatabase, redis_url: str, command: str
+) -> bool:
+    from bench.broker import NoBroker, reachable_broker
+    from bench.mixed import mixed_benchmark
+    from bench.mixed_report import MixedReport
+    from bench.processes import free_port
+
+    if not database.is_postgres:
+        print(
+            "bench: mixed load skipped: it measures the production topology, on PostgreSQL "
+            "(set DATABASE_URL=postgres://...)",
+            flush=True,
+        )
+        return True
+    try:
+        broker_url = reachable_broker(redis_url)
+    except NoBroker as error:
+        print(f"bench: mixed load skipped: {error}", flush=True)
+        return True
+    logs = Path(tempfile.mkdtemp(prefix="bench-mixed-"))  # the web server's
+    report = None
+    try:
+        with _fresh(database, keep=args.keep_db):
+            outcome = mixed_benchmark(
+                agents=args.agents,
+                step_seconds=args.step_seconds,
+                soak_seconds=args.soak_seconds,
+                broker_url=broker_url,
+                port=args.port or free_port(),
+                logs=logs,
+            )
+        report = MixedReport(outcome=outcome, command=command, database=database.name)
+        _publish(args, f"mixed-{database.engine}", report.markdown())
+        for failure in report.failures():
+            print(f"bench: mixed load goal FAILED: {failure}", file=sys.stderr, flush=True)
+        return report.goal_met
+    finally:
+        if report is not None and report.goal_met:
+            shutil.rmtree(logs)
+        else:
+            print(f"bench: the web server's log is in {logs}", file=sys.stderr)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,3 +77,16 @@ def stopped(process: subprocess.Popen) -> float:
 
 def log_tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+# The production web server of docs/operations.md ("Processes"): uvicorn, a worker per core.
+# Lifespan off: Channels' ProtocolTypeRouter has no lifespan handler. No access log: the load
+# balancer logs requests, and the app logs what matters.
+WEB_SERVER = ("-m", "uvicorn", "config.asgi:application", "--lifespan", "off", "--no-access-log")
+
+
+def web_server_command(*, workers: int, bind: list[str]) -> list[str]:
+    """The production web server with `workers` processes (1: no supervisor, one process),
+    bound as `bind` says: `["--host", h, "--port", p]`, or `["--fd", n]` for a socket the
+    caller has bound and passes on."""
+    return [sys.executable, *WEB_SERVER, "--workers", str(workers), *bind]

@@ -6,8 +6,8 @@ deployment's environment stops the process instead of silently running on a defa
 
 import json
 import os
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,8 @@ def proxy_ssl_header_from_env(name: str, default: str) -> tuple[str, str] | None
 
 def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfig:
     """`DATABASE_URL` as Django's DATABASES entry; the embedded SQLite file when unset."""
+    # Read whatever the engine, so a malformed pool variable stops start-up even on SQLite.
+    pool = database_pool_from_env()
     raw = env_str(name)
     if not raw:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(embedded_path)}
@@ -135,11 +137,48 @@ def database_from_env(name: str, embedded_path: Path) -> dj_database_url.DBConfi
             f"{name} is not a database URL this app supports: {error}"
         ) from error
     if config["ENGINE"] == "django.db.backends.postgresql":
-        # Persistent connections with a health check: long-lived web and worker processes
-        # survive a database restart without serving errors from stale connections.
-        config["CONN_MAX_AGE"] = 600
+        # A pool per process instead of persistent connections: under ASGI every request runs
+        # its sync code in a thread of its own, and a connection kept per thread piled up
+        # idle connections until PostgreSQL refused new ones. Requests borrow a connection
+        # from the pool and give it back when they finish (CONN_MAX_AGE=0, which the pool
+        # requires); the health check hands out only connections that still answer, so the
+        # processes survive a database restart.
+        config["CONN_MAX_AGE"] = 0
         config["CONN_HEALTH_CHECKS"] = True
+        config.setdefault("OPTIONS", {})["pool"] = pool
     return config
+
+
+POOL_MIN_SIZE = "DATABASE_POOL_MIN_SIZE"
+POOL_MAX_SIZE = "DATABASE_POOL_MAX_SIZE"
+POOL_TIMEOUT = "DATABASE_POOL_TIMEOUT"
+
+
+def database_pool_from_env() -> dict[str, float]:
+    """The PostgreSQL connection pool of one process (psycopg_pool.ConnectionPool's arguments).
+
+    `DATABASE_POOL_MAX_SIZE` bounds the connections a process holds; `DATABASE_POOL_MIN_SIZE`
+    stay open while it idles; a request waits up to `DATABASE_POOL_TIMEOUT` seconds for a free
+    connection before it fails. Sizing against max_connections: docs/operations.md.
+    """
+    max_size = env_int(POOL_MAX_SIZE, default=4)
+    min_size = env_int(POOL_MIN_SIZE, default=1)
+    timeout = env_float(POOL_TIMEOUT, default=10.0)
+    if max_size < 1:
+        raise ImproperlyConfigured(
+            f"{POOL_MAX_SIZE}={max_size} leaves no connection to the database; use 1 or more."
+        )
+    if min_size > max_size:
+        raise ImproperlyConfigured(
+            f"{POOL_MIN_SIZE}={min_size} is more than {POOL_MAX_SIZE}={max_size}; "
+            f"lower the first or raise the second."
+        )
+    if not timeout:
+        raise ImproperlyConfigured(
+            f"{POOL_TIMEOUT}=0 would fail every request that finds all connections busy; "
+            f"use a number of seconds above 0."
+        )
+    return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
 
 
 def secret_key_from_env(name: str, fallback_file: Path) -> str:

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from common.health import healthz
+from common.health import healthz, livez
 from workspaces.forms import AdminLoginForm
 
 # Whoever uses the admin should see plainly when ElevenLabs is the built-in sandbox.
@@ -18,6 +18,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app:agents", permanent=False)),
     path("app/", include("web.urls")),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

@@ -197,8 +197,22 @@ def test_no_database_url_means_the_embedded_sqlite_file(env, tmp_path, raw):
     }
 
 
+@pytest.fixture
+def pool_env(monkeypatch):
+    """`pool_env(**values)`: set the pool's variables (by their suffix), the others unset."""
+
+    def set_to(**values):
+        for suffix in ("MIN_SIZE", "MAX_SIZE", "TIMEOUT"):
+            monkeypatch.delenv(f"DATABASE_POOL_{suffix}", raising=False)
+        for suffix, value in values.items():
+            monkeypatch.setenv(f"DATABASE_POOL_{suffix.upper()}", value)
+
+    set_to()
+    return set_to
+
+
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
-def test_a_postgres_url_gets_persistent_health_checked_connections(env, tmp_path, scheme):
+def test_a_postgres_url_gets_a_pool_of_health_checked_connections(env, pool_env, tmp_path, scheme):
     env(f"{scheme}://switch:s3cret@db.internal:6543/switchboard")
 
     config = database_from_env(VAR, tmp_path / "unused.sqlite3")
@@ -210,8 +224,64 @@ def test_a_postgres_url_gets_persistent_health_checked_connections(env, tmp_path
         "s3cret",
     )
     assert (config["HOST"], config["PORT"]) == ("db.internal", 6543)
-    assert config["CONN_MAX_AGE"] == 600
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10.0}
+    # The pool refuses persistent connections; it hands out only connections that answer.
+    assert config["CONN_MAX_AGE"] == 0
     assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_pool_is_sized_from_the_environment(env, pool_env, tmp_path):
+    env("postgres://switch@db.internal/switchboard")
+    pool_env(min_size="2", max_size="12", timeout="2.5")
+
+    config = database_from_env(VAR, tmp_path / "unused.sqlite3")
+
+    assert config["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 12, "timeout": 2.5}
+
+
+def test_a_pool_may_keep_no_idle_connection(env, pool_env, tmp_path):
+    env("postgres://switch@db.internal/switchboard")
+    pool_env(min_size="0", max_size="1")
+
+    pool = database_from_env(VAR, tmp_path / "unused.sqlite3")["OPTIONS"]["pool"]
+
+    assert (pool["min_size"], pool["max_size"]) == (0, 1)
+
+
+def test_sqlite_gets_no_pool(env, pool_env, tmp_path):
+    env(None)
+    pool_env(max_size="12")
+
+    config = database_from_env(VAR, tmp_path / "db.sqlite3")
+
+    assert "OPTIONS" not in config
+    assert "CONN_MAX_AGE" not in config
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"max_size": "0"}, "DATABASE_POOL_MAX_SIZE=0 leaves no connection"),
+        ({"max_size": "four"}, "DATABASE_POOL_MAX_SIZE='four' is not a whole number"),
+        ({"max_size": "-1"}, "DATABASE_POOL_MAX_SIZE='-1' is not a whole number"),
+        ({"min_size": "2.5"}, "DATABASE_POOL_MIN_SIZE='2.5' is not a whole number"),
+        (
+            {"min_size": "5", "max_size": "4"},
+            "DATABASE_POOL_MIN_SIZE=5 is more than DATABASE_POOL_MAX_SIZE=4",
+        ),
+        ({"timeout": "0"}, "DATABASE_POOL_TIMEOUT=0 would fail every request"),
+        ({"timeout": "soon"}, "DATABASE_POOL_TIMEOUT='soon' is not a non-negative number"),
+    ],
+)
+@pytest.mark.parametrize("url", ["postgres://switch@db.internal/switchboard", None])
+def test_a_pool_size_that_cannot_work_is_refused_naming_the_variable(
+    env, pool_env, tmp_path, url, values, message
+):
+    env(url)  # SQLite too: a deployment's typo shows before it moves to PostgreSQL
+    pool_env(**values)
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        database_from_env(VAR, tmp_path / "unused.sqlite3")
 
 
 def test_a_sqlite_url_names_the_file(env, tmp_path):

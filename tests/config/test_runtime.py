@@ -5,6 +5,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from config.celery import app as celery_app
 
@@ -27,6 +29,15 @@ def test_health_check_reports_unavailable_when_the_database_fails(client, db, mo
 
     assert response.status_code == 503
     assert "refused" not in response.content.decode()
+
+
+def test_liveness_answers_ok_without_touching_the_database(client, db):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/livez")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert len(queries) == 0
 
 
 def test_channel_layer_delivers_a_message_to_a_group():
