@@ -15,11 +15,11 @@ from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
-from api.representation import agent_shown
+from api.representation import agent_shown, changelog_entry_shown
 from api.serializers import AgentSerializer
 from common.pagination import PageNumberPagination
-from common.serializers import validated
-from deployments.selectors import changelog_for
+from common.serializers import time_formatter, validated
+from deployments.selectors import changelog_rows_of
 from deployments.serializers import ChangelogEntrySerializer, DeployRequestSerializer
 from deployments.services import deployment_create
 from testruns.selectors import test_result_list
@@ -135,5 +135,8 @@ class SeedActions(ViewSetActions):
     def changelog(self, request: Request, pk: str | None = None) -> Response:
         """Entries with a note, newest first, and the current version."""
         agent = agent_get_for(request.user, pk)
-        entries = ChangelogEntrySerializer(changelog_for(agent=agent), many=True).data
+        time = time_formatter()
+        entries = [
+            changelog_entry_shown(entry, time) for entry in changelog_rows_of(agent_ids=[agent.pk])
+        ]
         return Response({"changelog": entries, "currentVersion": agent.version})
