@@ -1,4 +1,5 @@
-"""The agent as the API shows it, built as plain dicts from the columns it shows.
+"""The agent as the API shows it, and its changelog entries and test results as the seed's
+endpoints show them: built as plain dicts from the columns shown.
 
 The agent list is the API's hot path (scripts poll it, 50 agents a page), so agents are read
 with `.values()` and shown by the functions below rather than built into model objects and
@@ -25,6 +26,7 @@ from common.errors import InvalidInput
 from common.serializers import time_formatter
 from deployments.selectors import changelog_rows_of
 from elevenlabs_sync.selectors import sync_state_shown
+from testruns.models import TestResult
 from workspaces.models import Workspace
 from workspaces.permissions import User
 
@@ -117,13 +119,59 @@ def agent_shown(user: User, agent_id: int | str | None) -> dict[str, Any]:
 
 def changelog_entry_shown(entry: Row, time: TimeShown) -> dict[str, Any]:
     """The seed's changelog entry, from a row of `deployments.selectors.changelog_rows_of`."""
-    by = entry["deployed_by_id"]
     return {
         "version": entry["version"],
         "changes": entry["changes"],
         "updatedAt": time(entry["deployed_at"]),
-        "updatedBy": None if by is None else {"id": by, "username": entry["deployed_by__username"]},
+        "updatedBy": _user_ref(entry["deployed_by_id"], entry["deployed_by__username"]),
     }
+
+
+TEST_RESULT_COLUMNS = (
+    "id",
+    "tested_at",
+    "tested_by_id",
+    "tested_by__username",
+    "duration",
+    "rating",
+    "status",
+    "notes",
+    "transcript",
+    "version",
+    "config_revision",
+    "source",
+)
+
+
+def test_result_rows(results: QuerySet[TestResult]) -> QuerySet[TestResult, dict[str, Any]]:
+    """The columns of `results` that `test_results_shown` needs, as plain rows."""
+    return results.values(*TEST_RESULT_COLUMNS)
+
+
+def test_results_shown(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """The seed's test results, from rows of `test_result_rows`."""
+    time = time_formatter()
+    return [
+        {
+            "id": row["id"],
+            "testedAt": time(row["tested_at"]),
+            "testedBy": _user_ref(row["tested_by_id"], row["tested_by__username"]),
+            "duration": row["duration"],
+            "rating": row["rating"],
+            "status": row["status"],
+            "notes": row["notes"],
+            "transcript": row["transcript"],
+            "version": row["version"],
+            "configRevision": row["config_revision"],
+            "source": row["source"],
+        }
+        for row in rows
+    ]
+
+
+def _user_ref(user_id: int | None, username: str | None) -> dict[str, Any] | None:
+    """A user as other objects refer to them (`common.serializers.UserRefSerializer`)."""
+    return None if user_id is None else {"id": user_id, "username": username}
 
 
 def _agent_shown(
