@@ -3,8 +3,8 @@ endpoints show them: built as plain dicts from the columns shown.
 
 The agent list is the API's hot path (scripts poll it, 50 agents a page), so agents are read
 with `.values()` and shown by the functions below rather than built into model objects and
-walked field by field by DRF serializers: a page costs a few milliseconds of CPU instead of
-tens (docs/benchmarks.md, "Where the API's time goes"). `api/serializers.py` describes the same
+walked field by field by DRF serializers: a page costs a third to a fifth of the CPU it did
+(docs/benchmarks.md, "Where the API's time goes"). `api/serializers.py` describes the same
 shapes for the OpenAPI schema; tests/api/test_representation.py checks that the two agree.
 
 One agent (its detail, and the answer to every write) is shown whole. A list leaves out each
