@@ -1,3 +1,5 @@
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,8 @@ def agent_scope_for(user: User) -> QuerySet[VoiceAgent]:
     # The ids are read first, in a query of their own: filtering by a literal list, rather than
     # a subquery, lets the database walk the (workspace, -updated_at, -id) index in order
     # instead of sorting every agent row to find one page.
-    workspace_ids = list(workspace_list_for(user).values_list("id", flat=True))
+    # (Unordered: sorting them would cost time and change nothing.)
+    workspace_ids = list(workspace_list_for(user).order_by().values_list("id", flat=True))
     return VoiceAgent.objects.filter(workspace_id__in=workspace_ids).select_related("workspace")
 
 
@@ -31,10 +34,13 @@ def agent_get_for(
     """
     agents = agent_scope_for(user) if among is None else among
     key = str(agent_id)  # as in a URL; None and anything but digits find nothing
-    agent = agents.filter(pk=key).first() if key.isdigit() else None
-    if agent is None:
-        raise NotFound(f"No agent with id {agent_id} in your workspaces.")
-    return agent
+    if key.isdigit():
+        # `get`, not `first`, whose ORDER BY (the list's order) costs time and changes nothing.
+        try:
+            return agents.get(pk=key)
+        except VoiceAgent.DoesNotExist:
+            pass
+    raise NotFound(f"No agent with id {agent_id} in your workspaces.")
 
 
 def agent_dashboard_list(*, workspace: Workspace) -> QuerySet[VoiceAgent]:
@@ -111,3 +117,13 @@ def _tools(config: dict) -> list[Tool]:
 def _list(config: dict, path: tuple[str, ...]) -> list:
     found = config_value(config, path)
     return found if isinstance(found, list) else []
+
+
+def tag_names_of(*, agent_ids: Collection[int]) -> dict[int, list[str]]:
+    """The tag names of each of the agents `agent_ids`, sorted, in one query."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for agent_id, name in AgentTag.objects.filter(agent_id__in=agent_ids).values_list(
+        "agent_id", "name"
+    ):
+        names[agent_id].append(name)
+    return names

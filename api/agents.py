@@ -3,20 +3,28 @@ the mixins: the seed's contract (api/seed.py), versions and rollback (api/lifecy
 ElevenLabs (api/elevenlabs.py)."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import VoiceAgent
-from agents.selectors import agent_get_for
+from agents.selectors import agent_get_for, agent_scope_for
 from agents.services import agent_archive, agent_create, agent_update
 from api.elevenlabs import ElevenLabsActions
 from api.lifecycle import LifecycleActions
-from api.representation import agent_shown, agents_shown
+from api.representation import (
+    EXPANSIONS,
+    agent_rows,
+    agent_shown,
+    agents_shown,
+    expansions_asked,
+)
 from api.seed import SeedActions
 from api.serializers import (
     AgentCreateSerializer,
+    AgentListItemSerializer,
     AgentPatchSerializer,
     AgentSerializer,
     AgentWriteSerializer,
@@ -31,8 +39,6 @@ class AgentViewSet(
     SeedActions,
     LifecycleActions,
     ElevenLabsActions,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
     """Voice agents in your workspaces. Writes go through `agents.services`."""
@@ -44,10 +50,33 @@ class AgentViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[VoiceAgent]:
-        return agents_shown(self.request.user)
+        return agent_scope_for(self.request.user)
 
-    def get_object(self) -> VoiceAgent:
-        return agent_get_for(self.request.user, self.kwargs["pk"], among=self.get_queryset())
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "expand",
+                OpenApiTypes.STR,
+                many=True,
+                enum=list(EXPANSIONS),
+                style="form",
+                explode=False,
+                description="Also show each agent's `config`, its `deployment.changelog`, or "
+                "both (comma-separated). A list leaves them out otherwise; an agent's own "
+                "endpoint always shows them.",
+            )
+        ],
+        responses=AgentListItemSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        expand = expansions_asked(request.query_params)
+        agents = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(agent_rows(agents, expand=expand))
+        assert page is not None  # the viewset's pagination class has a page size
+        return self.get_paginated_response(agents_shown(page, expand=expand))
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(agent_shown(request.user, pk))
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
     def create(self, request: Request) -> Response:

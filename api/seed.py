@@ -15,11 +15,16 @@ from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
-from api.representation import agent_shown
+from api.representation import (
+    agent_shown,
+    changelog_entry_shown,
+    test_result_rows,
+    test_results_shown,
+)
 from api.serializers import AgentSerializer
 from common.pagination import PageNumberPagination
-from common.serializers import validated
-from deployments.selectors import changelog_for
+from common.serializers import time_formatter, validated
+from deployments.selectors import changelog_rows_of
 from deployments.serializers import ChangelogEntrySerializer, DeployRequestSerializer
 from deployments.services import deployment_create
 from testruns.selectors import test_result_list
@@ -79,11 +84,13 @@ class SeedActions(ViewSetActions):
         """The agent's test results, newest first (paginated: `page`, `page_size`)."""
         agent = agent_get_for(request.user, pk)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(test_result_list(agent=agent), request, view=self)
-        assert paginator.page is not None  # paginate_queryset set it: the class has a page_size
+        rows = test_result_rows(test_result_list(agent=agent))
+        page = paginator.paginate_queryset(rows, request, view=self)
+        assert page is not None  # the class has a page size
+        assert paginator.page is not None
         return Response(
             {
-                "testResults": TestResultSerializer(page, many=True).data,
+                "testResults": test_results_shown(page),
                 "deploymentStatus": agent.status,
                 "version": agent.version,
                 "count": paginator.page.paginator.count,
@@ -111,12 +118,12 @@ class SeedActions(ViewSetActions):
         agent = agent_get_for(request.user, pk)
         data = validated(TestResultRequestSerializer, request.data)
         result_record(agent=agent, actor=request.user, **data)
-        recent = test_result_list(agent=agent)[: PageNumberPagination.page_size]
+        recent = test_result_rows(test_result_list(agent=agent))[: PageNumberPagination.page_size]
         return Response(
             {
                 "success": True,
                 "message": "Test result saved",
-                "testResults": TestResultSerializer(recent, many=True).data,
+                "testResults": test_results_shown(recent),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -135,5 +142,8 @@ class SeedActions(ViewSetActions):
     def changelog(self, request: Request, pk: str | None = None) -> Response:
         """Entries with a note, newest first, and the current version."""
         agent = agent_get_for(request.user, pk)
-        entries = ChangelogEntrySerializer(changelog_for(agent=agent), many=True).data
+        time = time_formatter()
+        entries = [
+            changelog_entry_shown(entry, time) for entry in changelog_rows_of(agent_ids=[agent.pk])
+        ]
         return Response({"changelog": entries, "currentVersion": agent.version})

@@ -1,80 +1,84 @@
 """The agent as every endpoint shows it, and the shapes of its writes. Rules live in the
 services; these only check shapes."""
 
-from typing import Any
-
 from rest_framework import serializers
 
-from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, VoiceAgent
+from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, Status
 from agents.services import TAGS_MAX_COUNT
 from common.serializers import UserRefSerializer
 from deployments.models import CHANGES_MAX_LENGTH, SyncState
 from deployments.serializers import ChangelogEntrySerializer
-from elevenlabs_sync.selectors import SYNC_DISABLED, sync_state_shown
-from workspaces.models import Workspace
+from elevenlabs_sync.selectors import SYNC_DISABLED
+
+# The agent's shapes below describe, for the OpenAPI schema, what api/representation.py
+# builds; they serialize nothing at run time (tests/api/test_representation.py checks that
+# both agree). Every field is read-only, so the schema marks it required, except the two a
+# list shows only when asked.
+
+CONFIG_HELP = 'ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}'
+CHANGELOG_HELP = "Entries with a note, newest first."
+LISTED_ONLY_IF_EXPANDED = " In a list, only with `?expand={}`."
 
 
-class DeploymentStateSerializer(serializers.Serializer):
-    """The seed's `deployment` object, read from the agent itself."""
+class AgentDeploymentSerializer(serializers.Serializer):
+    """The seed's `deployment` object: the agent's stage and versions, and its changelog."""
 
-    status = serializers.CharField()
-    version = serializers.IntegerField()
-    liveVersion = serializers.IntegerField(source="live_version", allow_null=True)
-    lastDeployedAt = serializers.DateTimeField(source="last_deployed_at")
-    deployedBy = serializers.IntegerField(source="deployed_by_id", allow_null=True)
-    changelog = ChangelogEntrySerializer(many=True)
-
-
-class AgentSerializer(serializers.ModelSerializer):
-    """An agent as every endpoint returns it. Expects the queryset of `api.agents.agents_shown`."""
-
-    workspace: "serializers.SlugRelatedField[Workspace]" = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    version = serializers.IntegerField(read_only=True, help_text="The newest version.")
+    liveVersion = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The version production callers get."
     )
-    tags: "serializers.SlugRelatedField[AgentTag]" = serializers.SlugRelatedField(
-        slug_field="name", many=True, read_only=True
+    lastDeployedAt = serializers.DateTimeField(read_only=True, allow_null=True)
+    deployedBy = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The id of the user who deployed it last."
     )
-    elevenlabs_agent_id = serializers.CharField(source="sync.elevenlabs_agent_id", read_only=True)
-    # Never stored: "disabled" is shown while sync is off (`to_representation`), so the schema
-    # lists it too.
+    changelog = ChangelogEntrySerializer(many=True, read_only=True, help_text=CHANGELOG_HELP)
+
+
+class AgentSerializer(serializers.Serializer):
+    """An agent, whole: what its detail and every write that returns it show."""
+
+    id = serializers.IntegerField(read_only=True)
+    workspace = serializers.SlugField(read_only=True, help_text="The workspace's slug.")
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    config = serializers.JSONField(read_only=True, help_text=CONFIG_HELP)
+    config_revision = serializers.CharField(
+        read_only=True, help_text="Fingerprint of the working config; test results record it."
+    )
+    elevenlabs_agent_id = serializers.CharField(read_only=True)
+    # "disabled" is never stored: it is shown while sync is off (api/representation.py).
     sync_state = serializers.ChoiceField(
-        source="sync.state",
-        choices=[*SyncState.choices, (SYNC_DISABLED, "Disabled")],
-        read_only=True,
+        choices=[*SyncState.choices, (SYNC_DISABLED, "Disabled")], read_only=True
     )
-    last_sync_error = serializers.CharField(source="sync.last_error", read_only=True)
-    last_synced_at = serializers.DateTimeField(source="sync.last_synced_at", read_only=True)
-    drift_detected_at = serializers.DateTimeField(source="sync.drift_detected_at", read_only=True)
-    deployment = DeploymentStateSerializer(source="*", read_only=True)
+    last_sync_error = serializers.CharField(read_only=True)
+    last_synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    drift_detected_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    archived_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was archived; null while active."
+    )
     archived_by = UserRefSerializer(read_only=True, allow_null=True)
+    deployment = AgentDeploymentSerializer(read_only=True)
 
-    class Meta:
-        model = VoiceAgent
-        fields = [
-            "id",
-            "workspace",
-            "name",
-            "description",
-            "tags",
-            "config",
-            "config_revision",
-            "elevenlabs_agent_id",
-            "sync_state",
-            "last_sync_error",
-            "last_synced_at",
-            "drift_detected_at",
-            "created_at",
-            "updated_at",
-            "archived_at",
-            "archived_by",
-            "deployment",
-        ]
-        read_only_fields = fields
 
-    def to_representation(self, agent: VoiceAgent) -> dict[str, Any]:
-        data = super().to_representation(agent)
-        data["sync_state"], data["last_sync_error"] = sync_state_shown(agent.sync)
-        return data
+class AgentListItemDeploymentSerializer(AgentDeploymentSerializer):
+    changelog = ChangelogEntrySerializer(
+        many=True,
+        required=False,
+        help_text=CHANGELOG_HELP + LISTED_ONLY_IF_EXPANDED.format("changelog"),
+    )
+
+
+class AgentListItemSerializer(AgentSerializer):
+    """An agent in a list: without its config and changelog unless `?expand=` asks."""
+
+    config = serializers.JSONField(
+        required=False, help_text=CONFIG_HELP + "." + LISTED_ONLY_IF_EXPANDED.format("config")
+    )
+    deployment = AgentListItemDeploymentSerializer(read_only=True)
 
 
 class AgentImportSerializer(serializers.Serializer):

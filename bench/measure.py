@@ -23,6 +23,11 @@ from django.test.utils import CaptureQueriesContext
 # Authentication records a token's use at most once a minute (workspaces.authentication):
 # a cost per minute, not per request, that would otherwise make any count look variable.
 TOKEN_TOUCH = re.compile(r'UPDATE "workspaces_apitoken" SET "last_used_at"')
+# An API list counts its rows only when its page is full: a shorter page gives the count
+# itself (common/pagination.py). One query or none whatever the rows, so the API's counts
+# leave it out too.
+PAGE_COUNT = re.compile(r'SELECT COUNT\(\*\) AS "__count"')
+API_LEFT_OUT = (TOKEN_TOUCH, PAGE_COUNT)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Result:
     p95_ms: float
     p99_ms: float
     queries: tuple[int, ...]  # the distinct counts seen, smallest first
+    # The CPU this process spent on a round (median): what a web server pays per request,
+    # whatever else shares the machine. The database's own CPU is not in it.
+    cpu_ms: float
 
     @property
     def queries_label(self) -> str:
@@ -69,26 +77,38 @@ def percentile(samples: Sequence[float], percent: float) -> float:
     return ordered[max(math.ceil(percent / 100 * len(ordered)), 1) - 1]
 
 
-def query_count(client: Client, calls: Sequence[Call]) -> int:
-    """Queries the calls run, leaving out the token's once-a-minute `last_used_at` touch."""
+def query_count(
+    client: Client, calls: Sequence[Call], *, left_out: Sequence[re.Pattern] = (TOKEN_TOUCH,)
+) -> int:
+    """Queries the calls run, leaving out those `left_out` matches: by default the token's
+    once-a-minute `last_used_at` touch."""
     with CaptureQueriesContext(connection) as captured:
         for call in calls:
             call.send(client)
-    return sum(1 for query in captured if not TOKEN_TOUCH.match(query["sql"]))
+    return sum(1 for query in captured if not any(sql.match(query["sql"]) for sql in left_out))
 
 
-def run(client: Client, cases: Sequence[Case], *, rounds: int, warmup: int) -> list[Result]:
+def run(
+    client: Client,
+    cases: Sequence[Case],
+    *,
+    rounds: int,
+    warmup: int,
+    left_out: Sequence[re.Pattern] = (TOKEN_TOUCH,),
+) -> list[Result]:
     counts: dict[str, set[int]] = {case.name: set() for case in cases}
     samples: dict[str, list[float]] = {case.name: [] for case in cases}
+    cpu: dict[str, list[float]] = {case.name: [] for case in cases}
     for round_ in range(warmup):
         for case in cases:
-            counts[case.name].add(query_count(client, case.calls(round_)))
+            counts[case.name].add(query_count(client, case.calls(round_), left_out=left_out))
     for round_ in range(warmup, warmup + rounds):
         for case in cases:
             calls = case.calls(round_)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             for call in calls:
                 call.send(client)
+            cpu[case.name].append((time.thread_time() - cpu_started) * 1000)
             samples[case.name].append((time.perf_counter() - started) * 1000)
     return [
         Result(
@@ -97,6 +117,7 @@ def run(client: Client, cases: Sequence[Case], *, rounds: int, warmup: int) -> l
             p95_ms=percentile(samples[case.name], 95),
             p99_ms=percentile(samples[case.name], 99),
             queries=tuple(sorted(counts[case.name])),
+            cpu_ms=statistics.median(cpu[case.name]),
         )
         for case in cases
     ]

@@ -51,9 +51,15 @@ class Report:
         outcome, seeded = self.outcome, self.outcome.seeded
         counts = ", ".join(f"{table} {count:,}" for table, count in seeded.row_counts.items())
         timings = table(
-            ["request", "median ms", "p99 ms", "queries"],
+            ["request", "median ms", "p99 ms", "CPU ms", "queries"],
             [
-                [r.name, f"{r.median_ms:.1f}", f"{r.p99_ms:.1f}", r.queries_label]
+                [
+                    r.name,
+                    f"{r.median_ms:.1f}",
+                    f"{r.p99_ms:.1f}",
+                    f"{r.cpu_ms:.1f}",
+                    r.queries_label,
+                ]
                 for r in outcome.results
             ],
         )

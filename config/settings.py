@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "common.filters.QueryFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
@@ -235,6 +235,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # An agent's stage is one enum wherever it appears (the agent, a deploy request), named
+    # apart from a test result's status.
+    "ENUM_NAME_OVERRIDES": {"AgentStatusEnum": "agents.models.Status"},
 }
 
 LOGIN_URL = "app:login"

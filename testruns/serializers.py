@@ -34,7 +34,8 @@ class TestResultRequestSerializer(serializers.ModelSerializer):
 
 
 class TestResultSerializer(serializers.Serializer):
-    """The seed's test result, in its camelCase shape."""
+    """The seed's test result, in its camelCase shape, described for the API's schema (the API
+    builds results from plain rows, for speed)."""
 
     id = serializers.IntegerField()
     testedAt = serializers.DateTimeField(source="tested_at")

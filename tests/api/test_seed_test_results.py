@@ -204,3 +204,27 @@ def test_the_results_list_runs_a_fixed_number_of_queries(
         response = client.get(f"/api/agents/{agent.pk}/test-results")
 
     assert len(response.json()["testResults"]) == min(2 * count, 50)
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_recording_a_result_runs_a_fixed_number_of_queries(
+    api, owner, agents_with_history, django_assert_max_num_queries, count
+):
+    """The answer lists the newest results: as many queries with 2 as with 60 before it."""
+    [agent] = agents_with_history(1, releases=count)
+    for _ in range(count):
+        record_passing_test(agent, owner)
+    client = api(owner)
+    client.get("/api/agents/")  # the token's first use is recorded once; not part of the list
+
+    # token, the caller's workspace ids, agent, role, insert, the newest results with testers
+    # (the agent and the tester are not looked up again to validate the result)
+    with django_assert_max_num_queries(6):
+        response = client.post(
+            f"/api/agents/{agent.pk}/test-results",
+            {"duration": 12.5, "rating": 5, "status": "passed"},
+            format="json",
+        )
+
+    assert response.status_code == 201, response.content
+    assert len(response.json()["testResults"]) == min(2 * count + 1, 50)

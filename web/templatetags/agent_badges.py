@@ -15,7 +15,7 @@ def status_badge(status: str) -> dict:
 
 @register.filter
 def sync_shown(agent: VoiceAgent) -> dict:
-    state, error = sync_state_shown(agent.sync)
+    state, error = sync_state_shown(agent.sync.state, agent.sync.last_error)
     return {"state": state, "error": error}
 
 
