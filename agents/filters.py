@@ -40,9 +40,17 @@ class AgentFilter(django_filters.FilterSet):
             data["archived"] = "false"
         super().__init__(data, *args, **kwargs)
 
+    @staticmethod
+    def unfiltered(queryset: QuerySet[VoiceAgent]) -> QuerySet[VoiceAgent]:
+        """What a list whose query names no filter shows: the active agents
+        (common.filters.QueryFilterBackend skips building the filter set then)."""
+        return queryset.filter(archived_at__isnull=True)
+
     def filter_archived(
         self, queryset: QuerySet[VoiceAgent], name: str, value: str
     ) -> QuerySet[VoiceAgent]:
         if value == "all":
             return queryset
-        return queryset.filter(archived_at__isnull=value == "false")
+        if value == "false":
+            return self.unfiltered(queryset)
+        return queryset.filter(archived_at__isnull=False)

@@ -45,5 +45,7 @@ class QueryFilterBackend(DjangoFilterBackend):
         if filterset_class is None or filterset_class.base_filters.keys().isdisjoint(
             request.GET.keys()
         ):
-            return queryset
+            # A filter set may still narrow an unfiltered list (agents: archived ones hidden).
+            unfiltered = getattr(filterset_class, "unfiltered", None)
+            return unfiltered(queryset) if unfiltered else queryset
         return super().filter_queryset(request, queryset, view)

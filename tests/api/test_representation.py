@@ -162,7 +162,7 @@ def test_the_schema_says_which_values_of_a_never_deployed_agent_are_null(api, vi
     nulls = {key for key, value in shown.items() if value is None}
     nulls_in_deployment = {key for key, value in shown["deployment"].items() if value is None}
 
-    assert nulls == {"last_synced_at", "drift_detected_at"}
+    assert nulls == {"last_synced_at", "drift_detected_at", "archived_at", "archived_by"}
     assert nulls_in_deployment == {"liveVersion", "lastDeployedAt", "deployedBy"}
     for component, keys in [("Agent", nulls), ("AgentDeployment", nulls_in_deployment)]:
         for key in keys:
