@@ -1,7 +1,7 @@
 import django_filters
 
 from agents.models import Status, VoiceAgent
-from common.filters import choice_filter
+from common.filters import SinceFilter, choice_filter
 
 
 class AgentFilter(django_filters.FilterSet):
@@ -10,7 +10,7 @@ class AgentFilter(django_filters.FilterSet):
         field_name="name", lookup_expr="icontains", label="Name contains"
     )
     tag = django_filters.CharFilter(field_name="tags__name", label="Has tag")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at")
     workspace = django_filters.CharFilter(field_name="workspace__slug", label="Workspace slug")
 
     class Meta:

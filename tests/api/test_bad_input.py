@@ -1,0 +1,39 @@
+"""Input no script should send, answered with a 400 naming the parameter and the fix, the
+same on SQLite and PostgreSQL, never with a server error."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        # PostgreSQL refuses offsets of 16 hours or more; Python accepts up to 24.
+        ("updated_since=2020-01-01T00:00:00%2B16:00", "between -15:59 and +15:59"),
+        ("updated_since=2020-01-01T00:00:00-23:59", "between -15:59 and +15:59"),
+        # Valid, but out of range once converted to UTC (SQLite) or beyond PostgreSQL's years.
+        ("updated_since=0001-01-01T00:00:00%2B01:00", "between the years 1 and 9999"),
+        ("updated_since=9999-12-31T23:59:00-01:00", "between the years 1 and 9999"),
+    ],
+)
+def test_a_moment_the_database_cannot_compare_is_refused_naming_the_filter(
+    api, viewer, agent, api_error, query, says
+):
+    body = api_error(api(viewer).get(f"/api/agents/?{query}"), 400, field="updated_since")
+
+    assert says in body["errors"]["updated_since"][0]
+    assert body["message"].startswith("updated_since: ")
+
+
+def test_the_deployment_history_refuses_such_a_moment_too(api, viewer, agent, api_error):
+    response = api(viewer).get("/api/deployments/?since=2020-01-01T00:00:00%2B16:00")
+
+    body = api_error(response, 400, field="since")
+    assert "such as 2024-05-01T09:00:00+02:00" in body["errors"]["since"][0]
+
+
+@pytest.mark.parametrize("offset", ["%2B15:59", "-15:59", "Z", ""])
+def test_any_offset_the_database_keeps_is_accepted(api, viewer, agent, offset):
+    response = api(viewer).get(f"/api/agents/?updated_since=2020-01-01T00:00:00{offset}")
+
+    assert response.status_code == 200
+    assert [found["id"] for found in response.json()["results"]] == [agent.pk]
