@@ -37,3 +37,41 @@ def test_any_offset_the_database_keeps_is_accepted(api, viewer, agent, offset):
 
     assert response.status_code == 200
     assert [found["id"] for found in response.json()["results"]] == [agent.pk]
+
+
+def nested(depth: int) -> str:
+    """A JSON body nested `depth` levels deep: {"tags": [[[…]]]}."""
+    return '{"tags": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/agents/"),
+        ("patch", "/api/agents/{id}/"),
+        ("post", "/api/agents/{id}/deploy"),
+        ("post", "/api/agents/{id}/test-results"),
+        ("post", "/api/agents/{id}/rollback"),
+    ],
+)
+@pytest.mark.parametrize("depth", [65, 1_000, 100_000])
+def test_json_nested_too_deep_is_refused_by_every_write_endpoint(
+    api, owner, agent, api_error, db_state, method, path, depth
+):
+    before = db_state()
+
+    response = getattr(api(owner), method)(
+        path.format(id=agent.pk), nested(depth), content_type="application/json"
+    )
+
+    body = api_error(response, 400, code="json_too_deep")
+    assert "64 levels" in body["message"]
+    assert db_state() == before
+
+
+def test_json_nested_up_to_the_limit_reaches_the_fields_checks(api, editor, agent, api_error):
+    response = api(editor).patch(
+        f"/api/agents/{agent.pk}/", nested(64), content_type="application/json"
+    )
+
+    api_error(response, 400, code="invalid", field="tags.0")
