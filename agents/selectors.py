@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 
 from agents.models import AgentTag, VoiceAgent
 from common.errors import NotFound
+from common.ids import is_id
 from workspaces.models import Workspace
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
@@ -26,7 +27,7 @@ def agent_get_for(
     """
     agents = agent_scope_for(user) if among is None else among
     key = str(agent_id)  # as in a URL; None and anything but digits find nothing
-    agent = agents.filter(pk=key).first() if key.isdigit() else None
+    agent = agents.filter(pk=key).first() if is_id(key) else None
     if agent is None:
         raise NotFound(f"No agent with id {agent_id} in your workspaces.")
     return agent

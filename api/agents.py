@@ -16,6 +16,7 @@ from api.lifecycle import LifecycleActions
 from api.representation import agent_shown, agents_shown
 from api.seed import SeedActions
 from api.serializers import AgentCreateSerializer, AgentSerializer, AgentWriteSerializer
+from common.ids import ID_PATTERN
 from common.serializers import validated
 from elevenlabs_sync.filters import AgentSyncFilter
 from workspaces.selectors import workspace_choose_for
@@ -35,7 +36,7 @@ class AgentViewSet(
     filterset_class = AgentSyncFilter
     ordering_fields = ["name", "created_at", "updated_at", "version", "last_deployed_at"]
     ordering = ["-updated_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[VoiceAgent]:
         return agents_shown(self.request.user)

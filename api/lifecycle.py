@@ -13,6 +13,7 @@ from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
 from api.seed import DeployResponse, agent_response
 from common.errors import NotFound
+from common.ids import ID_PATTERN
 from common.serializers import validated
 from deployments.filters import DeploymentFilter
 from deployments.models import Deployment
@@ -52,7 +53,7 @@ class LifecycleActions(ViewSetActions):
         return self.get_paginated_response(VersionSerializer(page, many=True).data)
 
     @extend_schema(responses=VersionDetailSerializer)
-    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
+    @action(detail=True, methods=["get"], url_path=f"versions/(?P<number>{ID_PATTERN})")
     def version(self, request: Request, pk: str, number: str) -> Response:  # the route has both
         """One snapshot, with its config."""
         version = version_list(agent=agent_get_for(request.user, pk)).filter(number=number).first()

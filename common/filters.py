@@ -10,6 +10,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from common.ids import IdField
+
 
 def choice_filter(
     choices: list[tuple[str, str]], *, noun: str, **kwargs: Any
@@ -77,3 +79,9 @@ class SinceFilter(django_filters.IsoDateTimeFilter):
 
     def __init__(self, *, field_name: str, **kwargs: Any) -> None:
         super().__init__(field_name=field_name, lookup_expr="gte", **kwargs)
+
+
+class IdFilter(django_filters.Filter):
+    """`?name=<id>`: an object's id, in ASCII digits."""
+
+    field_class = IdField

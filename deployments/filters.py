@@ -1,12 +1,12 @@
 import django_filters
 
 from agents.models import Status
-from common.filters import SinceFilter, choice_filter
+from common.filters import IdFilter, SinceFilter, choice_filter
 from deployments.models import Deployment, DeploymentKind, SyncState
 
 
 class DeploymentFilter(django_filters.FilterSet):
-    agent = django_filters.NumberFilter(field_name="agent_id")
+    agent = IdFilter(field_name="agent_id")
     to_status = choice_filter(Status.choices, noun="stage")
     kind = choice_filter(DeploymentKind.choices, noun="kind of deployment")
     deployed_by = django_filters.CharFilter(field_name="deployed_by__username")

@@ -75,3 +75,23 @@ def test_json_nested_up_to_the_limit_reaches_the_fields_checks(api, editor, agen
     )
 
     api_error(response, 400, code="invalid", field="tags.0")
+
+
+# Ids are ASCII digits: Python's \\d, str.isdigit() and int() also take other scripts' digits
+# (full-width, Arabic-Indic) and superscripts (which int() then refuses).
+DIGITS = {
+    "full-width": "".join(chr(0xFF10 + digit) for digit in range(10)),
+    "arabic-indic": "".join(chr(0x0660 + digit) for digit in range(10)),
+    "superscript": "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079",
+}
+
+
+@pytest.mark.parametrize("script", DIGITS)
+def test_an_id_in_digits_other_than_ascii_finds_nothing(api, viewer, agent, api_error, script):
+    pk = str(agent.pk).translate(str.maketrans("0123456789", DIGITS[script]))
+    client = api(viewer)
+
+    api_error(client.get(f"/api/agents/{pk}/"), 404, code="not_found")
+    api_error(client.get(f"/api/agents/{agent.pk}/versions/{pk}"), 404, code="not_found")
+    api_error(client.get(f"/api/deployments/?agent={pk}"), 400, field="agent")
+    api_error(client.get(f"/api/agents/{agent.pk}/versions/diff?from={pk}"), 400, field="from")
