@@ -257,3 +257,10 @@ class TestResultForm(ServiceForm):
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WorkspaceSwitchForm(forms.Form):
+    """The workspace to show. A slug no workspace could have (a NUL, which PostgreSQL
+    refuses in a query) is checked here, not by the database."""
+
+    slug = forms.SlugField()
