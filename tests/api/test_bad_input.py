@@ -1,6 +1,8 @@
 """Input no script should send, answered with a 400 naming the parameter and the fix, the
 same on SQLite and PostgreSQL, never with a server error."""
 
+import json
+
 import pytest
 
 
@@ -95,3 +97,71 @@ def test_an_id_in_digits_other_than_ascii_finds_nothing(api, viewer, agent, api_
     api_error(client.get(f"/api/agents/{agent.pk}/versions/{pk}"), 404, code="not_found")
     api_error(client.get(f"/api/deployments/?agent={pk}"), 400, field="agent")
     api_error(client.get(f"/api/agents/{agent.pk}/versions/diff?from={pk}"), 400, field="from")
+
+
+# --- bounds on what is stored -----------------------------------------------------------------
+
+TEST_RESULT = {"duration": 30, "status": "passed"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({**TEST_RESULT, "duration": 1e308}, "duration", "from 0 to 86,400 (24 hours)"),
+        ({**TEST_RESULT, "duration": 86_400.5}, "duration", "from 0 to 86,400 (24 hours)"),
+        ({**TEST_RESULT, "notes": "n" * 5_001}, "notes", "5,000 characters"),
+        ({**TEST_RESULT, "transcript": "\ud800"}, "transcript", "Surrogate characters"),
+    ],
+)
+def test_a_test_result_beyond_its_bounds_is_refused(
+    api, tester, agent, api_error, db_state, body, field, says
+):
+    before = db_state()
+
+    response = api(tester).post(
+        f"/api/agents/{agent.pk}/test-results", json.dumps(body), content_type="application/json"
+    )
+
+    body = api_error(response, 400, field=field)
+    assert says in body["errors"][field][0]
+    assert db_state() == before
+
+
+def test_a_test_result_at_its_bounds_is_saved(api, tester, agent):
+    body = {**TEST_RESULT, "duration": 86_400, "notes": "n" * 5_000}
+
+    response = api(tester).post(f"/api/agents/{agent.pk}/test-results", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["testResults"][0]["duration"] == 86_400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/agents/", {"name": "A"}),
+        ("patch", "/api/agents/{id}/", {}),
+        ("put", "/api/agents/{id}/", {"name": "A"}),
+    ],
+)
+def test_a_description_over_five_thousand_characters_is_refused(
+    api, editor, agent, api_error, db_state, method, path, body
+):
+    before = db_state()
+
+    response = getattr(api(editor), method)(
+        path.format(id=agent.pk), {**body, "description": "d" * 5_001}, format="json"
+    )
+
+    body = api_error(response, 400, field="description")
+    assert "5,000 characters" in body["errors"]["description"][0]
+    assert db_state() == before
+
+
+def test_a_description_of_five_thousand_characters_is_saved(api, editor, agent):
+    response = api(editor).patch(
+        f"/api/agents/{agent.pk}/", {"description": "d" * 5_000}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["description"] == "d" * 5_000
