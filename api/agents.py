@@ -3,7 +3,7 @@ the mixins: the seed's contract (api/seed.py), versions and rollback (api/lifecy
 ElevenLabs (api/elevenlabs.py)."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from agents.services import agent_create, agent_delete, agent_update
 from api.elevenlabs import ElevenLabsActions
 from api.lifecycle import LifecycleActions
 from api.representation import agent_shown, agents_shown
+from api.schema import CONFLICT
 from api.seed import SeedActions
 from api.serializers import AgentCreateSerializer, AgentSerializer, AgentWriteSerializer
 from common.ids import ID_PATTERN
@@ -22,6 +23,10 @@ from elevenlabs_sync.filters import AgentSyncFilter
 from workspaces.selectors import workspace_choose_for
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the agents of your workspaces"),
+    retrieve=extend_schema(summary="One agent"),
+)
 class AgentViewSet(
     SeedActions,
     LifecycleActions,
@@ -46,6 +51,7 @@ class AgentViewSet(
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
     def create(self, request: Request) -> Response:
+        """Create an agent: a draft at version 1."""
         data = validated(AgentCreateSerializer, request.data)
         workspace = workspace_choose_for(request.user, data.pop("workspace", None))
         agent = agent_create(workspace=workspace, actor=request.user, **data)
@@ -53,10 +59,12 @@ class AgentViewSet(
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def update(self, request: Request, pk: str | None = None) -> Response:
+        """Replace an agent's name, description, tags and config."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change some of an agent's name, description, tags and config."""
         return self._update(request, pk, partial=True)
 
     def _update(self, request: Request, pk: str | None, *, partial: bool) -> Response:
@@ -65,6 +73,8 @@ class AgentViewSet(
         agent_update(agent=agent, actor=request.user, **data)
         return Response(agent_shown(request.user, pk))
 
+    @extend_schema(responses={204: None, 409: CONFLICT})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
+        """Delete an agent that is not live in production."""
         agent_delete(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,12 @@ viewset (api/agents.py); `DeploymentViewSet` is /api/deployments/."""
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,6 +16,7 @@ from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
+from api.schema import CONFLICT
 from api.seed import DeployResponse, agent_response
 from common.errors import NotFound
 from common.ids import ID_PATTERN
@@ -31,7 +37,9 @@ from deployments.services import agent_rollback
 class LifecycleActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
-    @extend_schema(request=RollbackRequestSerializer, responses=DeployResponse)
+    @extend_schema(
+        request=RollbackRequestSerializer, responses={200: DeployResponse, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, pk: str | None = None) -> Response:
         """Put an earlier version live again as a new version."""
@@ -85,6 +93,7 @@ class LifecycleActions(ViewSetActions):
         return Response({"from": old, "to": new, "changes": changes})
 
 
+@extend_schema_view(list=extend_schema(summary="The deployment history of your workspaces"))
 class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Deployment history across your workspaces, newest first."""
 

@@ -26,7 +26,7 @@ class DeploymentStateSerializer(serializers.Serializer):
     status = serializers.CharField()
     version = serializers.IntegerField()
     liveVersion = serializers.IntegerField(source="live_version", allow_null=True)
-    lastDeployedAt = serializers.DateTimeField(source="last_deployed_at")
+    lastDeployedAt = serializers.DateTimeField(source="last_deployed_at", allow_null=True)
     deployedBy = serializers.IntegerField(source="deployed_by_id", allow_null=True)
     changelog = ChangelogEntrySerializer(many=True)
 
@@ -49,8 +49,12 @@ class AgentSerializer(serializers.ModelSerializer):
         read_only=True,
     )
     last_sync_error = serializers.CharField(source="sync.last_error", read_only=True)
-    last_synced_at = serializers.DateTimeField(source="sync.last_synced_at", read_only=True)
-    drift_detected_at = serializers.DateTimeField(source="sync.drift_detected_at", read_only=True)
+    last_synced_at = serializers.DateTimeField(
+        source="sync.last_synced_at", read_only=True, allow_null=True
+    )
+    drift_detected_at = serializers.DateTimeField(
+        source="sync.drift_detected_at", read_only=True, allow_null=True
+    )
     deployment = DeploymentStateSerializer(source="*", read_only=True)
 
     class Meta:
