@@ -249,3 +249,22 @@ def test_errors_outside_the_api_stay_pages(viewer):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("post", "/api/schema/", {}, 405),
+        ("post", "/api/docs/", {}, 405),
+        ("get", "/api/schema/", {"HTTP_ACCEPT": "text/csv"}, 406),
+        ("get", "/api/docs/", {"HTTP_ACCEPT": "text/csv"}, 406),
+    ],
+)
+def test_the_schema_and_its_docs_refuse_in_the_error_shape(
+    api, viewer, api_error, method, path, headers, status
+):
+    """Their pages are YAML and HTML; their refusals are the API's JSON, like every other."""
+    response = getattr(api(viewer), method)(path, **headers)
+
+    api_error(response, status)
+    assert response["Content-Type"] == "application/json"
