@@ -12,7 +12,7 @@ TRANSCRIPT_MAX_BYTES = 1_000_000
 # A day: longer than any call, and a duration sent in milliseconds (or a timestamp) by
 # mistake is refused rather than recorded as days or years of testing.
 DURATION_MAX_SECONDS = 86_400
-DURATION_RULE = "Give the duration in seconds, from 0 to 86,400 (24 hours)."
+DURATION_TOO_LONG = "Give the duration in seconds, at most 86,400 (24 hours)."
 NOTES_MAX_LENGTH = 5_000
 NOTES_TOO_LONG = f"Keep the notes under {NOTES_MAX_LENGTH:,} characters."
 
@@ -58,8 +58,8 @@ class TestResult(models.Model):
     duration = models.FloatField(
         validators=[
             validate_finite,
-            MinValueValidator(0, DURATION_RULE),
-            MaxValueValidator(DURATION_MAX_SECONDS, DURATION_RULE),
+            MinValueValidator(0),
+            MaxValueValidator(DURATION_MAX_SECONDS, DURATION_TOO_LONG),
         ],
         help_text="Seconds.",
     )

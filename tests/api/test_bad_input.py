@@ -107,8 +107,8 @@ TEST_RESULT = {"duration": 30, "status": "passed"}
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({**TEST_RESULT, "duration": 1e308}, "duration", "from 0 to 86,400 (24 hours)"),
-        ({**TEST_RESULT, "duration": 86_400.5}, "duration", "from 0 to 86,400 (24 hours)"),
+        ({**TEST_RESULT, "duration": 1e308}, "duration", "at most 86,400 (24 hours)"),
+        ({**TEST_RESULT, "duration": 86_400.5}, "duration", "at most 86,400 (24 hours)"),
         ({**TEST_RESULT, "notes": "n" * 5_001}, "notes", "5,000 characters"),
         ({**TEST_RESULT, "transcript": "\ud800"}, "transcript", "Surrogate characters"),
     ],
