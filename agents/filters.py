@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from agents.models import Status, VoiceAgent
-from common.filters import choice_filter
+from common.filters import SinceFilter, choice_filter
 
 # Which agents a list shows: archived agents only when asked for.
 ARCHIVED_CHOICES = [
@@ -20,7 +20,7 @@ class AgentFilter(django_filters.FilterSet):
         field_name="name", lookup_expr="icontains", label="Name contains"
     )
     tag = django_filters.CharFilter(field_name="tags__name", label="Has tag")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at")
     workspace = django_filters.CharFilter(field_name="workspace__slug", label="Workspace slug")
     archived = choice_filter(
         ARCHIVED_CHOICES,

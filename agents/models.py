@@ -6,6 +6,8 @@ from workspaces.models import Workspace
 
 NAME_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
+DESCRIPTION_MAX_LENGTH = 5_000
+DESCRIPTION_TOO_LONG = f"Keep the description under {DESCRIPTION_MAX_LENGTH:,} characters."
 
 
 class Status(models.TextChoices):
@@ -28,7 +30,7 @@ class VoiceAgent(models.Model):
     # lives; it cannot be deleted (docs/lifecycle.md, "Archiving").
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="agents")
     name = models.CharField(max_length=NAME_MAX_LENGTH)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     config = models.JSONField(
         help_text='ElevenLabs-native: {"conversation_config": {...}, "platform_settings": {...}}.'
     )

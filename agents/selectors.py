@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from agents.config_fields import BUILT_IN_TOOLS_PATH, CONFIG_PATHS, TOOL_IDS_PATH, config_value
 from agents.models import AgentTag, VoiceAgent
 from common.errors import NotFound
+from common.ids import is_id
 from workspaces.models import Workspace
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
@@ -34,7 +35,7 @@ def agent_get_for(
     """
     agents = agent_scope_for(user) if among is None else among
     key = str(agent_id)  # as in a URL; None and anything but digits find nothing
-    if key.isdigit():
+    if is_id(key):
         # `get`, not `first`, whose ORDER BY (the list's order) costs time and changes nothing.
         try:
             return agents.get(pk=key)

@@ -10,7 +10,15 @@ Agents are never deleted: deleting one archives it, and its history stays (docs/
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, AgentTag, Status, VoiceAgent
+from agents.models import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_TOO_LONG,
+    NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    AgentTag,
+    Status,
+    VoiceAgent,
+)
 from agents.signals import agent_archived, agent_created, agent_restored, agent_updated
 from common.errors import Conflict, InvalidInput
 from elevenlabs_adapter import config_revision, empty_config, merge_config, validate_config
@@ -45,7 +53,7 @@ def agent_create(
     agent = VoiceAgent.objects.create(
         workspace=workspace,
         name=_clean_name(name),
-        description=description,
+        description=_clean_description(description),
         config=config,
         config_revision=config_revision(config),
         created_by=actor,
@@ -93,7 +101,7 @@ def agent_update(
             agent.name = name
             changed.add("name")
     if description is not None and description != agent.description:
-        agent.description = description
+        agent.description = _clean_description(description)
         changed.add("description")
     if tags is not None and _set_tags(agent, tags):
         changed.add("tags")
@@ -182,6 +190,12 @@ def _clean_name(name: str) -> str:
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput.for_field("name", f"Keep the name under {NAME_MAX_LENGTH} characters.")
     return name
+
+
+def _clean_description(description: str) -> str:
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidInput.for_field("description", DESCRIPTION_TOO_LONG)
+    return description
 
 
 def _set_tags(agent: VoiceAgent, tags: list[str]) -> bool:

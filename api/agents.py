@@ -4,7 +4,7 @@ ElevenLabs (api/elevenlabs.py)."""
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from api.representation import (
     agents_shown,
     expansions_asked,
 )
+from api.schema import CONFLICT
 from api.seed import SeedActions
 from api.serializers import (
     AgentCreateSerializer,
@@ -30,11 +31,16 @@ from api.serializers import (
     AgentWriteSerializer,
     NoteSerializer,
 )
+from common.ids import ID_PATTERN
 from common.serializers import validated
 from elevenlabs_sync.filters import AgentSyncFilter
 from workspaces.selectors import workspace_choose_for
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the agents of your workspaces"),
+    retrieve=extend_schema(summary="One agent"),
+)
 class AgentViewSet(
     SeedActions,
     LifecycleActions,
@@ -47,7 +53,7 @@ class AgentViewSet(
     filterset_class = AgentSyncFilter
     ordering_fields = ["name", "created_at", "updated_at", "version", "last_deployed_at"]
     ordering = ["-updated_at", "-id"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self) -> QuerySet[VoiceAgent]:
         return agent_scope_for(self.request.user)
@@ -80,6 +86,7 @@ class AgentViewSet(
 
     @extend_schema(request=AgentCreateSerializer, responses={201: AgentSerializer})
     def create(self, request: Request) -> Response:
+        """Create an agent: a draft at version 1."""
         data = validated(AgentCreateSerializer, request.data)
         workspace = workspace_choose_for(request.user, data.pop("workspace", None))
         agent = agent_create(workspace=workspace, actor=request.user, **data)
@@ -87,10 +94,12 @@ class AgentViewSet(
 
     @extend_schema(request=AgentWriteSerializer, responses=AgentSerializer)
     def update(self, request: Request, pk: str | None = None) -> Response:
+        """Replace an agent's name, description, tags and config."""
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=AgentPatchSerializer, responses=AgentSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change some of an agent's name, description, tags and config."""
         return self._update(request, pk, partial=True)
 
     def _update(self, request: Request, pk: str | None, *, partial: bool) -> Response:
@@ -100,7 +109,7 @@ class AgentViewSet(
         agent_update(agent=agent, actor=request.user, **data)
         return Response(agent_shown(request.user, pk))
 
-    @extend_schema(request=NoteSerializer, responses={204: None})
+    @extend_schema(request=NoteSerializer, responses={204: None, 409: CONFLICT})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         """Archive the agent: its history stays readable (`?archived=true` lists it), its
         ElevenLabs agent is deleted, and an admin can restore it (`POST …/restore`)."""

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
 from api.representation import agent_shown
+from api.schema import CONFLICT, UPSTREAM
 from api.serializers import AgentImportSerializer, AgentSerializer
 from common.serializers import validated
 from elevenlabs_sync.drift import drift_overwrite, drift_pull
@@ -26,7 +27,10 @@ class PhoneCallRequestSerializer(serializers.Serializer):
 class ElevenLabsActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
-    @extend_schema(request=AgentImportSerializer, responses={201: AgentSerializer})
+    @extend_schema(
+        request=AgentImportSerializer,
+        responses={201: AgentSerializer, 409: CONFLICT, 502: UPSTREAM},
+    )
     @action(detail=False, methods=["post"], url_path="import")
     def import_agent(self, request: Request) -> Response:
         """Adopt an agent that exists on ElevenLabs; its config becomes version 1, a draft."""
@@ -35,21 +39,21 @@ class ElevenLabsActions(ViewSetActions):
         agent = agent_import(workspace=workspace, actor=request.user, **data)
         return Response(agent_shown(request.user, agent.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={202: AgentSerializer})
+    @extend_schema(request=None, responses={202: AgentSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def sync(self, request: Request, pk: str | None = None) -> Response:
         """Sync with ElevenLabs now, with a fresh allowance of attempts."""
         agent_sync_retry(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(agent_shown(request.user, pk), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses=AgentSerializer)
+    @extend_schema(request=None, responses={200: AgentSerializer, 409: CONFLICT, 502: UPSTREAM})
     @action(detail=True, methods=["post"], url_path="drift/pull")
     def drift_pull(self, request: Request, pk: str | None = None) -> Response:
         """Take the config changed on ElevenLabs as a new draft."""
         drift_pull(agent=agent_get_for(request.user, pk), actor=request.user)
         return Response(agent_shown(request.user, pk))
 
-    @extend_schema(request=None, responses={202: AgentSerializer})
+    @extend_schema(request=None, responses={202: AgentSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="drift/overwrite")
     def drift_overwrite(self, request: Request, pk: str | None = None) -> Response:
         """Put the live version back over the config changed on ElevenLabs."""
@@ -58,7 +62,11 @@ class ElevenLabsActions(ViewSetActions):
 
     @extend_schema(
         request=None,
-        responses=inline_serializer("TestConversationUrl", {"signed_url": serializers.CharField()}),
+        responses={
+            200: inline_serializer("TestConversationUrl", {"signed_url": serializers.CharField()}),
+            409: CONFLICT,
+            502: UPSTREAM,
+        },
     )
     @action(detail=True, methods=["post"], url_path="test-conversation-url")
     def conversation_url(self, request: Request, pk: str | None = None) -> Response:
@@ -70,7 +78,9 @@ class ElevenLabsActions(ViewSetActions):
     @extend_schema(
         request=PhoneCallRequestSerializer,
         responses={
-            202: inline_serializer("TestCallPlaced", {"conversation_id": serializers.CharField()})
+            202: inline_serializer("TestCallPlaced", {"conversation_id": serializers.CharField()}),
+            409: CONFLICT,
+            502: UPSTREAM,
         },
     )
     @action(detail=True, methods=["post"], url_path="test-call")

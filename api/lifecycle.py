@@ -3,7 +3,12 @@ viewset (api/agents.py); `DeploymentViewSet` is /api/deployments/."""
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,9 +17,11 @@ from rest_framework.response import Response
 from agents.selectors import agent_get_for
 from agents.services import agent_restore
 from api.actions import ViewSetActions
+from api.schema import CONFLICT
 from api.seed import DeployResponse, agent_response
 from api.serializers import NoteSerializer
 from common.errors import NotFound
+from common.ids import ID_PATTERN
 from common.serializers import validated
 from deployments.filters import DeploymentFilter
 from deployments.models import Deployment
@@ -32,7 +39,9 @@ from deployments.services import agent_rollback
 class LifecycleActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
-    @extend_schema(request=RollbackRequestSerializer, responses=DeployResponse)
+    @extend_schema(
+        request=RollbackRequestSerializer, responses={200: DeployResponse, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, pk: str | None = None) -> Response:
         """Put an earlier version live again as a new version."""
@@ -64,7 +73,7 @@ class LifecycleActions(ViewSetActions):
         return self.get_paginated_response(VersionSerializer(page, many=True).data)
 
     @extend_schema(responses=VersionDetailSerializer)
-    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
+    @action(detail=True, methods=["get"], url_path=f"versions/(?P<number>{ID_PATTERN})")
     def version(self, request: Request, pk: str, number: str) -> Response:  # the route has both
         """One snapshot, with its config."""
         version = version_list(agent=agent_get_for(request.user, pk)).filter(number=number).first()
@@ -96,6 +105,7 @@ class LifecycleActions(ViewSetActions):
         return Response({"from": old, "to": new, "changes": changes})
 
 
+@extend_schema_view(list=extend_schema(summary="The deployment history of your workspaces"))
 class DeploymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Deployment history across your workspaces, newest first."""
 

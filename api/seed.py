@@ -7,7 +7,8 @@ working. Every other endpoint is snake_case REST (docs/api.md).
 - GET /api/agents/{id}/changelog
 """
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,6 +22,7 @@ from api.representation import (
     test_result_rows,
     test_results_shown,
 )
+from api.schema import CONFLICT
 from api.serializers import AgentSerializer
 from common.pagination import PageNumberPagination
 from common.serializers import time_formatter, validated
@@ -49,7 +51,7 @@ def agent_response(request: Request, pk: int | str | None, message: str) -> Resp
 class SeedActions(ViewSetActions):
     """Mixed into the agents viewset (api/agents.py)."""
 
-    @extend_schema(request=DeployRequestSerializer, responses=DeployResponse)
+    @extend_schema(request=DeployRequestSerializer, responses={200: DeployResponse, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def deploy(self, request: Request, pk: str | None = None) -> Response:
         """Move an agent to draft, testing or production."""
@@ -66,6 +68,12 @@ class SeedActions(ViewSetActions):
         return agent_response(request, pk, f"Agent deployed to {data['status']}")
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter("page", OpenApiTypes.INT, description="A page number, from 1."),
+            OpenApiParameter(
+                "page_size", OpenApiTypes.INT, description="Results per page (default 50, ≤ 100)."
+            ),
+        ],
         responses=inline_serializer(
             "TestResultsResponse",
             {

@@ -3,7 +3,13 @@ services; these only check shapes."""
 
 from rest_framework import serializers
 
-from agents.models import NAME_MAX_LENGTH, TAG_MAX_LENGTH, Status
+from agents.models import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_TOO_LONG,
+    NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    Status,
+)
 from agents.services import TAGS_MAX_COUNT
 from common.serializers import UserRefSerializer
 from deployments.models import CHANGES_MAX_LENGTH, SyncState
@@ -94,7 +100,12 @@ class AgentWriteSerializer(serializers.Serializer):
     """Fields a person sets; the shape checks only. Rules live in `agents.services`."""
 
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": DESCRIPTION_TOO_LONG},
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=TAG_MAX_LENGTH),
         required=False,

@@ -7,9 +7,13 @@ kind of failure maps to. The API renders every error, ours or DRF's, as
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -69,12 +73,61 @@ def error_body(message: str, code: str, errors: dict | None = None) -> dict:
     return {"success": False, "message": message, "code": code, "errors": errors or {}}
 
 
+# Exempt: it changes nothing, and a write to a mistyped path deserves the 404 that says so,
+# not the CSRF check's 403 page.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any path under /api/ that matches no endpoint: the API's error shape, not an HTML page."""
     return JsonResponse(
         error_body(f"No API endpoint at {request.path}; see /api/docs/.", "not_found"),
         status=404,
     )
+
+
+# Django's own error views (config/urls.py's handler400 ... handler500) answer what goes wrong
+# before or outside the API's views: a body over the upload limit, a Host not allowed, an
+# unexpected exception. Under /api/ they answer in the API's shape; elsewhere, Django's pages.
+
+
+def _in_api(request: HttpRequest) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _in_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is larger than the API accepts ({limit:,} bytes); send less."
+        return JsonResponse(error_body(message, "request_too_large"), status=413)
+    if isinstance(exception, DisallowedHost):
+        message = (
+            "This server does not answer to that Host header; use one of its names (the "
+            "ALLOWED_HOSTS setting)."
+        )
+        return JsonResponse(error_body(message, "disallowed_host"), status=400)
+    message = "The request could not be read; check its headers and body."
+    return JsonResponse(error_body(message, "bad_request"), status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _in_api(request):
+        return defaults.permission_denied(request, exception)
+    message = "You may not do this."
+    return JsonResponse(error_body(message, "permission_denied"), status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _in_api(request):
+        return defaults.page_not_found(request, exception)
+    return api_not_found(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if not _in_api(request):
+        return defaults.server_error(request)
+    message = "Something went wrong on our side and it has been logged; try again later."
+    return JsonResponse(error_body(message, "server_error"), status=500)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -40,6 +40,23 @@ class UserRefField(serializers.Field):
         return user_ref(row, str(self.source))
 
 
+class ErrorSerializer(serializers.Serializer):
+    """Every API error (common/errors.py): a sentence, a machine code, and per-field messages."""
+
+    success = serializers.BooleanField(help_text="Always false.")
+    message = serializers.CharField(help_text="What went wrong and what to do, as a sentence.")
+    code = serializers.CharField(help_text="A machine code, such as `invalid` or `not_found`.")
+    # The field named `errors`: DRF's serializer metaclass takes declared fields off the
+    # class, so it never stands for Serializer.errors; the stubs cannot know that.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages by field (nested fields dotted); empty when no field is to blame.",
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
 def choice_field(
     choices: list[tuple[str, str]], *, noun: str, **kwargs: Any
 ) -> serializers.ChoiceField:

@@ -205,8 +205,13 @@ REST_FRAMEWORK = {
         "common.filters.QueryFilterBackend",
         "common.filters.StableOrderingFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",  # bounds nesting
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Throttling (common/throttling.py): each API token (or signed-in user) and each address
@@ -235,9 +240,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # An agent's stage is one enum wherever it appears (the agent, a deploy request), named
-    # apart from a test result's status.
-    "ENUM_NAME_OVERRIDES": {"AgentStatusEnum": "agents.models.Status"},
+    # One name per set of choices, wherever a serializer uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "agents.models.Status.choices",
+        "TestStatusEnum": "testruns.models.TestStatus.choices",
+    },
 }
 
 LOGIN_URL = "app:login"

@@ -14,6 +14,12 @@ admin.site.site_header = "Switchboard" + (
 # The same lockout of password guessing as the web UI's login (workspaces/lockout.py).
 admin.site.login_form = AdminLoginForm
 
+# Under /api/, errors Django answers itself take the API's shape (common/errors.py).
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.page_not_found"
+handler500 = "common.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app:agents", permanent=False)),
     path("app/", include("web.urls")),

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from agents.config_fields import setting_name
 from agents.models import VoiceAgent
 from common.errors import InvalidInput
+from common.ids import is_id
 from deployments.diff import SideBySide, side_by_side
 from deployments.models import AgentVersion, Deployment
 from testruns.models import TestResult
@@ -135,7 +136,7 @@ def version_config(*, agent: VoiceAgent, version: str | int, field: str) -> dict
     if str(version) == WORKING:
         return agent.config
     snapshot = None
-    if str(version).isdigit():
+    if is_id(str(version)):
         snapshot = version_list(agent=agent).filter(number=int(version)).first()
     if snapshot is None:
         raise InvalidInput.for_field(

@@ -1,5 +1,7 @@
 """Adopting an agent that already exists on ElevenLabs."""
 
+import re
+
 from django.db import IntegrityError, transaction
 
 from agents.models import NAME_MAX_LENGTH, VoiceAgent
@@ -10,6 +12,11 @@ from elevenlabs_sync.models import AgentSync
 from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
+
+# What ElevenLabs' agent ids are made of (agent_01jx…, or 20 letters and digits for older
+# agents). Checked before the id goes into the URL of a request to ElevenLabs, where a slash
+# or a question mark would reach another endpoint and a control character fails the client.
+AGENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str) -> VoiceAgent:
@@ -22,6 +29,12 @@ def agent_import(*, workspace: Workspace, actor: User, elevenlabs_agent_id: str)
     if not elevenlabs_agent_id:
         raise InvalidInput.for_field(
             "elevenlabs_agent_id", "Give the id of the ElevenLabs agent to import (agent_…)."
+        )
+    if not AGENT_ID.fullmatch(elevenlabs_agent_id):
+        raise InvalidInput.for_field(
+            "elevenlabs_agent_id",
+            "An ElevenLabs agent id is letters, digits, '_' and '-' (agent_…); copy it from the "
+            "agent's page on ElevenLabs.",
         )
     if AgentSync.objects.filter(elevenlabs_agent_id=elevenlabs_agent_id).exists():
         raise Conflict(

@@ -2,13 +2,19 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from agents.models import VoiceAgent
 
 TRANSCRIPT_MAX_BYTES = 1_000_000
+# A day: longer than any call, and a duration sent in milliseconds (or a timestamp) by
+# mistake is refused rather than recorded as days or years of testing.
+DURATION_MAX_SECONDS = 86_400
+DURATION_TOO_LONG = "Give the duration in seconds, at most 86,400 (24 hours)."
+NOTES_MAX_LENGTH = 5_000
+NOTES_TOO_LONG = f"Keep the notes under {NOTES_MAX_LENGTH:,} characters."
 
 
 def validate_finite(value: float) -> None:
@@ -17,7 +23,9 @@ def validate_finite(value: float) -> None:
 
 
 def validate_transcript_size(value: str) -> None:
-    if len(value.encode()) > TRANSCRIPT_MAX_BYTES:
+    # A lone surrogate, which cannot be stored, is refused by the field's own check; counted
+    # here as the 3 bytes it would take rather than raising.
+    if len(value.encode("utf-8", "surrogatepass")) > TRANSCRIPT_MAX_BYTES:
         raise ValidationError(
             f"Transcript is larger than 1 MB ({TRANSCRIPT_MAX_BYTES:,} bytes); trim it or "
             "attach only the relevant part."
@@ -52,13 +60,22 @@ class TestResult(models.Model):
         max_length=150, blank=True, help_text="The username, kept here when the user is deleted."
     )
     duration = models.FloatField(
-        validators=[validate_finite, MinValueValidator(0)], help_text="Seconds."
+        validators=[
+            validate_finite,
+            MinValueValidator(0),
+            MaxValueValidator(DURATION_MAX_SECONDS, DURATION_TOO_LONG),
+        ],
+        help_text="Seconds.",
     )
     transcript = models.TextField(blank=True, validators=[validate_transcript_size])
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(
+        blank=True,
+        max_length=NOTES_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTES_MAX_LENGTH, NOTES_TOO_LONG)],
+    )
     status = models.CharField(max_length=20, choices=TestStatus.choices)
     version = models.PositiveIntegerField(help_text="The agent's version when tested.")
     config_revision = models.CharField(max_length=16, help_text="The working config tested.")

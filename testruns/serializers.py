@@ -1,14 +1,21 @@
 from rest_framework import serializers
 
 from common.serializers import UserRefField, choice_field
-from testruns.models import TestResult, TestStatus
+from testruns.models import (
+    DURATION_MAX_SECONDS,
+    DURATION_TOO_LONG,
+    NOTES_MAX_LENGTH,
+    NOTES_TOO_LONG,
+    TestResult,
+    TestStatus,
+)
 
 
 class TestResultRequestSerializer(serializers.ModelSerializer):
     """The seed's request: {"duration", "transcript", "rating", "notes", "status"}.
 
-    A ModelSerializer so the model's validators (rating 1 to 5, duration >= 0, transcript <= 1 MB)
-    are the ones the API applies.
+    A ModelSerializer so the model's validators (rating 1 to 5, duration 0 to 86,400 seconds,
+    notes <= 5,000 characters, transcript <= 1 MB) are the ones the API applies.
     """
 
     status = choice_field(TestStatus.choices, noun="test status")
@@ -28,7 +35,17 @@ class TestResultRequestSerializer(serializers.ModelSerializer):
         model = TestResult
         fields = ["duration", "transcript", "rating", "notes", "status"]
         extra_kwargs = {
-            "duration": {"min_value": 0, "help_text": "Seconds; 0 or more."},
+            "duration": {
+                "min_value": 0,
+                "max_value": DURATION_MAX_SECONDS,
+                # The seed's scripts know the message for a negative duration: kept.
+                "error_messages": {"max_value": DURATION_TOO_LONG},
+                "help_text": "Seconds, from 0 to 86,400 (24 hours).",
+            },
+            "notes": {
+                "max_length": NOTES_MAX_LENGTH,
+                "error_messages": {"max_length": NOTES_TOO_LONG},
+            },
             "transcript": {"trim_whitespace": False},
         }
 

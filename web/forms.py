@@ -13,7 +13,7 @@ from django.http import HttpRequest, QueryDict
 
 from agents.config_fields import CONFIG_PATHS
 from agents.config_fields import config_value as _get
-from agents.models import NAME_MAX_LENGTH, VoiceAgent
+from agents.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, VoiceAgent
 from common.errors import InvalidInput
 from common.forms import ServiceForm
 from elevenlabs_adapter import (
@@ -22,7 +22,7 @@ from elevenlabs_adapter import (
     llm_names,
     refuse_unstorable_config,
 )
-from testruns.models import TestStatus
+from testruns.models import DURATION_MAX_SECONDS, NOTES_MAX_LENGTH, TestStatus
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
@@ -52,7 +52,11 @@ class ConfigTextField(forms.CharField):
 
 class AgentEditorForm(ServiceForm):
     name = forms.CharField(max_length=NAME_MAX_LENGTH)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     tags = forms.CharField(
         required=False, help_text="Separate tags with commas, e.g. support, spanish."
     )
@@ -238,9 +242,21 @@ class TestResultForm(ServiceForm):
         required=False,
     )
     duration = forms.FloatField(
-        label="Duration (seconds)", min_value=0, help_text="How long the test call lasted."
+        label="Duration (seconds)",
+        min_value=0,
+        max_value=DURATION_MAX_SECONDS,
+        help_text="How long the test call lasted.",
     )
     transcript = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class WorkspaceSwitchForm(forms.Form):
+    """The workspace to show. A slug no workspace could have (a NUL, which PostgreSQL
+    refuses in a query) is checked here, not by the database."""
+
+    slug = forms.SlugField()

@@ -105,6 +105,7 @@ def test_tags_are_trimmed_and_deduplicated(workspace, editor):
         ({"config": "not an object"}, "config"),
         ({"config": {"conversation_config": {"agent": {"promt": {}}}}}, "config"),
         ({"changes": "x" * 5001}, "changes"),
+        ({"description": "x" * 5001}, "description"),
     ],
 )
 def test_invalid_input_names_the_field_and_creates_nothing(

@@ -385,7 +385,7 @@ def test_the_agent_list_orders_by_request(api, editor, catalogue, ordering, name
     [
         ("status=live", "status", "live"),
         ("sync_state=unknown", "sync_state", "unknown"),
-        ("updated_since=yesterday", "updated_since", "Enter a valid date/time"),
+        ("updated_since=yesterday", "updated_since", "Enter a date and time in ISO 8601, such as"),
     ],
 )
 def test_an_invalid_filter_value_is_refused_naming_the_filter(

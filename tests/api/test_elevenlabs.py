@@ -190,6 +190,11 @@ def test_an_id_elevenlabs_does_not_know_is_refused_naming_the_field(
         pytest.param({}, id="missing"),
         pytest.param({"elevenlabs_agent_id": ""}, id="empty"),
         pytest.param({"elevenlabs_agent_id": "   "}, id="blank"),
+        # Characters no id has, which would reach the URL of the request to ElevenLabs (a
+        # control character made the HTTP client raise: a 500).
+        pytest.param({"elevenlabs_agent_id": "agent_\b1"}, id="control-character"),
+        pytest.param({"elevenlabs_agent_id": "agent/../voices"}, id="path"),
+        pytest.param({"elevenlabs_agent_id": "agent_1?x=y"}, id="query"),
     ],
 )
 def test_an_import_without_an_id_is_refused_naming_the_field(

@@ -5,9 +5,11 @@
 from dataclasses import dataclass, field
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from agents.models import Status
+from api.agents import AgentViewSet
 from deployments.models import DeploymentKind, SyncState
 
 
@@ -188,3 +190,81 @@ def test_an_invalid_choice_filter_lists_the_accepted_values(
 @pytest.mark.parametrize("path", ["/api/agents/abc/", "/api/agents/1/deploy/now", "/api/nothing/"])
 def test_an_unknown_api_path_is_a_404_in_the_error_shape(api, owner, api_error, path):
     api_error(api(owner).get(path), 404, code="not_found")
+
+
+# --- errors Django answers before (or instead of) the API's views -----------------------------
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_a_write_to_an_unknown_api_path_is_a_404_not_a_csrf_page(
+    owner, api_error, method, logged_in
+):
+    client = Client(enforce_csrf_checks=True)  # as a browser or a script without the test's pass
+    if logged_in:
+        client.force_login(owner)
+
+    response = getattr(client, method)("/api/nothing/", {}, content_type="application/json")
+
+    body = api_error(response, 404, code="not_found")
+    assert "/api/nothing/" in body["message"]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_saying_the_limit(
+    api, editor, api_error, db_state, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    before = db_state()
+
+    response = api(editor).post(
+        "/api/agents/", {"name": "A", "description": "d" * 10_000}, format="json"
+    )
+
+    body = api_error(response, 413, code="request_too_large")
+    assert "10,000 bytes" in body["message"]
+    assert db_state() == before
+
+
+def test_a_host_the_server_does_not_answer_to_is_refused_in_the_error_shape(api, viewer, api_error):
+    response = api(viewer).get("/api/agents/", HTTP_HOST="evil.example")
+
+    body = api_error(response, 400, code="disallowed_host")
+    assert "ALLOWED_HOSTS" in body["message"]
+
+
+def test_a_server_error_under_the_api_is_in_the_error_shape(api, viewer, api_error, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(AgentViewSet, "list", broken)
+    client = api(viewer)
+    client.raise_request_exception = False
+
+    body = api_error(client.get("/api/agents/"), 500, code="server_error")
+    assert "a bug" not in body["message"]
+
+
+def test_errors_outside_the_api_stay_pages(viewer):
+    response = Client(raise_request_exception=False).get("/app/nothing", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("post", "/api/schema/", {}, 405),
+        ("post", "/api/docs/", {}, 405),
+        ("get", "/api/schema/", {"HTTP_ACCEPT": "text/csv"}, 406),
+        ("get", "/api/docs/", {"HTTP_ACCEPT": "text/csv"}, 406),
+    ],
+)
+def test_the_schema_and_its_docs_refuse_in_the_error_shape(
+    api, viewer, api_error, method, path, headers, status
+):
+    """Their pages are YAML and HTML; their refusals are the API's JSON, like every other."""
+    response = getattr(api(viewer), method)(path, **headers)
+
+    api_error(response, status)
+    assert response["Content-Type"] == "application/json"

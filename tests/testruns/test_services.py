@@ -76,6 +76,9 @@ def test_callers_below_tester_may_not_record_results(agent, request, caller):
         ({"rating": 6}, "rating"),
         ({"rating": -1}, "rating"),
         ({"duration": -0.1}, "duration"),
+        ({"duration": 86_400.001}, "duration"),
+        ({"duration": 1e308}, "duration"),
+        ({"notes": "n" * 5_001}, "notes"),
         ({"status": "great"}, "status"),
         ({"status": ""}, "status"),
         ({"source": "carrier pigeon"}, "source"),
@@ -103,6 +106,8 @@ def test_an_invalid_result_is_refused_naming_the_field_and_saves_nothing(
         {"rating": 5},
         {"rating": None},
         {"duration": 0},
+        {"duration": 86_400},
+        {"notes": "n" * 5_000},
         {"transcript": ""},
         {"transcript": "é" * 500_000},  # exactly 1,000,000 bytes
         {"status": ResultStatus.FAILED},

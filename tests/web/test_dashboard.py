@@ -325,3 +325,12 @@ def test_every_dashboard_sort_ends_with_the_id(workspace, sort, order):
     filters = AgentDashboardFilter({"sort": sort}, queryset=VoiceAgent.objects.all())
 
     assert filters.qs.query.order_by == order
+
+
+def test_a_moment_the_database_cannot_compare_is_a_form_error_not_a_server_error(viewer, agent):
+    response = browser(viewer).get(url("agents", query="updated_since=2020-01-01T00:00:00%2B16:00"))
+
+    # As every refused filter: shown above an empty list (a 4xx would keep htmx from showing it).
+    assert response.status_code == 200
+    assert "between -15:59 and +15:59" in alert_shown(response)
+    assert listed(response) == []

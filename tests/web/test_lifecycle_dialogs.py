@@ -623,6 +623,12 @@ def test_the_diff_may_run_either_way(viewer, released):
     [
         ("from=9&to=2", "'9' is not a version of this agent; use 1 to 3 or 'working'."),
         ("from=1&to=latest", "'latest' is not a version of this agent; use 1 to 3 or 'working'."),
+        # Digits that are not ASCII: str.isdigit() takes them, int() reads or refuses them.
+        ("from=%C2%B2&to=2", "'\u00b2' is not a version of this agent; use 1 to 3 or 'working'."),
+        (
+            "from=%EF%BC%91&to=2",
+            "'\uff11' is not a version of this agent; use 1 to 3 or 'working'.",
+        ),
     ],
 )
 def test_a_diff_of_no_such_version_is_refused(viewer, released, query, says):

@@ -127,7 +127,7 @@ def test_switching_shows_the_other_workspaces_agents(viewer, agent, zeta):
     assert switcher(dashboard) == {"acme": False, "zeta": True}
 
 
-@pytest.mark.parametrize("slug", ["elsewhere", "", None])
+@pytest.mark.parametrize("slug", ["elsewhere", "", None, "ze\x00ta", "zeta" * 100])
 def test_a_workspace_one_does_not_belong_to_does_not_exist(viewer, agent, zeta, outsider, slug):
     if slug == "elsewhere":
         slug = outsider.memberships.get().workspace.slug

@@ -70,6 +70,43 @@ def test_a_bad_token_is_refused_with_the_error_shape(api_error, db, header):
     assert response["WWW-Authenticate"] == "Token"
 
 
+HOW_TO_SEND = "Send the header as `Authorization: Token <key>`."
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        pytest.param("0123abcd", "must start with `Token `", id="key-alone"),
+        pytest.param("Bearer 0123abcd", "must start with `Token `", id="another-scheme"),
+        pytest.param("Token", "has no key", id="no-key"),
+        pytest.param("Token two words", "key has no spaces", id="key-with-spaces"),
+    ],
+)
+def test_a_malformed_authorization_header_says_what_is_wrong_and_how_to_send_it(
+    api_error, db, header, says
+):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get("/api/agents/")
+
+    body = api_error(response, 401)
+    assert says in body["message"]
+    assert body["message"].endswith(HOW_TO_SEND)
+    assert body["code"] in {"not_authenticated", "authentication_failed"}
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_another_scheme_beside_a_session_leaves_the_session_in_charge(browser, editor, agent):
+    """A proxy in front of the app may add its own Authorization header (Basic, say): a
+    logged-in browser keeps working."""
+    browser.force_login(editor)
+
+    response = browser.get(f"/api/agents/{agent.pk}/", HTTP_AUTHORIZATION="Basic dXNlcjpwdw==")
+
+    assert response.status_code == 200
+
+
 def test_a_revoked_token_is_refused_with_the_error_shape(editor, agent, api_error, db_state):
     token, key = api_token_create(user=editor, name="ci")
     api_token_revoke(token=token)

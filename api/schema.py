@@ -1,0 +1,82 @@
+"""How the API describes itself (/api/schema/): drf-spectacular's AutoSchema, with the errors
+every operation may answer, a summary on each, and component names that read well.
+
+The errors added here are the ones that follow from an operation's shape (credentials, a
+body, parameters, a path with ids, throttling); the ones that follow from its rules (409,
+502) are declared on the operation with `CONFLICT` and `UPSTREAM`."""
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import get_doc
+from drf_spectacular.utils import Direction, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from common.serializers import ErrorSerializer
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+CONFLICT = error("The lifecycle refuses it (an agent live, a gate closed…); the message says why.")
+UPSTREAM = error("ElevenLabs refused or could not be reached; the message says which and why.")
+
+BAD_INPUT = error("Bad input: `errors` names each field or parameter and what to send instead.")
+NO_CREDENTIALS = error("No credentials, or a token that is unknown or revoked.")
+ROLE_TOO_LOW = error("Your role in the workspace is too low; the message names the role needed.")
+NOT_FOUND = error("No such object in your workspaces (another workspace's is not found too).")
+TOO_LARGE = error("The body is larger than the upload limit; the message says the limit.")
+UNSUPPORTED = error("The body is not JSON, a form or multipart data.")
+THROTTLED = error("Too many requests: retry after the `Retry-After` header's seconds.")
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def get_summary(self) -> str | None:
+        """`extend_schema(summary=...)`, else the first sentence of the action's docstring."""
+        action = getattr(self.view, getattr(self.view, "action", None) or "", None)
+        first = get_doc(action).split(". ")[0].split("\n\n")[0].replace("\n", " ")
+        return super().get_summary() or first.rstrip(".") or None
+
+    def get_serializer_name(self, serializer: serializers.Serializer, direction: Direction) -> str:
+        # `DeployRequestSerializer` as a request body: "DeployRequest", not the
+        # "DeployRequestRequest" of drf-spectacular's request suffix.
+        name = super().get_serializer_name(serializer, direction)
+        if direction == "request" and name.endswith("RequestSerializer"):
+            return name.removesuffix("RequestSerializer") + "Serializer"
+        return name
+
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for status, response in self._errors().items():
+            if str(status) not in responses:
+                responses[str(status)] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    response, str(status), direction=direction
+                )
+        return dict(sorted(responses.items()))
+
+    def _errors(self) -> dict[int, OpenApiResponse]:
+        has_body = self.method in ("POST", "PUT", "PATCH") and bool(self.get_request_serializer())
+        errors = {}
+        if has_body or self._has_query_parameters():
+            errors[400] = BAD_INPUT
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            errors[401] = NO_CREDENTIALS
+            if self.method not in ("GET", "HEAD", "OPTIONS"):
+                errors[403] = ROLE_TOO_LOW
+        if "{" in self.path or self._is_paginated():  # an id, or a page past the end
+            errors[404] = NOT_FOUND
+        if has_body:
+            errors[413] = TOO_LARGE
+            errors[415] = UNSUPPORTED
+        if self.view.get_throttles():
+            errors[429] = THROTTLED
+        return errors
+
+    def _has_query_parameters(self) -> bool:
+        return any(parameter["in"] == "query" for parameter in self._get_parameters())
+
+    def _is_paginated(self) -> bool:
+        paginator = self._get_paginator()  # type: ignore[no-untyped-call]
+        return self._is_list_view() and paginator is not None
