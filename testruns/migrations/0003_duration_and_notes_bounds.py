@@ -8,7 +8,7 @@ import testruns.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("testruns", "0001_initial"),
+        ("testruns", "0002_permanent_history"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0004_elevenlabs_state_moved"),
+        ("agents", "0005_archive"),
     ]
 
     operations = [
