@@ -8,8 +8,10 @@ from rest_framework.exceptions import ParseError
 
 # Far deeper than any body the API takes (an ElevenLabs config, tool schemas included, nests
 # about 15 levels), and far below Python's recursion limit, which the code that walks a
-# config (validation, fingerprints, diffs) would otherwise meet as a server error.
-JSON_MAX_DEPTH = 64
+# config (validation, fingerprints, diffs) would otherwise meet as a server error. Above the
+# config's own limit (64 levels, elevenlabs_adapter), with room for the body around it, so a
+# config too deep is refused by the config check, which names its path.
+JSON_MAX_DEPTH = 100
 TOO_DEEP = (
     f"The JSON body is nested deeper than {JSON_MAX_DEPTH} levels; send objects and lists "
     f"nested at most {JSON_MAX_DEPTH} deep."

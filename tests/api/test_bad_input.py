@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from common.parsers import JSON_MAX_DEPTH
+
 
 @pytest.mark.parametrize(
     ("query", "says"),
@@ -56,7 +58,7 @@ def nested(depth: int) -> str:
         ("post", "/api/agents/{id}/rollback"),
     ],
 )
-@pytest.mark.parametrize("depth", [65, 1_000, 100_000])
+@pytest.mark.parametrize("depth", [JSON_MAX_DEPTH + 1, 1_000, 100_000])
 def test_json_nested_too_deep_is_refused_by_every_write_endpoint(
     api, owner, agent, api_error, db_state, method, path, depth
 ):
@@ -67,13 +69,13 @@ def test_json_nested_too_deep_is_refused_by_every_write_endpoint(
     )
 
     body = api_error(response, 400, code="json_too_deep")
-    assert "64 levels" in body["message"]
+    assert f"{JSON_MAX_DEPTH} levels" in body["message"]
     assert db_state() == before
 
 
 def test_json_nested_up_to_the_limit_reaches_the_fields_checks(api, editor, agent, api_error):
     response = api(editor).patch(
-        f"/api/agents/{agent.pk}/", nested(64), content_type="application/json"
+        f"/api/agents/{agent.pk}/", nested(JSON_MAX_DEPTH), content_type="application/json"
     )
 
     api_error(response, 400, code="invalid", field="tags.0")
