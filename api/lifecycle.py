@@ -54,7 +54,7 @@ class LifecycleActions(ViewSetActions):
             request, pk, f"Agent rolled back to v{data['version']}, live as v{deployment.version}"
         )
 
-    @extend_schema(request=NoteSerializer, responses=DeployResponse)
+    @extend_schema(request=NoteSerializer, responses={200: DeployResponse, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str | None = None) -> Response:
         """Bring an archived agent back as a draft of its last working config; its sync

@@ -37,6 +37,7 @@ from config.celery import app as celery_app
 from deployments.services import deployment_create
 from tests.factories import AgentFactory, MembershipFactory, WorkspaceFactory, record_passing_test
 from tests.sandbox_fixtures import API_KEY as SANDBOX_API_KEY
+from tests.sandbox_fixtures import KEY_HEADER as SANDBOX_KEY_HEADER
 from tests.sandbox_fixtures import SandboxControl
 from workspaces.roles import Role
 from workspaces.services import api_token_create
@@ -105,7 +106,7 @@ def on_the_sandbox(sandbox_server: str) -> Iterator[None]:
     """ElevenLabs is the sandbox, reset, and syncs run as their transaction commits (in
     the process, whatever broker the suite has), as the `sandbox` fixture arranges for one
     test."""
-    with httpx.Client(base_url=sandbox_server, timeout=10) as http:
+    with httpx.Client(base_url=sandbox_server, headers=SANDBOX_KEY_HEADER, timeout=10) as http:
         SandboxControl(sandbox_server, http).reset()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -76,8 +76,8 @@ def test_component_names_do_not_repeat_themselves(schema):
     [
         ("Agent", "last_synced_at"),
         ("Agent", "drift_detected_at"),
-        ("DeploymentState", "lastDeployedAt"),
-        ("DeploymentState", "liveVersion"),
+        ("AgentDeployment", "lastDeployedAt"),
+        ("AgentDeployment", "liveVersion"),
     ],
 )
 def test_values_that_may_be_null_are_declared_nullable(schema, component, field):
