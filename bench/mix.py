@@ -32,8 +32,8 @@ KINDS = {
     "deploy": "deploy (testing ↔ draft)",
 }
 # Filters and orders a dashboard or script would ask for, with the page sizes they use. None
-# counts agents in draft or testing: the deploys change those counts as the run goes, and a
-# page past the end would answer 404.
+# counts agents in draft or testing, or their sync state: the deploys change those counts as the
+# run goes (a deploy leaves its agent's sync pending), and a page past the end would answer 404.
 LIST_QUERIES = (
     "",
     "status=production",
@@ -43,7 +43,7 @@ LIST_QUERIES = (
     "search=Agent+01",
     "ordering=-last_deployed_at",
     "ordering=name",
-    "sync_state=synced&ordering=-version",
+    "status=production&sync_state=synced&ordering=-version",
 )
 PAGE_SIZES = (50, 50, 50, 10, 100)
 TEST_RESULT = {
