@@ -23,7 +23,7 @@ from django.http import QueryDict
 from agents.models import VoiceAgent
 from agents.selectors import agent_get_for, agent_scope_for, tag_names_of
 from common.errors import InvalidInput
-from common.serializers import time_formatter
+from common.serializers import time_formatter, user_shown
 from deployments.selectors import changelog_rows_of
 from elevenlabs_sync.selectors import sync_state_shown
 from testruns.models import TestResult
@@ -131,7 +131,7 @@ def changelog_entry_shown(entry: Row, time: TimeShown) -> dict[str, Any]:
         "version": entry["version"],
         "changes": entry["changes"],
         "updatedAt": time(entry["deployed_at"]),
-        "updatedBy": _user_ref(
+        "updatedBy": user_shown(
             entry["deployed_by_id"], entry["deployed_by__username"], kept=entry["deployed_by_name"]
         ),
     }
@@ -166,7 +166,7 @@ def test_results_shown(rows: Iterable[Row]) -> list[dict[str, Any]]:
         {
             "id": row["id"],
             "testedAt": time(row["tested_at"]),
-            "testedBy": _user_ref(
+            "testedBy": user_shown(
                 row["tested_by_id"], row["tested_by__username"], kept=row["tested_by_name"]
             ),
             "duration": row["duration"],
@@ -180,16 +180,6 @@ def test_results_shown(rows: Iterable[Row]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
-
-
-def _user_ref(
-    user_id: int | None, username: str | None, *, kept: str = ""
-) -> dict[str, Any] | None:
-    """A user as other objects refer to them (`common.serializers.UserRefSerializer`): a
-    deleted user's `id` is null and `username` the name history kept; nobody is None."""
-    if user_id is not None:
-        return {"id": user_id, "username": username}
-    return {"id": None, "username": kept} if kept else None
 
 
 def _agent_shown(
@@ -221,7 +211,7 @@ def _agent_shown(
         "created_at": time(row["created_at"]),
         "updated_at": time(row["updated_at"]),
         "archived_at": time(row["archived_at"]),
-        "archived_by": _user_ref(row["archived_by_id"], row["archived_by__username"]),
+        "archived_by": user_shown(row["archived_by_id"], row["archived_by__username"]),
     }
     deployment = {
         "status": row["status"],

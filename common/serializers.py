@@ -16,12 +16,20 @@ class UserRefSerializer(serializers.Serializer):
 
 
 def user_ref(row: Any, field: str) -> dict[str, Any] | None:
-    """`row.<field>` as `UserRefSerializer` shows it: `{"id", "username"}`, `{"id": null,
-    "username"}` for a deleted user whose name was kept, None for nobody."""
+    """`row.<field>` as `UserRefSerializer` shows it (`user_shown`)."""
     user = getattr(row, field)
-    if user is not None:
-        return {"id": user.pk, "username": user.get_username()}
-    kept = getattr(row, f"{field}_name", "")
+    return user_shown(
+        user and user.pk, user and user.get_username(), kept=getattr(row, f"{field}_name", "")
+    )
+
+
+def user_shown(
+    user_id: int | None, username: str | None, *, kept: str = ""
+) -> dict[str, Any] | None:
+    """A user as other objects refer to them: `{"id", "username"}`; `{"id": null, "username"}`
+    for a deleted user whose name history kept (common/users.py); None for nobody."""
+    if user_id is not None:
+        return {"id": user_id, "username": username}
     return {"id": None, "username": kept} if kept else None
 
 
