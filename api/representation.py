@@ -28,7 +28,7 @@ from deployments.selectors import changelog_rows_of
 from elevenlabs_sync.selectors import sync_state_shown
 from testruns.models import TestResult
 from workspaces.models import Workspace
-from workspaces.permissions import User
+from workspaces.permissions import SignedInUser, User
 
 CONFIG, CHANGELOG = "config", "changelog"
 EXPANSIONS = (CONFIG, CHANGELOG)
@@ -49,7 +49,6 @@ AGENT_COLUMNS = (
     "updated_at",
     "archived_at",
     "archived_by_id",
-    "archived_by__username",
 )
 # Its ElevenLabs sync state's (`AgentSync`), read with it.
 SYNC_COLUMNS = ("elevenlabs_agent_id", "state", "last_error", "last_synced_at", "drift_detected_at")
@@ -78,12 +77,19 @@ def agent_rows(
     """The columns of `agents` that `agents_shown` needs, as plain rows."""
     columns = AGENT_COLUMNS + ((CONFIG,) if CONFIG in expand else ())
     # The sync state is a LEFT JOIN on a unique key, which PostgreSQL drops from the list's
-    # count and from its pagination's subquery of ids (neither reads it). The slug is a
-    # subquery rather than a join for the same reason: Django leaves an unused subquery out
-    # of both, but a join that may filter rows stays.
+    # count and from its pagination's subquery of ids (neither reads it). The slug and the
+    # archiver's name are subqueries rather than joins: Django leaves an unused subquery out
+    # of both, but a join that may filter rows stays, and a join on a column the index of
+    # the list's order lacks (archived_by_id) keeps PostgreSQL from counting in that index.
     slug = Subquery(Workspace.objects.filter(pk=OuterRef("workspace_id")).values("slug"))
+    archiver = Subquery(
+        SignedInUser.objects.filter(pk=OuterRef("archived_by_id")).values("username")
+    )
     return agents.values(
-        *columns, *(f"sync__{column}" for column in SYNC_COLUMNS), workspace_slug=slug
+        *columns,
+        *(f"sync__{column}" for column in SYNC_COLUMNS),
+        workspace_slug=slug,
+        archived_by_username=archiver,
     )
 
 
@@ -118,7 +124,7 @@ def agent_shown(user: User, agent_id: int | str | None) -> dict[str, Any]:
     row = {
         column: getattr(agent, column) for column in (*AGENT_COLUMNS, CONFIG) if "__" not in column
     }
-    row["archived_by__username"] = agent.archived_by and agent.archived_by.username
+    row["archived_by_username"] = agent.archived_by and agent.archived_by.username
     row |= {f"sync__{column}": getattr(agent.sync, column) for column in SYNC_COLUMNS}
     row["workspace_slug"] = agent.workspace.slug
     [shown] = agents_shown([row], expand=WHOLE)
@@ -211,7 +217,7 @@ def _agent_shown(
         "created_at": time(row["created_at"]),
         "updated_at": time(row["updated_at"]),
         "archived_at": time(row["archived_at"]),
-        "archived_by": user_shown(row["archived_by_id"], row["archived_by__username"]),
+        "archived_by": user_shown(row["archived_by_id"], row["archived_by_username"]),
     }
     deployment = {
         "status": row["status"],

@@ -27,17 +27,24 @@ def choice_filter(
     )
 
 
+def with_tie_breaker(ordering: Sequence[str]) -> list[str]:
+    """`ordering`, then id in the direction of its first field: rows sharing the value sorted
+    on (a version, a date) keep one order across pages, so paging neither repeats nor skips a
+    row. Following the direction lets one index on (field, id) serve both directions of a
+    sort, read forwards or backwards; a tie broken the other way would need a second."""
+    if not ordering or {"id", "-id", "pk", "-pk"} & set(ordering):
+        return list(ordering)
+    return [*ordering, "-id" if ordering[0].startswith("-") else "id"]
+
+
 class StableOrderingFilter(OrderingFilter):
-    """DRF's `?ordering=`, then newest id: rows sharing the value sorted on (a version, a
-    date) keep one order across pages, so paging neither repeats nor skips a row."""
+    """DRF's `?ordering=`, with a tie-breaker (`with_tie_breaker`)."""
 
     def get_ordering(
         self, request: Request, queryset: QuerySet, view: APIView
     ) -> Sequence[str] | None:
         ordering = super().get_ordering(request, queryset, view)
-        if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
-            return [*ordering, "-id"]
-        return ordering
+        return with_tie_breaker(ordering) if ordering else ordering
 
 
 class QueryFilterBackend(DjangoFilterBackend):

@@ -1,18 +1,23 @@
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
 
+from common.filters import with_tie_breaker
 from elevenlabs_sync.filters import AgentSyncFilter
 
 
 class OrderingWithTieBreaker(django_filters.OrderingFilter):
-    """Sorts by the chosen field, then by newest id: agents sharing a value (a version, a name)
-    keep one order, so no agent shows on two pages and none on neither."""
+    """Sorts by the chosen field, then by id (common.filters.with_tie_breaker): agents sharing
+    a value (a version, a name) keep one order, so no agent shows on two pages and none on
+    neither."""
 
     def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         qs = super().filter(qs, value)
-        return qs.order_by(*qs.query.order_by, "-id") if value else qs
+        # The fields named in `fields` above: names, not expressions.
+        ordering = cast(Sequence[str], qs.query.order_by)
+        return qs.order_by(*with_tie_breaker(ordering)) if value else qs
 
 
 class AgentDashboardFilter(AgentSyncFilter):

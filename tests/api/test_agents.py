@@ -456,14 +456,16 @@ def test_the_agent_list_runs_a_fixed_number_of_queries(
 @pytest.mark.parametrize(
     ("query", "order"),
     [
-        ("ordering=version", ("version", "-id")),
+        ("ordering=version", ("version", "id")),
+        ("ordering=-name", ("-name", "-id")),
         ("ordering=-last_deployed_at,name", ("-last_deployed_at", "name", "-id")),
         ("", ("-updated_at", "-id")),
     ],
 )
 def test_every_ordering_ends_with_the_id(editor, query, order):
     """Most agents share a version: without a last, unique key the database may order ties
-    differently from one page's query to the next, repeating some agents and skipping others."""
+    differently from one page's query to the next, repeating some agents and skipping others.
+    The id follows the first field's direction, so one index serves a sort both ways."""
     request = APIView().initialize_request(APIRequestFactory().get(f"/api/agents/?{query}"))
     request.user = editor
     view = AgentViewSet(request=request, action="list", format_kwarg=None, kwargs={})

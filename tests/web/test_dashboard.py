@@ -318,7 +318,7 @@ def test_the_dashboard_runs_the_same_queries_for_five_agents_as_for_forty(
 
 
 @pytest.mark.parametrize(
-    ("sort", "order"), [("version", ("version", "-id")), ("-name", ("-name", "-id"))]
+    ("sort", "order"), [("version", ("version", "id")), ("-name", ("-name", "-id"))]
 )
 def test_every_dashboard_sort_ends_with_the_id(workspace, sort, order):
     """Agents sharing a version must keep one order, or paging repeats some and skips others."""

@@ -1,0 +1,69 @@
+"""How the agent list reads the database: each of its orders is served by an index, read
+forwards or backwards, and its count reads no other table (docs/benchmarks.md, "Mixed load").
+Without them PostgreSQL sorted every agent of the workspace to find one page, and counted by
+reading every row."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from agents.models import LIST_ORDERS
+from api.agents import AgentViewSet
+from tests.factories import AgentFactory
+from tests.markers import requires_postgres
+
+
+def listed_agents(user, query: str):
+    """The agents the list view would page through for `query`, filtered and ordered."""
+    request = APIView().initialize_request(APIRequestFactory().get(f"/api/agents/?{query}"))
+    request.user = user
+    view = AgentViewSet(request=request, action="list", format_kwarg=None, kwargs={})
+    return view.filter_queryset(view.get_queryset())
+
+
+@requires_postgres
+@pytest.mark.parametrize("direction", ["", "-"])
+@pytest.mark.parametrize("field", LIST_ORDERS)
+def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction):
+    # The planner prefers a scan and a sort for a handful of rows; forbidding them shows
+    # whether an index can give the order at all (a tie broken the other way cannot).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    page = listed_agents(editor, f"ordering={direction}{field}").values("pk")[50:100]
+
+    plan = page.explain()
+
+    assert f"agents_by_{field}" in plan
+    assert "Sort" not in plan
+
+
+@requires_postgres
+def test_a_search_by_name_has_an_index_of_the_expression_it_compares(editor):
+    # The planner would not pick it over a handful of rows, so the test checks that it matches
+    # what the search asks the database: the name, upper-cased, LIKE a pattern.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'agents_name_search'")
+        [(index,)] = cursor.fetchall()
+
+    search = str(listed_agents(editor, "search=agent").query)
+
+    assert 'UPPER("agents_voiceagent"."name"::text) LIKE UPPER(' in search
+    assert "USING gin (upper((name)::text) gin_trgm_ops) WHERE (archived_at IS NULL)" in index
+
+
+def test_counting_the_list_reads_the_agents_alone(api, editor, agent):
+    AgentFactory.create_batch(2, workspace=agent.workspace)
+    client = api(editor)
+    client.get("/api/agents/?page_size=1")  # the token's first use is recorded once
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/agents/?page_size=1").json()["count"] == 3
+
+    [count] = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
+    # A LEFT JOIN on a unique key is dropped by PostgreSQL, but one on a column the index
+    # lacks (the archiver's name) kept it from counting in the index.
+    assert "auth_user" not in count
+    assert "workspaces_workspace" not in count
