@@ -13,10 +13,10 @@ start-up. With it off, nothing of the sandbox is imported.
 
 import os
 
-from django.core.asgi import get_asgi_application
+from common.asgi import asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django_asgi_app = asgi_application()
 
 # Imported after Django is set up: routing modules import models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
