@@ -12,7 +12,9 @@ from rest_framework.views import APIView
 from agents.models import LIST_ORDERS
 from api.agents import AgentViewSet
 from tests.factories import AgentFactory
-from tests.markers import requires_postgres
+from tests.markers import requires_postgres_for
+
+requires_postgres_indexes = requires_postgres_for("its indexes and query plans")
 
 
 def listed_agents(user, query: str):
@@ -23,7 +25,7 @@ def listed_agents(user, query: str):
     return view.filter_queryset(view.get_queryset())
 
 
-@requires_postgres
+@requires_postgres_indexes
 @pytest.mark.parametrize("direction", ["", "-"])
 @pytest.mark.parametrize("field", LIST_ORDERS)
 def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction):
@@ -40,7 +42,7 @@ def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction)
     assert "Sort" not in plan
 
 
-@requires_postgres
+@requires_postgres_indexes
 def test_a_search_by_name_has_an_index_of_the_expression_it_compares(editor):
     # The planner would not pick it over a handful of rows, so the test checks that it matches
     # what the search asks the database: the name, upper-cased, LIKE a pattern.

@@ -200,14 +200,14 @@ def test_a_run_that_holds_every_goal_is_met():
     met = report()
 
     assert met.failures() == []
-    assert "= 50% of the ceiling" in met.markdown()
+    assert "**100.0 requests/s** (goal ≥ 100), 50% of the ceiling" in met.markdown()
     assert "Goal met." in met.markdown()
 
 
 @pytest.mark.parametrize(
     ("kwargs", "failure"),
     [
-        ({"steps": [step(60.0)]}, "the mix's best rate is 30% of the ceiling (goal ≥ 40%)"),
+        ({"steps": [step(60.0)]}, "the mix's best rate is 60.0 requests/s (goal ≥ 100)"),
         ({"steps": [step(100.0, status=500)]}, "no rate of the mix met p99 < 100 ms with no error"),
         (
             {"steps": [step(100.0, latency=0.1)]},
