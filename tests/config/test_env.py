@@ -248,6 +248,25 @@ def test_a_pool_may_keep_no_idle_connection(env, pool_env, tmp_path):
     assert (pool["min_size"], pool["max_size"]) == (0, 1)
 
 
+def test_postgres_prepares_the_queries_it_runs_again(env, pool_env, tmp_path):
+    env("postgres://switch@db.internal/switchboard")
+
+    options = database_from_env(VAR, tmp_path / "unused.sqlite3")["OPTIONS"]
+
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(env, pool_env, monkeypatch, tmp_path):
+    env("postgres://switch@db.internal/switchboard")
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "false")
+
+    options = database_from_env(VAR, tmp_path / "unused.sqlite3")["OPTIONS"]
+
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+
+
 def test_sqlite_gets_no_pool(env, pool_env, tmp_path):
     env(None)
     pool_env(max_size="12")
