@@ -185,6 +185,16 @@ def test_every_answer_carries_the_security_headers(client, db):
         assert "Strict-Transport-Security" not in response.headers, path
 
 
+def test_a_report_only_policy_is_sent_as_such_and_not_enforced(client, db, settings):
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = settings.CONTENT_SECURITY_POLICY
+    del settings.CONTENT_SECURITY_POLICY
+
+    response = client.get("/app/login")
+
+    assert "script-src 'self'" in response.headers["Content-Security-Policy-Report-Only"]
+    assert "Content-Security-Policy" not in response.headers
+
+
 def test_over_https_plain_http_is_redirected_but_health_checks_are_not(
     client, db, served_over_https
 ):
