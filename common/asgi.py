@@ -1,7 +1,7 @@
 """Django's ASGI handler, with each request's middleware and view run in one worker thread.
 
 Django's own handler runs its middleware chain in async mode. Every middleware we use
-(Django's, WhiteNoise's, django-csp's) and every view is synchronous, so in async mode each
+(Django's, WhiteNoise's, our own) and every view is synchronous, so in async mode each
 middleware's `process_request` and `process_response`, and the view, were a hop of their own
 from the event loop to a thread and back: about a dozen a request. Loaded in sync mode, the
 whole chain runs as it does under WSGI, in the one thread Django gives the request (its
