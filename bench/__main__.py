@@ -5,11 +5,11 @@ Exits 1 when a goal is missed: the agent list's median more than 1.5 times the b
 baseline's, or a query count that changes with the rows involved; the web UI's dashboard over
 500 agents slower than 150 ms (median), or its query count changing with the page, filter or
 workspace size; or agents synced through a worker not all synced, duplicated, or more than 1.3
-times slower than the rate limit allows; or the mixed load on the production topology (PostgreSQL
-only) sustaining less than 100 requests/s with p99 under 100 ms and no error (bench/mixed.py
-says why a rate and not a share of the no-database ceiling), or its soak growing in memory, failing requests or holding more PostgreSQL connections
-than the pools allow. A part skipped for want of Redis (or, for the mixed load, PostgreSQL) is
-not a miss.
+times slower than the rate limit allows; or the mixed load on the production topology
+(PostgreSQL only) sustaining less than 100 requests/s with p99 under 100 ms and no error
+(bench/mixed.py says why a rate and not a share of the no-database ceiling), or its soak
+growing in memory, failing requests or holding more PostgreSQL connections than the pools
+allow. A part skipped for want of Redis (or, for the mixed load, PostgreSQL) is not a miss.
 """
 
 import argparse
