@@ -30,6 +30,7 @@ NOT_FOUND = error("No such object in your workspaces (another workspace's is not
 TOO_LARGE = error("The body is larger than the upload limit; the message says the limit.")
 UNSUPPORTED = error("The body is not JSON, a form or multipart data.")
 THROTTLED = error("Too many requests: retry after the `Retry-After` header's seconds.")
+BUSY = error("No database connection came free in time: retry after `Retry-After` seconds.")
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -63,6 +64,7 @@ class AutoSchema(SpectacularAutoSchema):
             errors[400] = BAD_INPUT
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             errors[401] = NO_CREDENTIALS
+            errors[503] = BUSY  # checking the credentials takes a database connection
             if self.method not in ("GET", "HEAD", "OPTIONS"):
                 errors[403] = ROLE_TOO_LOW
         if "{" in self.path or self._is_paginated():  # an id, or a page past the end

@@ -89,12 +89,12 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 # unexpected exception. Under /api/ they answer in the API's shape; elsewhere, Django's pages.
 
 
-def _in_api(request: HttpRequest) -> bool:
+def in_api(request: HttpRequest) -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _in_api(request):
+    if not in_api(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -111,20 +111,20 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _in_api(request):
+    if not in_api(request):
         return defaults.permission_denied(request, exception)
     message = "You may not do this."
     return JsonResponse(error_body(message, "permission_denied"), status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _in_api(request):
+    if not in_api(request):
         return defaults.page_not_found(request, exception)
     return api_not_found(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if not _in_api(request):
+    if not in_api(request):
         return defaults.server_error(request)
     message = "Something went wrong on our side and it has been logged; try again later."
     return JsonResponse(error_body(message, "server_error"), status=500)

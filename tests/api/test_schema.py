@@ -30,6 +30,7 @@ def test_every_operation_documents_its_errors_in_the_error_shape(schema):
     for label, operation in operations(schema):
         errors = {code: body for code, body in operation["responses"].items() if code >= "400"}
         assert "401" in errors, label  # every operation needs credentials
+        assert "503" in errors, label  # checking them takes a database connection
         if "{id}" in label:
             assert "404" in errors, label
         if "requestBody" in operation:

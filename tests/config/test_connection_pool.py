@@ -48,16 +48,18 @@ def database_url() -> str:
 
 @pytest.fixture
 def web_server(tmp_path):
-    """`web_server(application_name)`: one uvicorn process on the test database, with a pool of
-    POOL_MAX_SIZE; its base URL. Stopped after the test."""
+    """`web_server(application_name, **pool)`: one uvicorn process on the test database, with a
+    pool of POOL_MAX_SIZE (or as `pool` says: `max_size="1"`); its base URL. Stopped after the
+    test."""
     started = []
 
-    def start(application_name: str) -> str:
+    def start(application_name: str, **pool: str) -> str:
         listener = socket.create_server(("127.0.0.1", 0))  # bound here: no port to race for
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),
             "DATABASE_POOL_MAX_SIZE": str(POOL_MAX_SIZE),
+            **{f"DATABASE_POOL_{name.upper()}": value for name, value in pool.items()},
             "PGAPPNAME": application_name,  # libpq names every connection the server opens
             "ELEVENLABS_SANDBOX": "false",
             "ELEVENLABS_API_KEY": "",
@@ -136,3 +138,32 @@ def test_concurrent_requests_use_no_more_connections_than_the_pool(
     assert counts, "the sampler never counted"
     # The server did connect (PGAPPNAME reached PostgreSQL), and never beyond its pool.
     assert 1 <= max(counts) <= POOL_MAX_SIZE
+
+
+def test_requests_that_find_no_free_connection_in_time_are_told_to_retry(
+    owner, workspace, web_server, settings
+):
+    """One connection and a hundredth of a second to get it: most of 32 concurrent requests
+    wait longer. Each is answered 503 with Retry-After in the API's shape, never a 500."""
+    settings.ELEVENLABS_SANDBOX, settings.ELEVENLABS_API_KEY = False, ""
+    AgentFactory.create_batch(5, workspace=workspace, actor=owner)
+    _, token = api_token_create(user=owner, name="load")
+    url = web_server(f"switchboard-test-{uuid.uuid4().hex[:8]}", max_size="1", timeout="0.01")
+
+    with (
+        httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Token {token}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=CONCURRENCY),
+        ) as client,
+        ThreadPoolExecutor(CONCURRENCY) as senders,
+    ):
+        responses = list(senders.map(lambda _: client.get("/api/agents/"), range(REQUESTS)))
+
+    statuses = Counter(response.status_code for response in responses)
+    assert set(statuses) <= {200, 503}, statuses
+    busy = [response for response in responses if response.status_code == 503]
+    assert busy, statuses
+    assert busy[0].headers["Retry-After"] == "5"
+    assert busy[0].json()["code"] == "server_busy"
