@@ -1,12 +1,11 @@
-from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from agents.config_fields import BUILT_IN_TOOLS_PATH, CONFIG_PATHS, TOOL_IDS_PATH, config_value
 from agents.models import AgentTag, VoiceAgent
+from common.aggregates import JSONList
 from common.errors import NotFound
 from common.ids import is_id
 from workspaces.models import Workspace
@@ -120,11 +119,14 @@ def _list(config: dict, path: tuple[str, ...]) -> list:
     return found if isinstance(found, list) else []
 
 
-def tag_names_of(*, agent_ids: Collection[int]) -> dict[int, list[str]]:
-    """The tag names of each of the agents `agent_ids`, sorted, in one query."""
-    names: dict[int, list[str]] = defaultdict(list)
-    for agent_id, name in AgentTag.objects.filter(agent_id__in=agent_ids).values_list(
-        "agent_id", "name"
-    ):
-        names[agent_id].append(name)
-    return names
+def tag_names_column() -> Subquery:
+    """An agent's tag names as a JSON array (None without tags), to read with the agent's row
+    (`.values(tags=tag_names_column())`) rather than in a query of their own: a list and an
+    agent's detail each ran one more query for them. `tag_names` makes the value a list."""
+    names = AgentTag.objects.filter(agent=OuterRef("pk")).order_by().values("agent")
+    return Subquery(names.annotate(names=JSONList("name")).values("names"))
+
+
+def tag_names(column: list[str] | None) -> list[str]:
+    """The tag names `tag_names_column` read, sorted."""
+    return sorted(column or ())

@@ -21,7 +21,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 
 from agents.models import VoiceAgent
-from agents.selectors import agent_get_for, agent_scope_for, tag_names_of
+from agents.selectors import agent_get_for, agent_scope_for, tag_names, tag_names_column
 from common.errors import InvalidInput
 from common.serializers import time_formatter, user_shown
 from deployments.selectors import changelog_rows_of
@@ -90,16 +90,16 @@ def agent_rows(
         *(f"sync__{column}" for column in SYNC_COLUMNS),
         workspace_slug=slug,
         archived_by_username=archiver,
+        tag_names=tag_names_column(),
     )
 
 
 def agents_shown(rows: Iterable[Row], *, expand: frozenset[str]) -> list[dict[str, Any]]:
-    """Each agent of `rows` (from `agent_rows`) as the API shows it. Its tags and, when
-    expanded, its changelog are read for all the agents at once: one query each, whatever
-    the number of agents."""
+    """Each agent of `rows` (from `agent_rows`) as the API shows it. When expanded, their
+    changelogs are read for all the agents at once: one query, whatever the number of
+    agents."""
     rows = list(rows)
     ids = [row["id"] for row in rows]
-    tags = tag_names_of(agent_ids=ids)
     time = time_formatter()
     changelogs: dict[int, list[dict[str, Any]]] = {agent_id: [] for agent_id in ids}
     if CHANGELOG in expand:
@@ -108,7 +108,7 @@ def agents_shown(rows: Iterable[Row], *, expand: frozenset[str]) -> list[dict[st
     return [
         _agent_shown(
             row,
-            tags=tags.get(row["id"], []),
+            tags=tag_names(row["tag_names"]),
             changelog=changelogs[row["id"]] if CHANGELOG in expand else None,
             time=time,
         )
@@ -118,13 +118,13 @@ def agents_shown(rows: Iterable[Row], *, expand: frozenset[str]) -> list[dict[st
 
 def agent_shown(user: User, agent_id: int | str | None) -> dict[str, Any]:
     """One of `user`'s agents, whole: its config and its changelog included."""
-    agent = agent_get_for(
-        user, agent_id, among=agent_scope_for(user).select_related("sync", "archived_by")
-    )
+    scope = agent_scope_for(user).select_related("sync", "archived_by")
+    agent = agent_get_for(user, agent_id, among=scope.annotate(tag_names=tag_names_column()))
     row = {
         column: getattr(agent, column) for column in (*AGENT_COLUMNS, CONFIG) if "__" not in column
     }
     row["archived_by_username"] = agent.archived_by and agent.archived_by.username
+    row["tag_names"] = agent.tag_names  # type: ignore[attr-defined]  # the annotation
     row |= {f"sync__{column}": getattr(agent.sync, column) for column in SYNC_COLUMNS}
     row["workspace_slug"] = agent.workspace.slug
     [shown] = agents_shown([row], expand=WHOLE)

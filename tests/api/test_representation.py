@@ -209,8 +209,8 @@ def test_a_page_shows_its_agents_and_the_count_counting_only_when_the_page_canno
     client = api(viewer)
     client.get("/api/agents/")  # the token's first use is recorded once; not part of the list
 
-    # token, workspace ids, page, tags, and the count unless the page is the last
-    with django_assert_num_queries(4 + counted):
+    # token, workspace ids, the page (its tags included), and the count unless it is the last
+    with django_assert_num_queries(3 + counted):
         body = client.get(f"/api/agents/?{query}").json()
 
     assert [row["name"] for row in body["results"]] == names
@@ -220,3 +220,18 @@ def test_a_page_shows_its_agents_and_the_count_counting_only_when_the_page_canno
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "1.5"])
 def test_a_page_that_does_not_exist_is_not_found(api, viewer, eleven_agents, page, api_error):
     api_error(api(viewer).get(f"/api/agents/?page_size=4&page={page}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("tags", "shown"), [(["sales", "de", "b2b"], ["b2b", "de", "sales"]), ([], [])]
+)
+def test_an_agents_tags_are_shown_sorted_in_a_list_and_in_its_detail(
+    api, viewer, workspace, owner, tags, shown
+):
+    """Read with the agent's own row (a JSON array aggregated in its query), not a query of
+    their own."""
+    agent = AgentFactory(workspace=workspace, actor=owner, tags=tags)
+    client = api(viewer)
+
+    assert listed(client)["tags"] == shown
+    assert client.get(f"/api/agents/{agent.pk}").json()["tags"] == shown
