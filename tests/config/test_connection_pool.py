@@ -91,6 +91,20 @@ def web_server(tmp_path):
         stopped(process)
 
 
+def sent(url: str, token: str, paths: list[str]) -> list[httpx.Response]:
+    """The answers to GETs of `paths`, CONCURRENCY at a time, with the API token."""
+    with (
+        httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Token {token}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=CONCURRENCY),
+        ) as client,
+        ThreadPoolExecutor(CONCURRENCY) as senders,
+    ):
+        return list(senders.map(client.get, paths))
+
+
 def test_concurrent_requests_use_no_more_connections_than_the_pool(
     owner, workspace, web_server, settings
 ):
@@ -120,16 +134,7 @@ def test_concurrent_requests_use_no_more_connections_than_the_pool(
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        with (
-            httpx.Client(
-                base_url=url,
-                headers={"Authorization": f"Token {token}"},
-                timeout=60,
-                limits=httpx.Limits(max_connections=CONCURRENCY),
-            ) as client,
-            ThreadPoolExecutor(CONCURRENCY) as senders,
-        ):
-            statuses = Counter(senders.map(lambda path: client.get(path).status_code, paths))
+        statuses = Counter(response.status_code for response in sent(url, token, paths))
     finally:
         done.set()
         sampler.join()
@@ -150,16 +155,7 @@ def test_requests_that_find_no_free_connection_in_time_are_told_to_retry(
     _, token = api_token_create(user=owner, name="load")
     url = web_server(f"switchboard-test-{uuid.uuid4().hex[:8]}", max_size="1", timeout="0.01")
 
-    with (
-        httpx.Client(
-            base_url=url,
-            headers={"Authorization": f"Token {token}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=CONCURRENCY),
-        ) as client,
-        ThreadPoolExecutor(CONCURRENCY) as senders,
-    ):
-        responses = list(senders.map(lambda _: client.get("/api/agents/"), range(REQUESTS)))
+    responses = sent(url, token, ["/api/agents/"] * REQUESTS)
 
     statuses = Counter(response.status_code for response in responses)
     assert set(statuses) <= {200, 503}, statuses
