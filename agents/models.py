@@ -71,8 +71,10 @@ class VoiceAgent(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         # Lists show active agents, sorted by one of these fields, then by id in the same
-        # direction (common.ordering): an index per order, read forwards or backwards, finds a
-        # page and counts a list without sorting or reading every row (docs/benchmarks.md).
+        # direction (common.filters.with_tie_breaker): an index per order, read forwards or
+        # backwards, finds a page and counts a list without sorting or reading every row
+        # (docs/benchmarks.md). The name search's trigram index is PostgreSQL's alone, so it
+        # is made by migration 0007 rather than declared here.
         indexes = [
             *(
                 models.Index(

@@ -121,7 +121,7 @@ def _list(config: dict, path: tuple[str, ...]) -> list:
 
 def tag_names_column() -> Subquery:
     """An agent's tag names as a JSON array (None without tags), to read with the agent's row
-    (`.values(tags=tag_names_column())`) rather than in a query of their own: a list and an
+    (`.values(tag_names=tag_names_column())`) rather than in a query of their own: a list and an
     agent's detail each ran one more query for them. `tag_names` makes the value a list."""
     names = AgentTag.objects.filter(agent=OuterRef("pk")).order_by().values("agent")
     return Subquery(names.annotate(names=JSONList("name")).values("names"))

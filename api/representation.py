@@ -120,9 +120,7 @@ def agent_shown(user: User, agent_id: int | str | None) -> dict[str, Any]:
     """One of `user`'s agents, whole: its config and its changelog included."""
     scope = agent_scope_for(user).select_related("sync", "archived_by")
     agent = agent_get_for(user, agent_id, among=scope.annotate(tag_names=tag_names_column()))
-    row = {
-        column: getattr(agent, column) for column in (*AGENT_COLUMNS, CONFIG) if "__" not in column
-    }
+    row = {column: getattr(agent, column) for column in (*AGENT_COLUMNS, CONFIG)}
     row["archived_by_username"] = agent.archived_by and agent.archived_by.username
     row["tag_names"] = agent.tag_names  # type: ignore[attr-defined]  # the annotation
     row |= {f"sync__{column}": getattr(agent.sync, column) for column in SYNC_COLUMNS}

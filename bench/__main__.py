@@ -25,6 +25,7 @@ from pathlib import Path
 
 import django
 
+from bench import THROTTLE_ENV
 from bench.database import BASE_DIR, BenchDatabase, bench_database, redacted
 from bench.worker import POOLS
 
@@ -88,8 +89,13 @@ def main(argv: list[str]) -> int:
     # This process runs embedded, whatever the shell says: tasks eagerly and in the process,
     # no Redis, DEBUG's query log off. Sync is off too (no key, no sandbox), so a write queues
     # nothing and reaches no ElevenLabs; the sync part turns it on for its own worker.
+    # Throttling is out of the way (bench.THROTTLE_ENV).
     os.environ.update(
-        DATABASE_URL=database.url, ELEVENLABS_SANDBOX="false", DEBUG="false", LOG_LEVEL="WARNING"
+        DATABASE_URL=database.url,
+        ELEVENLABS_SANDBOX="false",
+        DEBUG="false",
+        LOG_LEVEL="WARNING",
+        **THROTTLE_ENV,
     )
     for name in ("REDIS_URL", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"):
         os.environ.pop(name, None)

@@ -20,6 +20,7 @@ import httpx
 from django.conf import settings
 from django.core.management import call_command
 
+from bench import THROTTLE_ENV
 from bench.benchmark import database_version
 from bench.load import Request, Run, closed_loop, open_loop
 from bench.measure import percentile
@@ -49,9 +50,6 @@ PAUSE_SECS = 3.0  # between steps, so one step's queue does not spill into the n
 START_TIMEOUT_SECS = 60.0
 SAMPLE_SECS = 1.0  # connections, over the whole run
 SOAK_SAMPLE_SECS = 5.0  # connections and memory, in the soak
-# Throttling would otherwise answer the generator's one token with 429s: a rate it never
-# reaches keeps the throttle's work (a cache round trip a request) without its refusals.
-THROTTLE_ENV = {"API_THROTTLE_RATE": "1000000/minute"}
 
 
 @dataclass(frozen=True)

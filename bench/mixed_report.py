@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bench import THROTTLE_ENV
 from bench.load import Run
 from bench.measure import percentile
 from bench.mixed import (
@@ -12,7 +13,6 @@ from bench.mixed import (
     MIXED_RATE_GOAL,
     P99_GOAL_MS,
     RSS_GROWTH_GOAL_MIB,
-    THROTTLE_ENV,
     MixedOutcome,
     Step,
 )
