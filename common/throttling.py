@@ -11,11 +11,14 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from common.cache import SharedPoolRedisCache
 
 if TYPE_CHECKING:  # not at run time: DRF imports this module while rest_framework.views loads
     from rest_framework.request import Request
@@ -46,10 +49,10 @@ class Throttled(exceptions.Throttled):
 class SlidingWindowThrottle(SimpleRateThrottle):
     """DRF's rate syntax and client address, counted as a sliding window: the previous fixed
     window's count, weighted by how much of it still overlaps the last `duration` seconds, plus
-    the current window's count. One read of both counts and one atomic increment per request
-    whatever the rate (on Redis: MGET, then EXISTS and INCRBY, or SET NX for a window's first
-    request), where SimpleRateThrottle reads and rewrites a list of every request's time (its
-    cost grows with the rate, and concurrent processes overwrite each other's lists)."""
+    the current window's count. One read of both counts and one increment per request whatever
+    the rate (on Redis, one script: `count_in_window`), where SimpleRateThrottle reads and
+    rewrites a list of every request's time (its cost grows with the rate, and concurrent
+    processes overwrite each other's lists)."""
 
     def __init__(self) -> None:
         self.rate = self.get_rate()
@@ -79,22 +82,39 @@ class SlidingWindowThrottle(SimpleRateThrottle):
         window = math.floor(position)
         elapsed = position - window  # fraction of the current window gone by
         previous_key, current_key = f"{key}:{window - 1}", f"{key}:{window}"
-        counts = self.cache.get_many([previous_key, current_key])
-        previous, current = counts.get(previous_key, 0), counts.get(current_key, 0)
-        if previous * (1 - elapsed) + current >= limit:
+        # A window's counter lives two windows from its first request: read in this window,
+        # it is still there to count in.
+        counted, previous, current = count_in_window(
+            self.cache, previous_key, current_key, limit, 1 - elapsed, 2 * duration
+        )
+        if not counted:
             self.seconds_to_wait = _wait(previous, current, limit, elapsed) * duration
-            return False
-        # A window's key lives two windows from its first request: read in this window, it is
-        # still there to increment. Otherwise this may be the first request of the window.
-        if current_key not in counts and self.cache.add(current_key, 1, timeout=2 * duration):
-            return True
-        self.cache.incr(current_key)
-        return True
+        return counted
 
     def wait(self) -> float:
         # The first whole second past the moment the count falls below the limit: a client
         # retrying after exactly `Retry-After` seconds is served.
         return math.floor(self.seconds_to_wait) + 1
+
+
+def count_in_window(
+    cache: BaseCache, previous_key: str, current_key: str, limit: int, overlap: float, timeout: int
+) -> tuple[bool, int, int]:
+    """Count a request in `current_key` unless the window's count (`previous_key`'s weighted
+    by its `overlap`, plus `current_key`'s) has reached `limit`: whether it was counted, and the
+    two counts before it. On Redis in one atomic round trip (common/cache.py); on any other
+    cache (the embedded one in memory) in two steps, as Django's cache API allows."""
+    if isinstance(cache, SharedPoolRedisCache):
+        return cache.count_in_window(
+            previous_key, current_key, limit=limit, overlap=overlap, timeout=timeout
+        )
+    counts = cache.get_many([previous_key, current_key])
+    previous, current = counts.get(previous_key, 0), counts.get(current_key, 0)
+    if previous * overlap + current >= limit:
+        return False, previous, current
+    if current_key in counts or not cache.add(current_key, 1, timeout=timeout):
+        cache.incr(current_key)
+    return True, previous, current
 
 
 def _wait(previous: int, current: int, limit: int, elapsed: float) -> float:

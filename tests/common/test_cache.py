@@ -1,8 +1,9 @@
-"""The Redis cache's backends share one connection pool per process (Django makes a backend
-per request under ASGI, and each one's own pool connected to Redis afresh), and an increment
-is one round trip."""
+"""The Redis cache's backends share one connection pool and one client per process (Django
+makes a backend per request under ASGI, and each one's own pool connected to Redis afresh), an
+increment is one round trip, and so is a throttle's count, atomically."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
@@ -31,6 +32,18 @@ def test_the_backends_of_a_process_share_one_pool_per_server():
     assert other._cache._get_connection_pool(write=True) is not pool
 
 
+@override_settings(CACHES={"default": REDIS, "other": OTHER_REDIS})
+def test_the_backends_of_a_process_share_one_client_per_server():
+    SharedPoolClient.clients.clear()
+    first, second = caches.create_connection("default"), caches.create_connection("default")
+    other = caches.create_connection("other")
+
+    client = first._cache.get_client(write=True)
+
+    assert second._cache.get_client(write=False) is client
+    assert other._cache.get_client(write=True) is not client
+
+
 @pytest.fixture
 def redis_cache(settings):
     """The shared-pool cache on the Redis the tests are given, under a prefix of this test's."""
@@ -40,7 +53,9 @@ def redis_cache(settings):
     assert isinstance(backend, SharedPoolRedisCache)
     backend.key_prefix = f"test-{uuid.uuid4().hex}"
     yield backend
-    backend.delete_many(["count", "missing"])  # not clear(): it empties the whole database
+    backend.delete_many(
+        ["count", "missing", "previous", "current"]
+    )  # not clear(): it empties the whole database
 
 
 def test_an_increment_adds_to_an_existing_count_in_one_round_trip(redis_cache):
@@ -56,3 +71,40 @@ def test_an_increment_of_a_missing_key_is_refused_and_creates_nothing(redis_cach
         redis_cache.incr("missing")
 
     assert redis_cache.get("missing") is None
+
+
+def test_a_request_is_counted_in_its_window_in_one_round_trip(redis_cache):
+    redis_cache.set("previous", 4, timeout=60)
+
+    with mock.patch.object(Redis, "mget", side_effect=AssertionError("a second round trip")):
+        counted = redis_cache.count_in_window(
+            "previous", "current", limit=5, overlap=0.5, timeout=120
+        )
+
+    assert counted == (True, 4, 0)  # 4 x 0.5 + 0 is under 5: counted
+    assert redis_cache.get("current") == 1
+    assert 0 < redis_cache._cache.get_client().ttl(redis_cache.make_key("current")) <= 120
+
+
+def test_a_full_window_refuses_the_request_and_counts_nothing(redis_cache):
+    redis_cache.set("previous", 4, timeout=60)
+    redis_cache.set("current", 3, timeout=60)
+
+    counted = redis_cache.count_in_window("previous", "current", limit=5, overlap=0.5, timeout=120)
+
+    assert counted == (False, 4, 3)  # 4 x 0.5 + 3 reaches 5
+    assert redis_cache.get("current") == 3
+
+
+def test_concurrent_requests_at_the_limit_are_counted_no_more_than_the_limit(redis_cache):
+    def one_request(_: int) -> bool:
+        counted, _, _ = redis_cache.count_in_window(
+            "previous", "current", limit=5, overlap=1.0, timeout=60
+        )
+        return counted
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        counted = list(pool.map(one_request, range(40)))
+
+    assert counted.count(True) == 5
+    assert redis_cache.get("current") == 5
