@@ -217,7 +217,7 @@ def test_a_postgres_url_gets_a_pool_of_health_checked_connections(env, pool_env,
 
     config = database_from_env(VAR, tmp_path / "unused.sqlite3")
 
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "common.postgresql"  # Django's, reading times faster
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == (
         "switchboard",
         "switch",
