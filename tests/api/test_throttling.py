@@ -3,12 +3,14 @@ valid credentials; past it a 429 with `Retry-After` and the error shape (common/
 
 import re
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
-from django.core.cache import caches
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from common import throttling as throttling_module
 from common.throttling import SlidingWindowThrottle, TokenThrottle
 from config import settings as configured
 from workspaces.services import api_token_create
@@ -163,7 +165,7 @@ def test_an_unreachable_cache_lets_requests_through(throttling, editor, monkeypa
     def unreachable(*args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr(caches["default"], "get_many", unreachable)
+    monkeypatch.setattr(throttling_module, "count_in_window", unreachable)
 
     statuses = [client.get(AGENTS).status_code for _ in range(3)]
 
@@ -203,3 +205,15 @@ def test_the_retry_message_counts_one_second_in_the_singular(throttling, clock, 
 
     assert re.search(r"try again in 1 second\.$", refused.json()["message"])
     assert retry_after(refused) == 1
+
+
+def test_on_redis_a_request_is_read_and_counted_in_one_round_trip(throttling, editor, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL not set: the counters are in memory")
+    throttling(token="2/minute")
+    client = token_client(editor)
+
+    with mock.patch.object(Redis, "mget", side_effect=AssertionError("a second round trip")):
+        statuses = [client.get(AGENTS).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
