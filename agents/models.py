@@ -73,12 +73,16 @@ class VoiceAgent(models.Model):
         # Lists show active agents, sorted by one of these fields, then by id in the same
         # direction (common.filters.with_tie_breaker): an index per order, read forwards or
         # backwards, finds a page and counts a list without sorting or reading every row
-        # (docs/benchmarks.md). The name search's trigram index is PostgreSQL's alone, so it
-        # is made by migration 0007 rather than declared here.
+        # (docs/benchmarks.md). Each carries the status, so that a list of one stage is
+        # filtered in the index too, not row by row in the table (a deep page of production
+        # agents: 9 -> 3 ms of database CPU); SQLite ignores it (models.W040, silenced). The
+        # name search's trigram index is PostgreSQL's alone, so it is made by migration 0007
+        # rather than declared here.
         indexes = [
             *(
                 models.Index(
                     fields=["workspace", field, "id"],
+                    include=["status"],
                     condition=Q(archived_at__isnull=True),
                     name=f"agents_by_{field}",
                 )

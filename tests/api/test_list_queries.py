@@ -43,6 +43,22 @@ def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction)
 
 
 @requires_postgres_indexes
+@pytest.mark.parametrize("field", LIST_ORDERS)
+def test_a_list_of_one_stage_is_filtered_in_the_index_of_its_order(editor, field):
+    # As above; the index alone (no heap) tells the stage of each agent it passes.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    stage = listed_agents(editor, f"status=production&ordering={field}").values("pk")[50:100]
+
+    plan = stage.explain()
+
+    assert f"Index Only Scan using agents_by_{field}" in plan
+    assert "Sort" not in plan
+
+
+@requires_postgres_indexes
 def test_a_search_by_name_has_an_index_of_the_expression_it_compares(editor):
     # The planner would not pick it over a handful of rows, so the test checks that it matches
     # what the search asks the database: the name, upper-cased, LIKE a pattern.
