@@ -25,15 +25,20 @@ def listed_agents(user, query: str):
     return view.filter_queryset(view.get_queryset())
 
 
+def planning_with_indexes_only() -> None:
+    """No table scan, bitmap scan or sort for the rest of the test's transaction."""
+    with connection.cursor() as cursor:
+        for method in ("seqscan", "bitmapscan", "sort"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+
+
 @requires_postgres_indexes
 @pytest.mark.parametrize("direction", ["", "-"])
 @pytest.mark.parametrize("field", LIST_ORDERS)
 def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction):
     # The planner prefers a scan and a sort for a handful of rows; forbidding them shows
     # whether an index can give the order at all (a tie broken the other way cannot).
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
+    planning_with_indexes_only()
     page = listed_agents(editor, f"ordering={direction}{field}").values("pk")[50:100]
 
     plan = page.explain()
@@ -46,10 +51,7 @@ def test_every_order_of_the_list_is_read_from_an_index(editor, field, direction)
 @pytest.mark.parametrize("field", LIST_ORDERS)
 def test_a_list_of_one_stage_is_filtered_in_the_index_of_its_order(editor, field):
     # As above; the index alone (no heap) tells the stage of each agent it passes.
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    planning_with_indexes_only()
     stage = listed_agents(editor, f"status=production&ordering={field}").values("pk")[50:100]
 
     plan = stage.explain()
