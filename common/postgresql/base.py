@@ -19,9 +19,9 @@ from psycopg.pq import Format
 from psycopg.types.datetime import TimestamptzLoader
 
 TIMESTAMPTZ = adapters.types["timestamptz"].oid
-# psycopg's own loader: the compiled one when its C extension is installed. Compiled classes
-# cannot be subclassed, hence the delegation below.
-FASTEST_TIMESTAMPTZ_LOADER = adapters.get_loader(TIMESTAMPTZ, Format.TEXT)
+# psycopg's own loader: the compiled one when its C extension is installed (the pure-Python one
+# otherwise). Compiled classes cannot be subclassed, hence the delegation below.
+FASTEST_TIMESTAMPTZ_LOADER = adapters.get_loader(TIMESTAMPTZ, Format.TEXT) or TimestamptzLoader
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -40,7 +40,6 @@ class UtcTimestamptzLoader(TimestamptzLoader):
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
-        assert FASTEST_TIMESTAMPTZ_LOADER is not None
         self._parse = FASTEST_TIMESTAMPTZ_LOADER(oid, context).load
 
     def load(self, data: Buffer) -> datetime:

@@ -18,29 +18,21 @@ OTHER_REDIS = {**REDIS, "LOCATION": "redis://127.0.0.1:1/1"}
 
 
 @override_settings(CACHES={"default": REDIS, "other": OTHER_REDIS})
-def test_the_backends_of_a_process_share_one_pool_per_server():
+def test_the_backends_of_a_process_share_one_pool_and_one_client_per_server():
     SharedPoolClient.pools.clear()
+    SharedPoolClient.clients.clear()
     # Two requests' backends, as the cache handler makes them (no connection is opened).
     first, second = caches.create_connection("default"), caches.create_connection("default")
     other = caches.create_connection("other")
 
     pool = first._cache._get_connection_pool(write=True)
-
-    assert first is not second
-    assert second._cache._get_connection_pool(write=True) is pool
-    assert second._cache._get_connection_pool(write=False) is pool  # one server: one pool
-    assert other._cache._get_connection_pool(write=True) is not pool
-
-
-@override_settings(CACHES={"default": REDIS, "other": OTHER_REDIS})
-def test_the_backends_of_a_process_share_one_client_per_server():
-    SharedPoolClient.clients.clear()
-    first, second = caches.create_connection("default"), caches.create_connection("default")
-    other = caches.create_connection("other")
-
     client = first._cache.get_client(write=True)
 
+    assert first is not second
+    assert second._cache._get_connection_pool(write=False) is pool  # one server: one pool
     assert second._cache.get_client(write=False) is client
+    assert client.connection_pool is pool
+    assert other._cache._get_connection_pool(write=True) is not pool
     assert other._cache.get_client(write=True) is not client
 
 
