@@ -30,7 +30,9 @@ NOT_FOUND = error("No such object in your workspaces (another workspace's is not
 TOO_LARGE = error("The body is larger than the upload limit; the message says the limit.")
 UNSUPPORTED = error("The body is not JSON, a form or multipart data.")
 THROTTLED = error("Too many requests: retry after the `Retry-After` header's seconds.")
-BUSY = error("No database connection came free in time: retry after `Retry-After` seconds.")
+BUSY = error(
+    "No request thread or database connection came free in time: retry after `Retry-After` seconds."
+)
 
 
 class AutoSchema(SpectacularAutoSchema):

@@ -90,7 +90,11 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 def in_api(request: HttpRequest) -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    return is_api_path(request.path)
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,7 +1,7 @@
-"""A request that waits longer than `DATABASE_POOL_TIMEOUT` for a database connection is
-answered 503 with `Retry-After`, in the API's error shape under /api/: the server is busy,
-not broken, and a client or load balancer that retries later is served. Django answered
-these with a 500, as for a bug.
+"""A request that waits longer than `DATABASE_POOL_TIMEOUT` for a database connection, or for
+a request thread (common/asgi.py), is answered 503 with `Retry-After`, in the API's error
+shape under /api/: the server is busy, not broken, and a client or load balancer that retries
+later is served. Django answered these with a 500, as for a bug.
 """
 
 import logging
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 BUSY = (
-    "The server is busy: every database connection it may hold is in use. "
+    "The server is busy: every database connection and request thread it has is in use. "
     f"Try again in {RETRY_AFTER_SECONDS} seconds."
 )
 
@@ -37,10 +37,14 @@ class ServerBusyMiddleware:
         if not waited_too_long_for_a_connection(exception):
             return None
         logger.warning("Answered 503 to %s: no database connection came free in time", request.path)
-        response: HttpResponse
-        if in_api(request):
-            response = JsonResponse(error_body(BUSY, "server_busy"), status=503)
-        else:
-            response = HttpResponse(BUSY, status=503, content_type="text/plain; charset=utf-8")
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return busy_response(api=in_api(request))
+
+
+def busy_response(*, api: bool) -> HttpResponse:
+    response: HttpResponse
+    if api:
+        response = JsonResponse(error_body(BUSY, "server_busy"), status=503)
+    else:
+        response = HttpResponse(BUSY, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -11,6 +11,7 @@ from csp.constants import NONE, SELF
 
 from config.env import (
     database_from_env,
+    database_pool_from_env,
     env_bool,
     env_float,
     env_int,
@@ -97,6 +98,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_env("DATABASE_URL", VAR_DIR / "db.sqlite3")}
+# Request threads per web process (common/asgi.py): as many as it may hold database
+# connections, so a request never waits for one. The surplus waits for a thread instead, as
+# long as it would have waited for a connection, and is then answered 503 (common/overload.py).
+_pool = database_pool_from_env()
+WEB_THREADS = env_int("WEB_THREADS", default=int(_pool["max_size"]), minimum=1)
+WEB_THREAD_TIMEOUT = _pool["timeout"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -60,6 +60,9 @@ def web_server(tmp_path):
             "DATABASE_URL": database_url(),
             "DATABASE_POOL_MAX_SIZE": str(POOL_MAX_SIZE),
             **{f"DATABASE_POOL_{name.upper()}": value for name, value in pool.items()},
+            # More request threads than connections (by default there are as many): the
+            # pool, not the threads (tests/common/test_asgi.py), is what must hold here.
+            "WEB_THREADS": str(CONCURRENCY),
             "PGAPPNAME": application_name,  # libpq names every connection the server opens
             "ELEVENLABS_SANDBOX": "false",
             "ELEVENLABS_API_KEY": "",
