@@ -81,6 +81,14 @@ def test_an_archived_agents_page_is_read_only_and_says_so(archived, owner, viewe
     assert buttons(browser(viewer).get(url("agent", archived))) == []
 
 
+def test_an_archived_agents_versions_can_be_compared_but_offer_no_roll_back(archived, owner):
+    versions = one(dom(browser(owner).get(url("agent", archived))), "section", id_="versions")
+
+    labels = [text(control) for control in select(versions, "a") + select(versions, "button")]
+    assert "Compare" in labels
+    assert not [label for label in labels if "Roll back" in label], labels
+
+
 def test_editing_an_archived_agent_is_refused_saying_how_to_restore_it(archived, owner):
     client = browser(owner)
     editor = client.get(url("agent-edit", archived)).context["form"]
