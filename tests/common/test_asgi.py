@@ -49,6 +49,7 @@ def database_view(request: HttpRequest) -> HttpResponse:
 
 running = 0
 most_running = 0
+counting = threading.Lock()  # the views that count run on two threads at once
 release = threading.Event()
 wrappers: list = []
 
@@ -56,10 +57,12 @@ wrappers: list = []
 def slow_view(request: HttpRequest) -> HttpResponse:
     global running, most_running
     threads.append(("view", threading.current_thread()))
-    running += 1
-    most_running = max(most_running, running)
+    with counting:
+        running += 1
+        most_running = max(most_running, running)
     release.wait(timeout=5)
-    running -= 1
+    with counting:
+        running -= 1
     return HttpResponse("ok")
 
 

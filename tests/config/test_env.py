@@ -410,3 +410,28 @@ def test_a_port_that_is_no_port_stops_start_up_naming_it():
 
     assert finished.returncode != 0
     assert "PORT=80000 is not a port number" in finished.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "shown"),
+    [
+        ({}, "4 10.0"),  # as many threads as connections; as long a wait as for a connection
+        ({"DATABASE_POOL_MAX_SIZE": "6", "DATABASE_POOL_TIMEOUT": "2.5"}, "6 2.5"),
+        ({"DATABASE_POOL_MAX_SIZE": "6", "WEB_THREADS": "9"}, "9 10.0"),
+    ],
+)
+def test_request_threads_follow_the_pool_unless_set(variables, shown):
+    finished = settings_in_a_fresh_process(
+        "from django.conf import settings as s; print(s.WEB_THREADS, s.WEB_THREAD_TIMEOUT)",
+        **variables,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == shown.split()
+
+
+def test_no_request_thread_is_refused_at_start_up():
+    finished = settings_in_a_fresh_process("", WEB_THREADS="0")
+
+    assert finished.returncode != 0
+    assert "WEB_THREADS='0' is not a whole number of 1 or more" in finished.stderr
