@@ -1,5 +1,6 @@
-"""The ASGI entry point: HTTP through Django; WebSockets through Channels once there are
-routes to serve.
+"""The ASGI entry point: HTTP through Django; WebSockets through Channels: the conversation
+relay (elevenlabs_sync/relay.py) behind the origin check and the session or token, and a clean
+refusal for any other path.
 
 With ELEVENLABS_SANDBOX on, the ElevenLabs emulator is mounted in front of Django under
 /sandbox/elevenlabs/, for HTTP and its conversation WebSocket. It is fully async and bypasses
@@ -23,6 +24,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from common.websocket import NoSuchSocket, SameSiteOrigin  # noqa: E402
+from elevenlabs_sync.relay import ConversationRelay  # noqa: E402
+from workspaces.websocket_auth import WebSocketAuthStack  # noqa: E402
+
+relay = SameSiteOrigin(WebSocketAuthStack(ConversationRelay.as_asgi()))
+socket_routes = [re_path(r"^ws/agents/(?P<agent_id>[^/]+)/conversation/?$", relay)]
 protocols: dict = {"http": django_asgi_app}
 
 if settings.ELEVENLABS_SANDBOX:
@@ -33,6 +40,10 @@ if settings.ELEVENLABS_SANDBOX:
     # The stubs cannot say this: django-stubs' re_path takes only Django views, not ASGI apps,
     # and typeshed's URLRouter only URL patterns of a stub-only class, not re_path's URLPattern.
     protocols["http"] = URLRouter([*sandbox.http_urlpatterns, re_path(r"", django_asgi_app)])  # type: ignore[list-item, arg-type]
-    protocols["websocket"] = URLRouter(sandbox.websocket_urlpatterns)  # type: ignore[arg-type]
+    socket_routes = [*sandbox.websocket_urlpatterns, *socket_routes]
+
+# Any other path is refused by NoSuchSocket, where Channels' router would raise. (The ignore:
+# typeshed's URLRouter takes only URL patterns of a stub-only class.)
+protocols["websocket"] = URLRouter([*socket_routes, re_path(r"", NoSuchSocket.as_asgi())])  # type: ignore[arg-type, list-item]
 
 application = ProtocolTypeRouter(protocols)

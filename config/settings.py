@@ -206,6 +206,13 @@ SYNC_BACKOFF_MAX = env_float("SYNC_BACKOFF_MAX", default=300.0)
 # How long pending work may wait before the periodic task queues it again.
 SYNC_STALE_AFTER = env_float("SYNC_STALE_AFTER", default=120.0)
 
+# Test conversations through the relay (elevenlabs_sync/relay.py). A frame holds one JSON
+# message: 64 KiB is over a second of 16 kHz audio, far more than a client sends at once.
+RELAY_MAX_FRAME_BYTES = env_int("RELAY_MAX_FRAME_BYTES", default=65_536, minimum=1_024)
+RELAY_MAX_MESSAGES_PER_SECOND = env_int("RELAY_MAX_MESSAGES_PER_SECOND", default=100, minimum=1)
+RELAY_MAX_DURATION_SECS = env_int("RELAY_MAX_DURATION_SECS", default=1_800, minimum=1)
+RELAY_CONNECT_TIMEOUT = env_float("RELAY_CONNECT_TIMEOUT", default=10.0)
+
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -219,10 +219,13 @@ def traffic_split(agent_id: str, shares: dict[str, float]) -> dict[str, float]:
 
 
 @_calling("fetching a signed conversation URL")
-def signed_url(agent_id: str, *, branch_id: str | None = None) -> str:
-    """A short-lived WebSocket URL for one conversation; safe to hand to a browser."""
+def signed_url(
+    agent_id: str, *, branch_id: str | None = None, version_id: str | None = None
+) -> str:
+    """A short-lived WebSocket URL for one conversation with a branch's tip, or with one
+    published version; safe to hand to a browser."""
     answer = _client().conversational_ai.conversations.get_signed_url(
-        agent_id=agent_id, branch_id=branch_id, request_options=NO_RETRIES
+        agent_id=agent_id, branch_id=branch_id, version_id=version_id, request_options=NO_RETRIES
     )
     return answer.signed_url
 

@@ -6,15 +6,19 @@ conversation and a few minutes.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from agents.models import VoiceAgent
 from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput, Upstream
+from deployments.models import AgentVersion
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import DELETED_OUTSIDE
+from testruns.models import Conversation, ConversationTarget
+from testruns.services import conversation_start
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -31,6 +35,75 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
         return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
+
+
+@dataclass(frozen=True)
+class OpenedConversation:
+    record: Conversation
+    url: str  # ElevenLabs' signed WebSocket URL: the relay's upstream, never shown to a browser
+
+
+def conversation_open(
+    *, agent: VoiceAgent, actor: User, target: str | None = None, version: int | None = None
+) -> OpenedConversation:
+    """A conversation with the version under test: the testing branch (the default while the
+    agent has one), the live version, or a published version; its record opened."""
+    require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
+    refuse_if_archived(agent)
+    sync = _on_elevenlabs(agent)
+    if target is None:
+        target = ConversationTarget.VERSION if version is not None else _default_target(sync)
+    if target == ConversationTarget.TESTING:
+        if not sync.testing_branch_id:
+            raise Conflict(
+                "The agent has no testing branch on ElevenLabs yet: deploy it to testing, or "
+                "talk to the live version (target=live).",
+                code="no_testing_branch",
+            )
+        number, revision = agent.version, sync.testing_synced_revision or agent.config_revision
+        where = {"branch_id": sync.testing_branch_id}
+    elif target == ConversationTarget.LIVE:
+        if agent.live_version is None:
+            raise Conflict(
+                "The agent has no live version yet: talk to its testing branch (target=testing).",
+                code="not_live",
+            )
+        snapshot = _published(agent, agent.live_version)
+        number, revision, where = snapshot.number, snapshot.config_revision, {}
+    else:
+        if version is None:
+            raise InvalidInput.for_field("version", "Say which version: version=N.")
+        snapshot = _published(agent, version)
+        number, revision = snapshot.number, snapshot.config_revision
+        where = {"version_id": snapshot.elevenlabs_version_id}
+    try:
+        url = remote.signed_url(sync.elevenlabs_agent_id, **where)
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error
+    record = conversation_start(
+        agent=agent, actor=actor, target=target, version=number, config_revision=revision
+    )
+    return OpenedConversation(record, url)
+
+
+def _default_target(sync: AgentSync) -> str:
+    return ConversationTarget.TESTING if sync.testing_branch_id else ConversationTarget.LIVE
+
+
+def _published(agent: VoiceAgent, number: int) -> AgentVersion:
+    snapshot = AgentVersion.objects.filter(agent=agent, number=number).first()
+    if snapshot is None:
+        raise InvalidInput.for_field(
+            "version",
+            f"'{agent.name}' has no version {number}; its versions are 1 to {agent.version}.",
+        )
+    if not snapshot.elevenlabs_version_id:
+        raise Conflict(
+            f"Version {number} was never published to ElevenLabs, so there is nothing to talk to; "
+            "choose a version that went to production.",
+            code="version_not_published",
+        )
+    return snapshot
 
 
 def phone_call_place(*, agent: VoiceAgent, actor: User, to_number: str) -> str:

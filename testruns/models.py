@@ -103,3 +103,78 @@ class TestResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} test {self.tested_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ConversationTarget(models.TextChoices):
+    TESTING = "testing", "Testing branch"
+    LIVE = "live", "Live version"
+    VERSION = "version", "A published version"
+
+
+class ConversationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    INTERRUPTED = "interrupted", "Interrupted"
+    FAILED = "failed", "Failed"
+
+
+class Conversation(models.Model):
+    """A test conversation with one version of an agent, held through the relay
+    (elevenlabs_sync/relay.py): who talked to which config, when, and how it ended."""
+
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="conversations")
+    target = models.CharField(max_length=10, choices=ConversationTarget.choices)
+    version = models.PositiveIntegerField(help_text="The agent's version talked to.")
+    config_revision = models.CharField(max_length=16, help_text="The config talked to.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_by_name = models.CharField(
+        max_length=150, blank=True, help_text="The username, kept here when the user is deleted."
+    )
+    elevenlabs_conversation_id = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=ConversationStatus.choices, default=ConversationStatus.ACTIVE
+    )
+    end_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["agent", "-started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ConversationStatus.values),
+                name="conversation_status_is_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} conversation {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class TurnRole(models.TextChoices):
+    USER = "user", "User"
+    AGENT = "agent", "Agent"
+
+
+class ConversationTurn(models.Model):
+    """One thing said in a conversation, as ElevenLabs transcribed or wrote it. An agent's
+    turn that was corrected holds the corrected text; one cut short is marked interrupted."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    role = models.CharField(max_length=5, choices=TurnRole.choices)
+    text = models.TextField(blank=True)
+    offset_ms = models.PositiveIntegerField(help_text="Since the conversation started.")
+    # ElevenLabs numbers the events of an agent's reply; corrections and interruptions name it.
+    event_id = models.PositiveIntegerField(null=True, blank=True)
+    corrected = models.BooleanField(default=False)
+    interrupted = models.BooleanField(default=False)
+    tool_calls = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["offset_ms", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role} at {self.offset_ms} ms"

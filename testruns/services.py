@@ -1,9 +1,28 @@
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
 from agents.models import VoiceAgent
 from agents.services import refuse_if_archived
 from common.errors import InvalidInput
-from testruns.models import TestResult, TestSource
+from testruns.models import (
+    Conversation,
+    ConversationStatus,
+    ConversationTurn,
+    TestResult,
+    TestSource,
+    TurnRole,
+)
+from testruns.transcript import (
+    Corrected,
+    Identified,
+    Interrupted,
+    Said,
+    ToolCalled,
+    TranscriptEvent,
+)
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -46,3 +65,87 @@ def result_record(
         raise InvalidInput(f"{field}: {messages[0]}", errors=error.message_dict) from error
     result.save()
     return result
+
+
+def conversation_start(
+    *, agent: VoiceAgent, actor: User, target: str, version: int, config_revision: str
+) -> Conversation:
+    """Open the record of a test conversation with one version of the agent."""
+    actor = require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
+    refuse_if_archived(agent)
+    return Conversation.objects.create(
+        agent=agent,
+        target=target,
+        version=version,
+        config_revision=config_revision,
+        started_by=actor,
+        started_by_name=actor.get_username(),
+    )
+
+
+def conversation_transcript_add(*, conversation_id: int, events: Iterable[TranscriptEvent]) -> None:
+    """Write what was said, in the order it was said, in one transaction: the relay hands
+    over whatever gathered while the last batch was being written."""
+    new_turns: list[ConversationTurn] = []
+
+    def write_new_turns() -> None:
+        ConversationTurn.objects.bulk_create(new_turns)
+        new_turns.clear()
+
+    with transaction.atomic():
+        for event in events:
+            if isinstance(event, Said):
+                new_turns.append(
+                    ConversationTurn(
+                        conversation_id=conversation_id,
+                        role=event.role,
+                        text=event.text,
+                        offset_ms=event.offset_ms,
+                        event_id=event.event_id,
+                    )
+                )
+                continue
+            write_new_turns()  # a correction or a tool call may name a turn just said
+            if isinstance(event, Identified):
+                Conversation.objects.filter(pk=conversation_id).update(
+                    elevenlabs_conversation_id=event.conversation_id
+                )
+            elif isinstance(event, Corrected):
+                _agent_turns(conversation_id, event.event_id).update(
+                    text=event.text, corrected=True
+                )
+            elif isinstance(event, Interrupted):
+                _agent_turns(conversation_id, event.event_id).update(interrupted=True)
+            elif isinstance(event, ToolCalled):
+                _tool_call_keep(conversation_id, event)
+        write_new_turns()
+
+
+def conversation_end(*, conversation_id: int, status: str, reason: str) -> bool:
+    """Close the record once, however many sides report the end: False if it was closed."""
+    return bool(
+        Conversation.objects.filter(pk=conversation_id, status=ConversationStatus.ACTIVE).update(
+            status=status, end_reason=reason[:200], ended_at=timezone.now()
+        )
+    )
+
+
+def _agent_turns(conversation_id: int, event_id: int):  # type: ignore[no-untyped-def]
+    return ConversationTurn.objects.filter(
+        conversation_id=conversation_id, role=TurnRole.AGENT, event_id=event_id
+    )
+
+
+def _tool_call_keep(conversation_id: int, event: ToolCalled) -> None:
+    """On the agent's turn that made the call; on a turn of its own when that turn is not
+    known (a call made before the agent said anything)."""
+    turn = _agent_turns(conversation_id, event.event_id).last() if event.event_id else None
+    if turn is None:
+        turn = ConversationTurn(
+            conversation_id=conversation_id,
+            role=TurnRole.AGENT,
+            offset_ms=event.offset_ms,
+            event_id=event.event_id,
+        )
+    turn.tool_calls = [*turn.tool_calls, event.call]
+    turn.save()

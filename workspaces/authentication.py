@@ -53,20 +53,30 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key: str) -> tuple["SignedInUser", ApiToken]:
-        # One query, the user joined; `get` rather than `first`, whose ORDER BY changes
-        # nothing for a unique hash and costs building and planning on every request.
-        try:
-            token = ApiToken.objects.select_related("user").get(
-                key_hash=hash_token(key), revoked_at__isnull=True
-            )
-        except ApiToken.DoesNotExist:
-            token = None
-        if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed(
-                "Invalid or revoked API token. Create a new one with `manage.py bootstrap` "
-                "or in the admin."
-            )
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token = token_holding(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         return token.user, token
+
+
+INVALID_TOKEN = (
+    "Invalid or revoked API token. Create a new one with `manage.py bootstrap` or in the admin."
+)
+
+
+def token_holding(key: str) -> ApiToken | None:
+    """The active token whose key is `key`, with its (active) user; its use noted."""
+    # One query, the user joined; `get` rather than `first`, whose ORDER BY changes nothing
+    # for a unique hash and costs building and planning on every request.
+    try:
+        token = ApiToken.objects.select_related("user").get(
+            key_hash=hash_token(key), revoked_at__isnull=True
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

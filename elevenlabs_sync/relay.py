@@ -1,0 +1,340 @@
+"""The conversation relay: a browser (or a script) talks to an agent under test through
+`/ws/agents/{id}/conversation`, and Switchboard talks to ElevenLabs' conversation WebSocket on
+its behalf, with a signed URL minted here, so the API key never leaves the server.
+
+Frames pass unchanged both ways, in ElevenLabs' own protocol
+(shared/elevenlabs/agent.asyncapi.yaml): a client written for ElevenLabs' socket, the official
+browser client included, works against the relay's URL as it is. Each direction runs on its
+own (the browser's in `receive`, ElevenLabs' in a task), so a slow side never holds up the other.
+
+What is said is written as it passes, by a writer task fed through a queue: the relay never
+waits for the database, and the writer keeps a batch it failed to write and tries again. When
+either side goes, what was said is written before the conversation's record is closed, and the
+side still there is told why.
+
+Refusals (not signed in, no role, no such agent, a target that cannot be talked to) are
+accepted first and answered with an `error` frame and close code 1008, so a browser can show
+why: a refused handshake carries no reason a page can read. An outsider and an unknown agent
+get the same answer. Origins are checked before any of this, in config/asgi.py.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from agents.selectors import agent_get_for
+from common.errors import DomainError, InvalidInput, Upstream
+from common.ids import is_id
+from elevenlabs_sync.live import OpenedConversation, conversation_open
+from testruns.models import ConversationStatus, ConversationTarget
+from testruns.services import conversation_end, conversation_transcript_add
+from testruns.transcript import TranscriptEvent, transcript_event, typed_event
+
+logger = logging.getLogger(__name__)
+
+SUBPROTOCOL = "convai"  # what ElevenLabs' browser client asks for
+NORMAL, PROTOCOL_ERROR, INPUT_ERROR, INTERNAL_ERROR = 1000, 1002, 1008, 1011
+WRITE_RETRY_SECS = 1.0
+CLOSE_WAIT_SECS = 10.0  # for the writer to finish, when a side has gone
+# ElevenLabs' frames are trusted as far as size goes: an agent's audio may come in large chunks.
+UPSTREAM_MAX_FRAME_BYTES = 16 * 2**20
+
+
+class ConversationRelay(AsyncWebsocketConsumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.upstream: ClientConnection | None = None
+        self.conversation_id: int | None = None
+        self.started = 0.0
+        self.said: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+        self.answered_pings: set[Any] = set()
+        self.window_start, self.window_count, self.told_to_slow_down = 0.0, 0, False
+        self.ending = False
+
+    # --- opening
+
+    async def connect(self) -> None:
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        try:
+            opened = await database_sync_to_async(_opened_for)(self.scope)
+        except DomainError as refusal:
+            code = INTERNAL_ERROR if isinstance(refusal, Upstream) else INPUT_ERROR
+            await self._tell_and_close(refusal.message, code=code, error_type="value_error")
+            return
+        self.conversation_id = opened.record.pk
+        try:
+            self.upstream = await connect(
+                opened.url,
+                open_timeout=settings.RELAY_CONNECT_TIMEOUT,
+                max_size=UPSTREAM_MAX_FRAME_BYTES,
+                ping_interval=None,  # ElevenLabs pings in its own protocol; answered below
+                compression=None,
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
+            reason = f"ElevenLabs could not be reached: {error}"
+            logger.warning("Conversation %s: %s", self.conversation_id, reason)
+            self.ending = True
+            await self._end(ConversationStatus.FAILED, reason)
+            await self._tell_and_close(
+                "ElevenLabs could not be reached; try again in a moment.",
+                code=INTERNAL_ERROR,
+                error_type="websocket_disconnect",
+            )
+            return
+        self.started = time.monotonic()
+        self.tasks = [
+            asyncio.create_task(self._relay_from_elevenlabs()),
+            asyncio.create_task(self._write_what_is_said()),
+            asyncio.create_task(self._stop_at_maximum_duration()),
+        ]
+
+    # --- browser → ElevenLabs
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.upstream is None or self.ending:
+            return
+        if text_data is None:
+            await self._tell("Send JSON text frames, as ElevenLabs' protocol does.")
+            return
+        if len(text_data) > settings.RELAY_MAX_FRAME_BYTES:
+            await self._tell(
+                f"A frame of {len(text_data):,} characters is over the limit of "
+                f"{settings.RELAY_MAX_FRAME_BYTES:,}; send audio in smaller chunks."
+            )
+            return
+        if self._flooding():
+            if not self.told_to_slow_down:
+                self.told_to_slow_down = True
+                await self._tell(
+                    f"Over {settings.RELAY_MAX_MESSAGES_PER_SECOND} frames a second; frames "
+                    "beyond that are dropped. Send audio in chunks of 20 ms or more."
+                )
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._tell("A frame is not JSON; each frame is one JSON message.")
+            return
+        if _is(message, "pong") and message.get("event_id") in self.answered_pings:
+            return  # the relay answered it already: ElevenLabs hears one pong a ping
+        try:
+            await self.upstream.send(text_data)
+        except ConnectionClosed:
+            return  # the ElevenLabs side is ending the conversation; it says why
+        said = typed_event(message, offset_ms=self._offset_ms())
+        if said is not None:
+            self.said.put_nowait(said)
+
+    def _flooding(self) -> bool:
+        """More frames this second than RELAY_MAX_MESSAGES_PER_SECOND? Those are dropped, and
+        the client told once a second."""
+        now = time.monotonic()
+        if now - self.window_start >= 1.0:
+            self.window_start, self.window_count, self.told_to_slow_down = now, 0, False
+        self.window_count += 1
+        return self.window_count > settings.RELAY_MAX_MESSAGES_PER_SECOND
+
+    # --- ElevenLabs → browser
+
+    async def _relay_from_elevenlabs(self) -> None:
+        assert self.upstream is not None
+        try:
+            async for frame in self.upstream:
+                if isinstance(frame, bytes):
+                    await self.send(bytes_data=frame)
+                    continue
+                message = _decoded(frame)
+                if _is(message, "ping"):
+                    await self._answer_ping(message)
+                await self.send(text_data=frame)
+                event = transcript_event(message, offset_ms=self._offset_ms())
+                if event is not None:
+                    self.said.put_nowait(event)
+        except ConnectionClosed:
+            pass
+        code, reason = self.upstream.close_code, self.upstream.close_reason or ""
+        if self.ending:
+            return
+        if code == NORMAL:
+            await self._finish(
+                ConversationStatus.COMPLETED, f"ElevenLabs ended the conversation. {reason}"
+            )
+            return
+        await self._finish(
+            ConversationStatus.INTERRUPTED,
+            f"The connection to ElevenLabs closed (code {code}). {reason}",
+            tell="The connection to ElevenLabs dropped; what was said so far is saved.",
+            code=code if code in (PROTOCOL_ERROR, INPUT_ERROR) else INTERNAL_ERROR,
+        )
+
+    async def _answer_ping(self, message: dict) -> None:
+        """Keep the conversation alive from here, whatever the browser does (a background tab
+        may answer late or not at all)."""
+        event_id = (message.get("ping_event") or {}).get("event_id")
+        if event_id is None:
+            return
+        self.answered_pings.add(event_id)
+        assert self.upstream is not None
+        with contextlib.suppress(ConnectionClosed):  # the conversation is ending anyway
+            await self.upstream.send(json.dumps({"type": "pong", "event_id": event_id}))
+
+    # --- what is said, written
+
+    async def _write_what_is_said(self) -> None:
+        """Write each batch that gathered while the last was written, until told to stop (a
+        None in the queue); a batch that fails is kept and tried again."""
+        assert self.conversation_id is not None  # started once the record was
+        batch: list[TranscriptEvent] = []
+        stopping = False
+        while not (stopping and not batch):
+            waiting = not stopping and not batch
+            incoming = [await self.said.get()] if waiting else []
+            for event in [*incoming, *_drain(self.said)]:
+                if event is None:
+                    stopping = True
+                else:
+                    batch.append(event)
+            if not batch:
+                continue
+            try:
+                await database_sync_to_async(conversation_transcript_add)(
+                    conversation_id=self.conversation_id, events=batch
+                )
+            except Exception:
+                logger.exception("Conversation %s: writing its transcript", self.conversation_id)
+                await asyncio.sleep(WRITE_RETRY_SECS)
+            else:
+                batch = []
+
+    # --- ending
+
+    async def _stop_at_maximum_duration(self) -> None:
+        await asyncio.sleep(settings.RELAY_MAX_DURATION_SECS)
+        minutes = settings.RELAY_MAX_DURATION_SECS / 60
+        await self._finish(
+            ConversationStatus.COMPLETED,
+            f"The conversation reached its maximum of {minutes:g} minutes.",
+            tell=f"The conversation reached its maximum of {minutes:g} minutes.",
+            code=NORMAL,
+            error_type="max_duration_exceeded",
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation_id is None or self.ending:
+            return
+        if code == NORMAL:
+            await self._finish(ConversationStatus.COMPLETED, "The tester ended the conversation.")
+        else:
+            await self._finish(
+                ConversationStatus.INTERRUPTED, f"The browser disconnected (code {code})."
+            )
+
+    async def _finish(
+        self,
+        status: str,
+        reason: str,
+        *,
+        tell: str | None = None,
+        code: int = NORMAL,
+        error_type: str = "websocket_disconnect",
+    ) -> None:
+        """End both sides once: what was said written, the record closed, the browser told."""
+        if self.ending:
+            return
+        self.ending = True
+        current = asyncio.current_task()
+        self.said.put_nowait(None)
+        writer = self.tasks[1]
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), CLOSE_WAIT_SECS)
+        except TimeoutError:
+            logger.error(
+                "Conversation %s: the last of its transcript was not written", self.conversation_id
+            )
+        await self._end(status, reason.strip())
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()
+        if self.upstream is not None:
+            await self.upstream.close()
+        try:
+            if tell is not None:
+                await self._tell_and_close(tell, code=code, error_type=error_type)
+            else:
+                await self.close(code)
+        except Exception:  # the browser had gone already: nobody left to tell
+            logger.debug("Conversation %s: the browser had gone", self.conversation_id)
+
+    async def _end(self, status: str, reason: str) -> None:
+        if self.conversation_id is not None:
+            await database_sync_to_async(conversation_end)(
+                conversation_id=self.conversation_id, status=status, reason=reason
+            )
+
+    async def _tell(
+        self, message: str, *, code: int = INPUT_ERROR, error_type: str = "invalid_message"
+    ) -> None:
+        """An `error` frame, as ElevenLabs sends before closing; the relay sends it for a frame it
+        drops too."""
+        frame = {"code": code, "message": message, "error_type": error_type, "reason": message}
+        await self.send(text_data=json.dumps({"type": "error", "error_event": frame}))
+
+    async def _tell_and_close(self, message: str, *, code: int, error_type: str) -> None:
+        await self._tell(message, code=code, error_type=error_type)
+        await self.close(code)
+
+    def _offset_ms(self) -> int:
+        return max(int((time.monotonic() - self.started) * 1000), 0)
+
+
+def _opened_for(scope: Any) -> OpenedConversation:
+    """The conversation the handshake asks for, as its caller may have it."""
+    user = scope["user"]
+    if not user.is_authenticated:
+        raise InvalidInput(
+            scope.get("auth_error")
+            or "Sign in, or send an API token as `Authorization: Token <key>`."
+        )
+    agent = agent_get_for(user, scope["url_route"]["kwargs"]["agent_id"])
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    target = (query.get("target") or [None])[0]
+    version = (query.get("version") or [None])[0]
+    if target is not None and target not in ConversationTarget.values:
+        raise InvalidInput.for_field(
+            "target", f"'{target}' is not a target; use testing, live or version=N."
+        )
+    if version is not None and not is_id(version):
+        raise InvalidInput.for_field("version", "Give the version as a whole number, such as 3.")
+    return conversation_open(
+        agent=agent, actor=user, target=target, version=int(version) if version else None
+    )
+
+
+def _is(message: Any, message_type: str) -> bool:
+    return isinstance(message, dict) and message.get("type") == message_type
+
+
+def _decoded(frame: str) -> Any:
+    try:
+        return json.loads(frame)
+    except ValueError:
+        return None
+
+
+def _drain(queue: asyncio.Queue) -> list:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

@@ -1,0 +1,279 @@
+"""The conversation relay (elevenlabs_sync/relay.py), driven in-process with Channels'
+communicator through the product's own WebSocket routing, to the sandbox running as a server
+of its own: every frame the client gets is held against ElevenLabs' AsyncAPI contract."""
+
+import asyncio
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from agents.models import Status
+from deployments.services import deployment_create
+from testruns.models import Conversation, ConversationStatus, TurnRole
+from tests.contracts.asyncapi import assert_valid_client_message, assert_valid_server_message
+from tests.factories import AgentFactory
+from workspaces.services import api_token_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TIMEOUT = 5.0
+QUIET = 0.5  # how long "nothing more arrives" is watched for
+ORIGIN = (b"origin", b"http://testserver")
+
+
+@pytest.fixture
+def application(settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    from config.asgi import application
+
+    return application
+
+
+@pytest.fixture
+def synced_agent(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """An agent in testing, synced to the sandbox: it has a testing branch there."""
+    with django_capture_on_commit_callbacks(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    agent.refresh_from_db()
+    assert agent.sync.testing_branch_id, agent.sync.last_error
+    return agent
+
+
+def token_header(user) -> tuple[bytes, bytes]:
+    _, key = api_token_create(user=user, name="relay test")
+    return (b"authorization", f"Token {key}".encode())
+
+
+def socket(application, agent_id, *, headers, query: str = "") -> WebsocketCommunicator:
+    path = f"/ws/agents/{agent_id}/conversation" + (f"?{query}" if query else "")
+    return WebsocketCommunicator(application, path, headers=headers, subprotocols=["convai"])
+
+
+async def receive(communicator) -> dict:
+    output = await communicator.receive_output(TIMEOUT)
+    assert output["type"] == "websocket.send", output
+    message = json.loads(output["text"])
+    assert_valid_server_message(message)
+    return message
+
+
+async def receive_until(communicator, message_type: str) -> list[dict]:
+    """Every message up to and including the first of `message_type`."""
+    messages = [await receive(communicator)]
+    while messages[-1]["type"] != message_type:
+        messages.append(await receive(communicator))
+    return messages
+
+
+async def send(communicator, message: dict) -> None:
+    assert_valid_client_message(message)
+    await communicator.send_json_to(message)
+
+
+async def refused_with(communicator) -> tuple[dict, int]:
+    """The error frame and close code of a refused conversation."""
+    connected, _ = await communicator.connect(TIMEOUT)
+    assert connected  # accepted, so the refusal can say why
+    error = await receive(communicator)
+    closed = await communicator.receive_output(TIMEOUT)
+    assert closed["type"] == "websocket.close"
+    return error, closed["code"]
+
+
+def test_a_typed_conversation_goes_through_and_is_kept(application, tester, synced_agent):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        connected, subprotocol = await communicator.connect(TIMEOUT)
+        assert connected
+        assert subprotocol == "convai"
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        first = await receive_until(communicator, "agent_response")
+        assert first[0]["type"] == "conversation_initiation_metadata"
+        await send(communicator, {"type": "user_message", "text": "What are your opening hours?"})
+        reply = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return first, reply
+
+    first, reply = asyncio.run(talk())
+
+    conversation = Conversation.objects.get(agent=synced_agent)
+    metadata = first[0]["conversation_initiation_metadata_event"]
+    assert conversation.elevenlabs_conversation_id == metadata["conversation_id"]
+    assert conversation.status == ConversationStatus.COMPLETED
+    assert conversation.end_reason == "The tester ended the conversation."
+    assert (conversation.target, conversation.started_by) == ("testing", tester)
+    assert conversation.config_revision == synced_agent.sync.testing_synced_revision
+    # Typing while the first message is still being spoken cuts it short: the agent's turn
+    # then reads what was heard, as ElevenLabs' correction says.
+    said = {
+        message["agent_response_event"]["event_id"]: message["agent_response_event"][
+            "agent_response"
+        ]
+        for message in first + reply
+        if message["type"] == "agent_response"
+    }
+    corrections = {
+        message["agent_response_correction_event"]["event_id"]: message[
+            "agent_response_correction_event"
+        ]["corrected_agent_response"]
+        for message in first + reply
+        if message["type"] == "agent_response_correction"
+    }
+    first_id, reply_id = list(said)
+    turns = [(turn.role, turn.text, turn.corrected) for turn in conversation.turns.all()]
+    assert turns == [
+        (TurnRole.AGENT, corrections.get(first_id, said[first_id]), first_id in corrections),
+        (TurnRole.USER, "What are your opening hours?", False),
+        (TurnRole.AGENT, said[reply_id], False),
+    ]
+
+
+def test_the_browser_closing_mid_conversation_keeps_what_was_said(
+    application, tester, synced_agent
+):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1001)  # the tab was closed
+
+    asyncio.run(talk())
+
+    conversation = Conversation.objects.get(agent=synced_agent)
+    assert conversation.status == ConversationStatus.INTERRUPTED
+    assert conversation.end_reason == "The browser disconnected (code 1001)."
+    assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
+
+
+@pytest.mark.parametrize("who", ["outsider", "unknown agent"])
+def test_an_outsider_and_an_unknown_agent_are_refused_alike(
+    application, outsider, tester, synced_agent, who
+):
+    user, agent_id = (outsider, synced_agent.pk) if who == "outsider" else (tester, 99_999_999)
+    headers = [ORIGIN, token_header(user)]
+
+    error, code = asyncio.run(refused_with(socket(application, agent_id, headers=headers)))
+
+    assert code == 1008
+    assert error["error_event"]["message"] == f"No agent with id {agent_id} in your workspaces."
+    assert not Conversation.objects.exists()
+
+
+def test_a_viewer_is_refused_saying_which_role_it_takes(application, viewer, synced_agent):
+    headers = [ORIGIN, token_header(viewer)]
+
+    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=headers)))
+
+    assert code == 1008
+    assert "You need the tester role" in error["error_event"]["message"]
+    assert not Conversation.objects.exists()
+
+
+def test_no_credentials_are_refused_saying_how_to_sign_in(application, synced_agent):
+    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=[ORIGIN])))
+
+    assert code == 1008
+    assert "Authorization: Token" in error["error_event"]["message"]
+
+
+def test_a_page_of_another_site_may_not_open_a_conversation(application, tester, synced_agent):
+    headers = [(b"origin", b"https://evil.example"), token_header(tester)]
+
+    async def attempt():
+        return await socket(application, synced_agent.pk, headers=headers).connect(TIMEOUT)
+
+    connected, _ = asyncio.run(attempt())
+
+    assert not connected
+    assert not Conversation.objects.exists()
+
+
+def test_an_unknown_websocket_path_is_refused_cleanly(application):
+    async def attempt():
+        communicator = WebsocketCommunicator(application, "/ws/nothing/here", headers=[ORIGIN])
+        connected, _ = await communicator.connect(TIMEOUT)
+        await communicator.wait()  # raises whatever the application raised
+        return connected
+
+    assert asyncio.run(attempt()) is False
+
+
+def test_a_frame_that_is_not_json_gets_an_error_and_the_conversation_goes_on(
+    application, tester, synced_agent
+):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        await receive_until(communicator, "agent_response")
+        await communicator.send_to(text_data="{not json")
+        error = await receive_until(communicator, "error")
+        await send(communicator, {"type": "user_message", "text": "Still there?"})
+        reply = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return error[-1], reply[-1]
+
+    error, reply = asyncio.run(talk())
+
+    assert error["error_event"]["code"] == 1008
+    assert "not JSON" in error["error_event"]["message"]
+    assert reply["agent_response_event"]["agent_response"]
+    assert Conversation.objects.get().turns.filter(text="Still there?").exists()
+
+
+def test_an_oversized_frame_gets_an_error_and_is_not_relayed(
+    application, tester, synced_agent, sandbox, settings
+):
+    settings.RELAY_MAX_FRAME_BYTES = 2_000
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        await receive_until(communicator, "agent_response")
+        await send(communicator, {"type": "user_message", "text": "x" * 3_000})
+        error = await receive_until(communicator, "error")
+        await communicator.disconnect(code=1000)
+        return error[-1]
+
+    error = asyncio.run(talk())
+
+    assert "over the limit of 2,000" in error["error_event"]["message"]
+    assert not Conversation.objects.get().turns.filter(role=TurnRole.USER).exists()
+
+
+def test_flooding_frames_are_dropped_with_one_error_a_second(
+    application, tester, synced_agent, settings
+):
+    settings.RELAY_MAX_MESSAGES_PER_SECOND = 3
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        await receive_until(communicator, "agent_response")
+        for _ in range(10):
+            await send(communicator, {"type": "user_activity"})
+        errors = []
+        while not await communicator.receive_nothing(QUIET):
+            message = await receive(communicator)
+            errors += [message] if message["type"] == "error" else []
+        await communicator.disconnect(code=1000)
+        return errors
+
+    errors = asyncio.run(talk())
+
+    assert len(errors) == 1
+    assert "Over 3 frames a second" in errors[0]["error_event"]["message"]
