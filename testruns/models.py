@@ -83,6 +83,14 @@ class TestResult(models.Model):
     source_ref = models.CharField(
         max_length=200, blank=True, help_text="The conversation, call or run it came from."
     )
+    conversation = models.ForeignKey(
+        "Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="test_results",
+        help_text="The conversation this result judges: the gate's evidence.",
+    )
 
     class Meta:
         ordering = ["-tested_at", "-id"]
@@ -178,3 +186,8 @@ class ConversationTurn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} at {self.offset_ms} ms"
+
+    @property
+    def line(self) -> str:
+        """The turn as a transcript's line: "Agent: …" or "User: …"."""
+        return f"{self.get_role_display()}: {self.text}"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from agents.models import VoiceAgent
 from agents.services import refuse_if_archived
-from common.errors import InvalidInput
+from common.errors import Conflict, InvalidInput
 from testruns.models import (
     Conversation,
     ConversationStatus,
@@ -55,11 +55,52 @@ def result_record(
         source=source,
         source_ref=source_ref,
     )
+    return _result_save(result)
+
+
+def result_record_from_conversation(
+    *,
+    conversation: Conversation,
+    actor: User,
+    status: str,
+    rating: int | None = None,
+    notes: str = "",
+) -> TestResult:
+    """Judge a finished conversation: a test result of the version and config it talked to,
+    with the conversation's length and transcript, linked to it as the gate's evidence."""
+    agent = conversation.agent
+    actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
+    refuse_if_archived(agent)
+    if conversation.ended_at is None:
+        raise Conflict(
+            "The conversation is still going on; end it, then record what you made of it.",
+            code="conversation_active",
+        )
+    result = TestResult(
+        agent=agent,
+        tested_by=actor,
+        duration=(conversation.ended_at - conversation.started_at).total_seconds(),
+        transcript="\n".join(turn.line for turn in conversation.turns.all()),
+        rating=rating,
+        notes=notes,
+        status=status,
+        version=conversation.version,
+        config_revision=conversation.config_revision,
+        source=TestSource.BROWSER,
+        source_ref=conversation.elevenlabs_conversation_id,
+        conversation=conversation,
+    )
+    return _result_save(result)
+
+
+def _result_save(result: TestResult) -> TestResult:
     try:
         # The agent and the tester were just read, so their rows are not looked up again; each
         # of the table's check constraints restates a field's validators, which are checked
         # here without a query (the database still enforces the constraints).
-        result.full_clean(exclude=["agent", "tested_by"], validate_constraints=False)
+        result.full_clean(
+            exclude=["agent", "tested_by", "conversation"], validate_constraints=False
+        )
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise InvalidInput(f"{field}: {messages[0]}", errors=error.message_dict) from error
