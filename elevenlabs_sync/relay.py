@@ -221,12 +221,14 @@ class ConversationRelay(AsyncWebsocketConsumer):
     # --- ending
 
     async def _stop_at_maximum_duration(self) -> None:
-        await asyncio.sleep(settings.RELAY_MAX_DURATION_SECS)
-        minutes = settings.RELAY_MAX_DURATION_SECS / 60
+        seconds = settings.RELAY_MAX_DURATION_SECS
+        await asyncio.sleep(seconds)
+        length = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+        reached = f"The conversation reached its maximum length of {length}."
         await self._finish(
             ConversationStatus.COMPLETED,
-            f"The conversation reached its maximum of {minutes:g} minutes.",
-            tell=f"The conversation reached its maximum of {minutes:g} minutes.",
+            reached,
+            tell=reached,
             code=NORMAL,
             error_type="max_duration_exceeded",
         )

@@ -12,7 +12,7 @@ from agents.models import Status
 from deployments.services import deployment_create
 from testruns.models import Conversation, ConversationStatus, TurnRole
 from tests.contracts.asyncapi import assert_valid_client_message, assert_valid_server_message
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, record_passing_test
 from workspaces.services import api_token_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -277,3 +277,148 @@ def test_flooding_frames_are_dropped_with_one_error_a_second(
 
     assert len(errors) == 1
     assert "Over 3 frames a second" in errors[0]["error_event"]["message"]
+
+
+async def opened(communicator) -> list[dict]:
+    """Connect and start the conversation: the messages up to the agent's first words."""
+    connected, _ = await communicator.connect(TIMEOUT)
+    assert connected
+    await send(communicator, {"type": "conversation_initiation_client_data"})
+    return await receive_until(communicator, "agent_response")
+
+
+def test_elevenlabs_dropping_the_conversation_keeps_what_was_said_and_tells_the_browser(
+    application, tester, synced_agent, sandbox
+):
+    # Metadata, the first message and one chunk of its audio, then the line goes dead.
+    sandbox.add_fault(drop_socket_after=3)
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await opened(communicator)
+        messages = await receive_until(communicator, "error")
+        closed = await communicator.receive_output(TIMEOUT)
+        return messages[-1], closed
+
+    error, closed = asyncio.run(talk())
+
+    assert error["error_event"]["message"] == (
+        "The connection to ElevenLabs dropped; what was said so far is saved."
+    )
+    assert closed["code"] == 1011
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.INTERRUPTED
+    assert conversation.end_reason.startswith("The connection to ElevenLabs closed (code 4006)")
+    assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
+
+
+def test_a_batch_the_writer_failed_to_write_is_written_on_its_next_try(
+    application, tester, synced_agent, monkeypatch
+):
+    from elevenlabs_sync import relay
+    from testruns.services import conversation_transcript_add
+
+    attempts = []
+
+    def fails_once(**kwargs):
+        attempts.append(kwargs)
+        if len(attempts) == 1:
+            raise ConnectionError("the database restarted")
+        conversation_transcript_add(**kwargs)
+
+    monkeypatch.setattr(relay, "conversation_transcript_add", fails_once)
+    monkeypatch.setattr(relay, "WRITE_RETRY_SECS", 0.05)
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        first = await opened(communicator)
+        await communicator.disconnect(code=1000)
+        return first
+
+    first = asyncio.run(talk())
+
+    assert len(attempts) >= 2
+    conversation = Conversation.objects.get()
+    assert (
+        conversation.elevenlabs_conversation_id
+        == (first[0]["conversation_initiation_metadata_event"]["conversation_id"])
+    )
+    assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
+
+
+def test_a_conversation_ends_at_its_maximum_duration(application, tester, synced_agent, settings):
+    settings.RELAY_MAX_DURATION_SECS = 2
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers)
+        await opened(communicator)
+        messages = await receive_until(communicator, "error")
+        closed = await communicator.receive_output(TIMEOUT)
+        return messages[-1], closed
+
+    error, closed = asyncio.run(talk())
+
+    assert error["error_event"]["error_type"] == "max_duration_exceeded"
+    assert closed["code"] == 1000
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.COMPLETED
+    assert conversation.end_reason == "The conversation reached its maximum length of 2 seconds."
+
+
+def test_an_invalid_token_is_refused_saying_so(application, synced_agent):
+    headers = [ORIGIN, (b"authorization", b"Token not-a-key")]
+
+    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=headers)))
+
+    assert code == 1008
+    assert error["error_event"]["message"].startswith("Invalid or revoked API token.")
+
+
+def test_the_live_version_is_talked_to_on_request(
+    application, owner, tester, synced_agent, django_capture_on_commit_callbacks
+):
+    record_passing_test(synced_agent, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(
+            agent=synced_agent, to_status=Status.PRODUCTION, changes="Live", actor=owner
+        )
+    synced_agent.refresh_from_db()
+    live = synced_agent.versions.get(number=synced_agent.live_version)
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, synced_agent.pk, headers=headers, query="target=live")
+        await opened(communicator)
+        await communicator.disconnect(code=1000)
+
+    asyncio.run(talk())
+
+    conversation = Conversation.objects.get()
+    assert (conversation.target, conversation.version) == ("live", synced_agent.live_version)
+    assert conversation.config_revision == live.config_revision
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("target=staging", "'staging' is not a target; use testing, live or version=N."),
+        ("version=two", "Give the version as a whole number, such as 3."),
+        ("target=version", "Say which version: version=N."),
+        ("target=live", "The agent has no live version yet"),
+    ],
+)
+def test_a_target_that_cannot_be_talked_to_is_refused_saying_why(
+    application, tester, synced_agent, query, message
+):
+    headers = [ORIGIN, token_header(tester)]
+
+    error, code = asyncio.run(
+        refused_with(socket(application, synced_agent.pk, headers=headers, query=query))
+    )
+
+    assert code == 1008
+    assert message in error["error_event"]["message"]
+    assert not Conversation.objects.exists()
