@@ -422,3 +422,80 @@ def test_a_target_that_cannot_be_talked_to_is_refused_saying_why(
     assert code == 1008
     assert message in error["error_event"]["message"]
     assert not Conversation.objects.exists()
+
+
+class FakeElevenLabs:
+    """A conversation socket of our own making, to see exactly what the relay sends upstream."""
+
+    def __init__(self, script: list[str]) -> None:
+        self.script = script  # frames sent on connect, as text
+        self.received: list[str] = []
+        self.url = ""
+
+    async def __aenter__(self) -> "FakeElevenLabs":
+        from websockets.asyncio.server import serve
+
+        async def converse(connection) -> None:
+            for frame in self.script:
+                await connection.send(frame)
+            async for frame in connection:
+                self.received.append(frame)
+
+        self.server = await serve(converse, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        self.url = f"ws://127.0.0.1:{port}/v1/convai/conversation"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+
+async def arrived(frames: list, count: int) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while len(frames) < count:
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def upstream_at(monkeypatch):
+    """Point the relay at a FakeElevenLabs instead of the URL ElevenLabs signs."""
+    from elevenlabs_sync import live, relay
+
+    def pointing(fake: FakeElevenLabs) -> None:
+        def opened_there(**kwargs):
+            return live.OpenedConversation(live.conversation_open(**kwargs).record, fake.url)
+
+        monkeypatch.setattr(relay, "conversation_open", opened_there)
+
+    return pointing
+
+
+def test_frames_pass_unchanged_and_the_relay_answers_pings_itself(
+    application, tester, synced_agent, upstream_at
+):
+    ping = '{"type": "ping", "ping_event": {"event_id": 7, "ping_ms": null}}'
+    typed = '{"text":"Hi there","type":"user_message"}'  # keys in an unusual order, no spaces
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        async with FakeElevenLabs([ping]) as fake:
+            upstream_at(fake)
+            communicator = socket(application, synced_agent.pk, headers=headers)
+            await communicator.connect(TIMEOUT)
+            relayed = await communicator.receive_output(TIMEOUT)
+            await arrived(fake.received, 1)  # the relay's pong, with the browser silent
+            await send(communicator, {"type": "pong", "event_id": 7})  # late, as a slow tab's
+            await communicator.send_to(text_data=typed)
+            await arrived(fake.received, 2)
+            await communicator.disconnect(code=1000)
+            return relayed["text"], fake.received
+
+    relayed, upstream_got = asyncio.run(talk())
+
+    assert relayed == ping  # byte for byte
+    assert [json.loads(frame) for frame in upstream_got] == [
+        {"type": "pong", "event_id": 7},  # the relay's; the browser's is not passed on
+        {"type": "user_message", "text": "Hi there"},
+    ]
+    assert upstream_got[1] == typed
