@@ -246,6 +246,16 @@ def conversations_list(
     return conversations, page.next_cursor if page.has_more else None
 
 
+@_calling("reading a conversation")
+def conversation_get(conversation_id: str) -> dict:
+    """ElevenLabs' record of one conversation: `status` ("done" once its analysis is complete),
+    `metadata.call_duration_secs`, `transcript` and `analysis`."""
+    answer = _client().conversational_ai.conversations.get(
+        conversation_id, request_options=NO_RETRIES
+    )
+    return answer.model_dump(mode="json", exclude_none=True)
+
+
 @_calling("listing the account's phone numbers")
 def outbound_phone_number_ids() -> list[str]:
     """The ids of the account's phone numbers that can place calls."""

@@ -35,9 +35,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from agents.selectors import agent_get_for
 from common.errors import DomainError, InvalidInput, Upstream
 from common.ids import is_id
+from elevenlabs_sync.conversations import conversation_close
 from elevenlabs_sync.live import OpenedConversation, conversation_open
 from testruns.models import ConversationStatus, ConversationTarget
-from testruns.services import conversation_end, conversation_transcript_add
+from testruns.services import conversation_transcript_add
 from testruns.transcript import TranscriptEvent, transcript_event, typed_event
 
 logger = logging.getLogger(__name__)
@@ -265,12 +266,12 @@ class ConversationRelay(AsyncWebsocketConsumer):
             logger.error(
                 "Conversation %s: the last of its transcript was not written", self.conversation_id
             )
-        await self._end(status, reason.strip())
         for task in self.tasks:
             if task is not current:
                 task.cancel()
         if self.upstream is not None:
             await self.upstream.close()
+        await self._end(status, reason.strip())
         try:
             if tell is not None:
                 await self._tell_and_close(tell, code=code, error_type=error_type)
@@ -281,7 +282,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
 
     async def _end(self, status: str, reason: str) -> None:
         if self.conversation_id is not None:
-            await database_sync_to_async(conversation_end)(
+            await database_sync_to_async(conversation_close)(
                 conversation_id=self.conversation_id, status=status, reason=reason
             )
 

@@ -11,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from elevenlabs_adapter import ElevenLabsError, remote
+from elevenlabs_sync.conversations import conversation_reconcile, conversation_reconcile_sweep
 from elevenlabs_sync.drift import drift_candidates, drift_check
 from elevenlabs_sync.remote_deletion import (
     remote_deletion_give_up,
@@ -56,6 +57,31 @@ def remote_deletion_task(self: Task, deletion_id: int) -> None:
         raise self.retry(countdown=delay) from error
 
 
+# ElevenLabs finishes a conversation's record within seconds to a few minutes of its end.
+RECONCILE_RETRY_SECS = 15
+RECONCILE_ATTEMPTS = 20
+
+
+@shared_task(
+    bind=True, max_retries=RECONCILE_ATTEMPTS, soft_time_limit=30, time_limit=60, ignore_result=True
+)
+def conversation_reconcile_task(self: Task, conversation_id: int) -> None:
+    """Read ElevenLabs' record of an ended conversation back into ours, asking again until it is
+    finished there; what this gives up on, the sweep asks for later."""
+    try:
+        if conversation_reconcile(conversation_id=conversation_id):
+            return
+        delay = float(RECONCILE_RETRY_SECS)
+    except ElevenLabsError as error:
+        if not error.retryable:
+            logger.info("Conversation %s not read back: %s", conversation_id, error.message)
+            return
+        delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
+    if self.request.is_eager or self.request.retries >= RECONCILE_ATTEMPTS:
+        return  # eager mode has no countdown: the sweep asks again instead of at once
+    raise self.retry(countdown=delay)
+
+
 @shared_task(soft_time_limit=240, time_limit=300, ignore_result=True)
 def sync_sweep_task() -> None:
     """Periodic: queue syncs that never ran, and look for drift on a batch of agents."""
@@ -65,6 +91,9 @@ def sync_sweep_task() -> None:
     deletions = remote_deletion_sweep()
     if deletions:
         logger.info("Queued %d remote deletions left behind.", len(deletions))
+    conversations = conversation_reconcile_sweep()
+    if conversations:
+        logger.info("Queued %d conversations to read back from ElevenLabs.", len(conversations))
     if not remote.sync_enabled():
         return
     for sync in drift_candidates(limit=DRIFT_CHECKS_PER_SWEEP):

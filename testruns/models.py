@@ -147,6 +147,10 @@ class Conversation(models.Model):
         max_length=12, choices=ConversationStatus.choices, default=ConversationStatus.ACTIVE
     )
     end_reason = models.CharField(max_length=200, blank=True)
+    # ElevenLabs' own record, read back after the end (elevenlabs_sync/conversations.py).
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds, as ElevenLabs counted.")
+    analysis = models.JSONField(null=True, blank=True, help_text="ElevenLabs' analysis of it.")
+    reconciled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

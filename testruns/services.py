@@ -190,3 +190,25 @@ def _tool_call_keep(conversation_id: int, event: ToolCalled) -> None:
         )
     turn.tool_calls = [*turn.tool_calls, event.call]
     turn.save()
+
+
+def conversation_reconcile_apply(
+    *,
+    conversation_id: int,
+    duration: float | None,
+    analysis: dict | None,
+    transcript: list[tuple[str, str, int]],
+) -> None:
+    """Take in ElevenLabs' record of an ended conversation: its length and analysis, and its
+    transcript (role, text, offset in ms) where ours holds no turn at all (the relay's writer
+    lost them). Turns the relay wrote stay as written: they are what the tester saw."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if not conversation.turns.exists():
+            ConversationTurn.objects.bulk_create(
+                ConversationTurn(conversation=conversation, role=role, text=text, offset_ms=offset)
+                for role, text, offset in transcript
+            )
+        conversation.duration, conversation.analysis = duration, analysis
+        conversation.reconciled_at = timezone.now()
+        conversation.save(update_fields=["duration", "analysis", "reconciled_at"])

@@ -6,31 +6,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from agents.models import Status
-from deployments.services import deployment_create
 from elevenlabs_adapter import remote
 from elevenlabs_sync.sync import sync_missing_record
-from tests.factories import AgentFactory
-
-
-@pytest.fixture
-def synced_agent(sandbox, workspace, owner, django_capture_on_commit_callbacks):
-    """An agent in testing, synced to the sandbox: it has a testing branch there."""
-    with django_capture_on_commit_callbacks(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    assert agent.sync.testing_branch_id, agent.sync.last_error
-    return agent
 
 
 def url_of(agent) -> str:
     return f"/api/agents/{agent.pk}/test-conversation-url"
 
 
-def test_a_tester_gets_a_signed_url_for_the_testing_branch(api, tester, synced_agent):
-    response = api(tester).post(url_of(synced_agent))
+def test_a_tester_gets_a_signed_url_for_the_testing_branch(api, tester, agent_in_testing):
+    response = api(tester).post(url_of(agent_in_testing))
 
     assert response.status_code == 200, response.content
     signed_url = urlsplit(response.json()["signed_url"])
@@ -40,25 +25,25 @@ def test_a_tester_gets_a_signed_url_for_the_testing_branch(api, tester, synced_a
     signature = parse_qs(signed_url.query)["conversation_signature"][0]
     claims = json.loads(base64.urlsafe_b64decode(signature.split(".")[0]))
     assert (claims["a"], claims["b"]) == (
-        synced_agent.sync.elevenlabs_agent_id,
-        synced_agent.sync.testing_branch_id,
+        agent_in_testing.sync.elevenlabs_agent_id,
+        agent_in_testing.sync.testing_branch_id,
     )
 
 
-def test_the_signed_url_never_carries_the_api_key(api, tester, synced_agent, settings):
-    body = api(tester).post(url_of(synced_agent)).content.decode()
+def test_the_signed_url_never_carries_the_api_key(api, tester, agent_in_testing, settings):
+    body = api(tester).post(url_of(agent_in_testing)).content.decode()
 
     assert settings.ELEVENLABS_API_KEY not in body
 
 
-def test_a_viewer_may_not_open_a_test_conversation(api, viewer, synced_agent):
-    response = api(viewer).post(url_of(synced_agent))
+def test_a_viewer_may_not_open_a_test_conversation(api, viewer, agent_in_testing):
+    response = api(viewer).post(url_of(agent_in_testing))
 
     assert response.status_code == 403
 
 
-def test_an_outsider_does_not_learn_the_agent_exists(api, outsider, synced_agent):
-    assert api(outsider).post(url_of(synced_agent)).status_code == 404
+def test_an_outsider_does_not_learn_the_agent_exists(api, outsider, agent_in_testing):
+    assert api(outsider).post(url_of(agent_in_testing)).status_code == 404
 
 
 def test_an_agent_not_yet_on_elevenlabs_has_no_conversation_url(api, tester, agent):
@@ -69,45 +54,47 @@ def test_an_agent_not_yet_on_elevenlabs_has_no_conversation_url(api, tester, age
 
 
 def test_an_agent_deleted_on_elevenlabs_has_no_conversation_url_saying_why(
-    api, tester, synced_agent
+    api, tester, agent_in_testing
 ):
-    sync_missing_record(synced_agent.sync)
+    sync_missing_record(agent_in_testing.sync)
 
-    response = api(tester).post(url_of(synced_agent))
+    response = api(tester).post(url_of(agent_in_testing))
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_on_elevenlabs"
     assert "deleted outside Switchboard" in response.json()["message"]
 
 
-def test_elevenlabs_failing_is_a_502_saying_so(api, tester, synced_agent, sandbox):
+def test_elevenlabs_failing_is_a_502_saying_so(api, tester, agent_in_testing, sandbox):
     sandbox.add_fault(path="get-signed-url", status=503)
 
-    response = api(tester).post(url_of(synced_agent))
+    response = api(tester).post(url_of(agent_in_testing))
 
     assert response.status_code == 502
     assert "ElevenLabs" in response.json()["message"]
 
 
 def test_a_test_call_rings_the_number_and_returns_the_conversation(
-    api, tester, synced_agent, sandbox
+    api, tester, agent_in_testing, sandbox
 ):
     response = api(tester).post(
-        f"/api/agents/{synced_agent.pk}/test-call", {"to_number": "+1 415 555 0123"}, format="json"
+        f"/api/agents/{agent_in_testing.pk}/test-call",
+        {"to_number": "+1 415 555 0123"},
+        format="json",
     )
 
     assert response.status_code == 202, response.content
     conversation_id = response.json()["conversation_id"]
     [conversation] = sandbox.state()["conversations"]
     assert conversation["conversation_id"] == conversation_id
-    assert conversation["agent_id"] == synced_agent.sync.elevenlabs_agent_id
+    assert conversation["agent_id"] == agent_in_testing.sync.elevenlabs_agent_id
     assert conversation["to_number"] == "+14155550123"
 
 
 @pytest.mark.parametrize("number", ["4155550123", "+0123456789", "+1 (415) 555", "call me"])
-def test_a_test_call_needs_an_international_number(api, tester, synced_agent, sandbox, number):
+def test_a_test_call_needs_an_international_number(api, tester, agent_in_testing, sandbox, number):
     response = api(tester).post(
-        f"/api/agents/{synced_agent.pk}/test-call", {"to_number": number}, format="json"
+        f"/api/agents/{agent_in_testing.pk}/test-call", {"to_number": number}, format="json"
     )
 
     assert response.status_code == 400
@@ -122,21 +109,21 @@ def call(api, user, agent):
 
 
 def test_a_test_call_rings_from_the_accounts_only_number_when_none_is_set(
-    api, tester, synced_agent, sandbox, settings
+    api, tester, agent_in_testing, sandbox, settings
 ):
     settings.ELEVENLABS_PHONE_NUMBER_ID = ""
 
-    response = call(api, tester, synced_agent)
+    response = call(api, tester, agent_in_testing)
 
     # The sandbox refuses a number its account does not have: the product found its one.
     assert response.status_code == 202, response.content
     assert len(sandbox.state()["conversations"]) == 1
 
 
-def test_a_test_call_rings_from_the_number_set(api, tester, synced_agent, sandbox, settings):
+def test_a_test_call_rings_from_the_number_set(api, tester, agent_in_testing, sandbox, settings):
     settings.ELEVENLABS_PHONE_NUMBER_ID = "phnum_elsewhere"
 
-    response = call(api, tester, synced_agent)
+    response = call(api, tester, agent_in_testing)
 
     assert response.status_code == 502
     assert "phnum_elsewhere" in response.json()["message"]
@@ -151,12 +138,12 @@ def test_a_test_call_rings_from_the_number_set(api, tester, synced_agent, sandbo
     ],
 )
 def test_a_test_call_needs_one_number_to_call_from(
-    api, tester, synced_agent, sandbox, settings, monkeypatch, numbers, said
+    api, tester, agent_in_testing, sandbox, settings, monkeypatch, numbers, said
 ):
     settings.ELEVENLABS_PHONE_NUMBER_ID = ""
     monkeypatch.setattr(remote, "outbound_phone_number_ids", lambda: numbers)
 
-    response = call(api, tester, synced_agent)
+    response = call(api, tester, agent_in_testing)
 
     assert response.status_code == 409
     assert response.json()["code"] == "no_phone_number"

@@ -11,83 +11,28 @@ from channels.testing import WebsocketCommunicator
 from agents.models import Status
 from deployments.services import deployment_create
 from testruns.models import Conversation, ConversationStatus, TurnRole
-from tests.contracts.asyncapi import assert_valid_client_message, assert_valid_server_message
-from tests.factories import AgentFactory, record_passing_test
-from workspaces.services import api_token_create
+from tests.elevenlabs_sync.relay_client import (
+    ORIGIN,
+    QUIET,
+    TIMEOUT,
+    opened,
+    receive,
+    receive_until,
+    refused_with,
+    send,
+    socket,
+    token_header,
+)
+from tests.factories import record_passing_test
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 5.0
-QUIET = 0.5  # how long "nothing more arrives" is watched for
-ORIGIN = (b"origin", b"http://testserver")
 
-
-@pytest.fixture
-def application(settings):
-    settings.ALLOWED_HOSTS = ["testserver"]
-    from config.asgi import application
-
-    return application
-
-
-@pytest.fixture
-def synced_agent(sandbox, workspace, owner, django_capture_on_commit_callbacks):
-    """An agent in testing, synced to the sandbox: it has a testing branch there."""
-    with django_capture_on_commit_callbacks(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    assert agent.sync.testing_branch_id, agent.sync.last_error
-    return agent
-
-
-def token_header(user) -> tuple[bytes, bytes]:
-    _, key = api_token_create(user=user, name="relay test")
-    return (b"authorization", f"Token {key}".encode())
-
-
-def socket(application, agent_id, *, headers, query: str = "") -> WebsocketCommunicator:
-    path = f"/ws/agents/{agent_id}/conversation" + (f"?{query}" if query else "")
-    return WebsocketCommunicator(application, path, headers=headers, subprotocols=["convai"])
-
-
-async def receive(communicator) -> dict:
-    output = await communicator.receive_output(TIMEOUT)
-    assert output["type"] == "websocket.send", output
-    message = json.loads(output["text"])
-    assert_valid_server_message(message)
-    return message
-
-
-async def receive_until(communicator, message_type: str) -> list[dict]:
-    """Every message up to and including the first of `message_type`."""
-    messages = [await receive(communicator)]
-    while messages[-1]["type"] != message_type:
-        messages.append(await receive(communicator))
-    return messages
-
-
-async def send(communicator, message: dict) -> None:
-    assert_valid_client_message(message)
-    await communicator.send_json_to(message)
-
-
-async def refused_with(communicator) -> tuple[dict, int]:
-    """The error frame and close code of a refused conversation."""
-    connected, _ = await communicator.connect(TIMEOUT)
-    assert connected  # accepted, so the refusal can say why
-    error = await receive(communicator)
-    closed = await communicator.receive_output(TIMEOUT)
-    assert closed["type"] == "websocket.close"
-    return error, closed["code"]
-
-
-def test_a_typed_conversation_goes_through_and_is_kept(application, tester, synced_agent):
+def test_a_typed_conversation_goes_through_and_is_kept(application, tester, agent_in_testing):
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         connected, subprotocol = await communicator.connect(TIMEOUT)
         assert connected
         assert subprotocol == "convai"
@@ -101,13 +46,13 @@ def test_a_typed_conversation_goes_through_and_is_kept(application, tester, sync
 
     first, reply = asyncio.run(talk())
 
-    conversation = Conversation.objects.get(agent=synced_agent)
+    conversation = Conversation.objects.get(agent=agent_in_testing)
     metadata = first[0]["conversation_initiation_metadata_event"]
     assert conversation.elevenlabs_conversation_id == metadata["conversation_id"]
     assert conversation.status == ConversationStatus.COMPLETED
     assert conversation.end_reason == "The tester ended the conversation."
     assert (conversation.target, conversation.started_by) == ("testing", tester)
-    assert conversation.config_revision == synced_agent.sync.testing_synced_revision
+    assert conversation.config_revision == agent_in_testing.sync.testing_synced_revision
     # Typing while the first message is still being spoken cuts it short: the agent's turn
     # then reads what was heard, as ElevenLabs' correction says.
     said = {
@@ -134,12 +79,12 @@ def test_a_typed_conversation_goes_through_and_is_kept(application, tester, sync
 
 
 def test_the_browser_closing_mid_conversation_keeps_what_was_said(
-    application, tester, synced_agent
+    application, tester, agent_in_testing
 ):
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await communicator.connect(TIMEOUT)
         await send(communicator, {"type": "conversation_initiation_client_data"})
         await receive_until(communicator, "agent_response")
@@ -147,7 +92,7 @@ def test_the_browser_closing_mid_conversation_keeps_what_was_said(
 
     asyncio.run(talk())
 
-    conversation = Conversation.objects.get(agent=synced_agent)
+    conversation = Conversation.objects.get(agent=agent_in_testing)
     assert conversation.status == ConversationStatus.INTERRUPTED
     assert conversation.end_reason == "The browser disconnected (code 1001)."
     assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
@@ -155,9 +100,9 @@ def test_the_browser_closing_mid_conversation_keeps_what_was_said(
 
 @pytest.mark.parametrize("who", ["outsider", "unknown agent"])
 def test_an_outsider_and_an_unknown_agent_are_refused_alike(
-    application, outsider, tester, synced_agent, who
+    application, outsider, tester, agent_in_testing, who
 ):
-    user, agent_id = (outsider, synced_agent.pk) if who == "outsider" else (tester, 99_999_999)
+    user, agent_id = (outsider, agent_in_testing.pk) if who == "outsider" else (tester, 99_999_999)
     headers = [ORIGIN, token_header(user)]
 
     error, code = asyncio.run(refused_with(socket(application, agent_id, headers=headers)))
@@ -167,28 +112,32 @@ def test_an_outsider_and_an_unknown_agent_are_refused_alike(
     assert not Conversation.objects.exists()
 
 
-def test_a_viewer_is_refused_saying_which_role_it_takes(application, viewer, synced_agent):
+def test_a_viewer_is_refused_saying_which_role_it_takes(application, viewer, agent_in_testing):
     headers = [ORIGIN, token_header(viewer)]
 
-    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=headers)))
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_in_testing.pk, headers=headers))
+    )
 
     assert code == 1008
     assert "You need the tester role" in error["error_event"]["message"]
     assert not Conversation.objects.exists()
 
 
-def test_no_credentials_are_refused_saying_how_to_sign_in(application, synced_agent):
-    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=[ORIGIN])))
+def test_no_credentials_are_refused_saying_how_to_sign_in(application, agent_in_testing):
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_in_testing.pk, headers=[ORIGIN]))
+    )
 
     assert code == 1008
     assert "Authorization: Token" in error["error_event"]["message"]
 
 
-def test_a_page_of_another_site_may_not_open_a_conversation(application, tester, synced_agent):
+def test_a_page_of_another_site_may_not_open_a_conversation(application, tester, agent_in_testing):
     headers = [(b"origin", b"https://evil.example"), token_header(tester)]
 
     async def attempt():
-        return await socket(application, synced_agent.pk, headers=headers).connect(TIMEOUT)
+        return await socket(application, agent_in_testing.pk, headers=headers).connect(TIMEOUT)
 
     connected, _ = asyncio.run(attempt())
 
@@ -207,12 +156,12 @@ def test_an_unknown_websocket_path_is_refused_cleanly(application):
 
 
 def test_a_frame_that_is_not_json_gets_an_error_and_the_conversation_goes_on(
-    application, tester, synced_agent
+    application, tester, agent_in_testing
 ):
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await communicator.connect(TIMEOUT)
         await send(communicator, {"type": "conversation_initiation_client_data"})
         await receive_until(communicator, "agent_response")
@@ -232,13 +181,13 @@ def test_a_frame_that_is_not_json_gets_an_error_and_the_conversation_goes_on(
 
 
 def test_an_oversized_frame_gets_an_error_and_is_not_relayed(
-    application, tester, synced_agent, sandbox, settings
+    application, tester, agent_in_testing, sandbox, settings
 ):
     settings.RELAY_MAX_FRAME_BYTES = 2_000
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await communicator.connect(TIMEOUT)
         await send(communicator, {"type": "conversation_initiation_client_data"})
         await receive_until(communicator, "agent_response")
@@ -254,13 +203,13 @@ def test_an_oversized_frame_gets_an_error_and_is_not_relayed(
 
 
 def test_flooding_frames_are_dropped_with_one_error_a_second(
-    application, tester, synced_agent, settings
+    application, tester, agent_in_testing, settings
 ):
     settings.RELAY_MAX_MESSAGES_PER_SECOND = 3
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await communicator.connect(TIMEOUT)
         await send(communicator, {"type": "conversation_initiation_client_data"})
         await receive_until(communicator, "agent_response")
@@ -279,23 +228,15 @@ def test_flooding_frames_are_dropped_with_one_error_a_second(
     assert "Over 3 frames a second" in errors[0]["error_event"]["message"]
 
 
-async def opened(communicator) -> list[dict]:
-    """Connect and start the conversation: the messages up to the agent's first words."""
-    connected, _ = await communicator.connect(TIMEOUT)
-    assert connected
-    await send(communicator, {"type": "conversation_initiation_client_data"})
-    return await receive_until(communicator, "agent_response")
-
-
 def test_elevenlabs_dropping_the_conversation_keeps_what_was_said_and_tells_the_browser(
-    application, tester, synced_agent, sandbox
+    application, tester, agent_in_testing, sandbox
 ):
     # Metadata, the first message and one chunk of its audio, then the line goes dead.
     sandbox.add_fault(drop_socket_after=3)
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await opened(communicator)
         messages = await receive_until(communicator, "error")
         closed = await communicator.receive_output(TIMEOUT)
@@ -314,7 +255,7 @@ def test_elevenlabs_dropping_the_conversation_keeps_what_was_said_and_tells_the_
 
 
 def test_a_batch_the_writer_failed_to_write_is_written_on_its_next_try(
-    application, tester, synced_agent, monkeypatch
+    application, tester, agent_in_testing, monkeypatch
 ):
     from elevenlabs_sync import relay
     from testruns.services import conversation_transcript_add
@@ -332,7 +273,7 @@ def test_a_batch_the_writer_failed_to_write_is_written_on_its_next_try(
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         first = await opened(communicator)
         await communicator.disconnect(code=1000)
         return first
@@ -348,12 +289,14 @@ def test_a_batch_the_writer_failed_to_write_is_written_on_its_next_try(
     assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
 
 
-def test_a_conversation_ends_at_its_maximum_duration(application, tester, synced_agent, settings):
+def test_a_conversation_ends_at_its_maximum_duration(
+    application, tester, agent_in_testing, settings
+):
     settings.RELAY_MAX_DURATION_SECS = 2
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers)
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
         await opened(communicator)
         messages = await receive_until(communicator, "error")
         closed = await communicator.receive_output(TIMEOUT)
@@ -368,36 +311,40 @@ def test_a_conversation_ends_at_its_maximum_duration(application, tester, synced
     assert conversation.end_reason == "The conversation reached its maximum length of 2 seconds."
 
 
-def test_an_invalid_token_is_refused_saying_so(application, synced_agent):
+def test_an_invalid_token_is_refused_saying_so(application, agent_in_testing):
     headers = [ORIGIN, (b"authorization", b"Token not-a-key")]
 
-    error, code = asyncio.run(refused_with(socket(application, synced_agent.pk, headers=headers)))
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_in_testing.pk, headers=headers))
+    )
 
     assert code == 1008
     assert error["error_event"]["message"].startswith("Invalid or revoked API token.")
 
 
 def test_the_live_version_is_talked_to_on_request(
-    application, owner, tester, synced_agent, django_capture_on_commit_callbacks
+    application, owner, tester, agent_in_testing, django_capture_on_commit_callbacks
 ):
-    record_passing_test(synced_agent, owner)
+    record_passing_test(agent_in_testing, owner)
     with django_capture_on_commit_callbacks(execute=True):
         deployment_create(
-            agent=synced_agent, to_status=Status.PRODUCTION, changes="Live", actor=owner
+            agent=agent_in_testing, to_status=Status.PRODUCTION, changes="Live", actor=owner
         )
-    synced_agent.refresh_from_db()
-    live = synced_agent.versions.get(number=synced_agent.live_version)
+    agent_in_testing.refresh_from_db()
+    live = agent_in_testing.versions.get(number=agent_in_testing.live_version)
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(application, synced_agent.pk, headers=headers, query="target=live")
+        communicator = socket(
+            application, agent_in_testing.pk, headers=headers, query="target=live"
+        )
         await opened(communicator)
         await communicator.disconnect(code=1000)
 
     asyncio.run(talk())
 
     conversation = Conversation.objects.get()
-    assert (conversation.target, conversation.version) == ("live", synced_agent.live_version)
+    assert (conversation.target, conversation.version) == ("live", agent_in_testing.live_version)
     assert conversation.config_revision == live.config_revision
 
 
@@ -411,12 +358,12 @@ def test_the_live_version_is_talked_to_on_request(
     ],
 )
 def test_a_target_that_cannot_be_talked_to_is_refused_saying_why(
-    application, tester, synced_agent, query, message
+    application, tester, agent_in_testing, query, message
 ):
     headers = [ORIGIN, token_header(tester)]
 
     error, code = asyncio.run(
-        refused_with(socket(application, synced_agent.pk, headers=headers, query=query))
+        refused_with(socket(application, agent_in_testing.pk, headers=headers, query=query))
     )
 
     assert code == 1008
@@ -472,7 +419,7 @@ def upstream_at(monkeypatch):
 
 
 def test_frames_pass_unchanged_and_the_relay_answers_pings_itself(
-    application, tester, synced_agent, upstream_at
+    application, tester, agent_in_testing, upstream_at
 ):
     ping = '{"type": "ping", "ping_event": {"event_id": 7, "ping_ms": null}}'
     typed = '{"text":"Hi there","type":"user_message"}'  # keys in an unusual order, no spaces
@@ -481,7 +428,7 @@ def test_frames_pass_unchanged_and_the_relay_answers_pings_itself(
     async def talk():
         async with FakeElevenLabs([ping]) as fake:
             upstream_at(fake)
-            communicator = socket(application, synced_agent.pk, headers=headers)
+            communicator = socket(application, agent_in_testing.pk, headers=headers)
             await communicator.connect(TIMEOUT)
             relayed = await communicator.receive_output(TIMEOUT)
             await arrived(fake.received, 1)  # the relay's pong, with the browser silent
