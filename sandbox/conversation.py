@@ -1,10 +1,10 @@
 """The conversation WebSocket: ElevenLabs' /v1/convai/conversation, played deterministically.
 
 One consumer per call. It checks the caller, waits briefly for the client's initiation data,
-then runs the agent's branch tip by sandbox.conversation_rules, speaking through
-sandbox.speech. Replies stream as paced audio chunks in a background task, so user input can
-arrive (and interrupt) mid-reply. docs/elevenlabs.md, "The sandbox's conversation WebSocket",
-states the rules.
+then runs the version asked for (else a branch's tip) by sandbox.conversation_rules, speaking
+through sandbox.speech. Replies stream as paced audio chunks in a background task, so user
+input can arrive (and interrupt) mid-reply. docs/elevenlabs.md, "The sandbox's conversation
+WebSocket", states the rules.
 
 No database: the sandbox is async end to end and stands in front of Django.
 """
@@ -70,7 +70,7 @@ class ConversationConsumer(ConversationSocket):
         # Refusals are accepted first, so the client can read why in an `error` message.
         await self.accept()
         try:
-            self.agent, self.branch_id = caller(self.scope)
+            self.agent, self.branch_id, self.version_id = caller(self.scope)
         except ProtocolError as refusal:
             await self._fail(refusal)
             return
@@ -87,12 +87,13 @@ class ConversationConsumer(ConversationSocket):
             return
         with store.lock:
             self.conversation = store.conversation_start(
-                self.agent, branch_id=self.branch_id, source="websocket"
+                self.agent, branch_id=self.branch_id, version_id=self.version_id, source="websocket"
             )
-            # The version the conversation was routed to (by the traffic split, when no
-            # branch was asked for), so what the agent says matches what is recorded.
+            # The version the conversation was routed to (the one asked for, else a branch's
+            # tip, drawn by the traffic split when no branch was asked for), so what the agent
+            # says matches what is recorded.
             version = self.agent.version(self.conversation.version_id)
-            assert version is not None  # the tip of the branch it was just started on
+            assert version is not None  # the conversation was just started on it
             config = version.conversation_config
             self.conversation.dynamic_variables = dict(initiation.get("dynamic_variables") or {})
         self.started_at = time.monotonic()

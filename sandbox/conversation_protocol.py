@@ -85,9 +85,23 @@ class ProtocolError(Exception):
         return event
 
 
-def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None]:
-    """The agent and branch a connection may talk to: those its signed URL names, or those of
-    the query when an xi-api-key header is sent. ProtocolError otherwise."""
+def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None, str | None]:
+    """The agent, branch and version a connection may talk to: those its signed URL names, or
+    those of the query when an xi-api-key header is sent. ProtocolError otherwise."""
+    agent_id, branch_id, version_id = _requested(scope)
+    with store.lock:
+        agent = store.agents.get(agent_id)
+        if agent is None:
+            raise _refusal(f"Agent {agent_id} does not exist.")
+        if agent.branch(branch_id) is None:
+            raise _refusal(f"Agent {agent_id} has no branch {branch_id}.")
+        if version_id:
+            _check_version(agent, branch_id, version_id)
+    return agent, branch_id, version_id
+
+
+def _requested(scope: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(agent_id, branch_id, version_id) the connection asks for, once its credentials pass."""
     query = parse_qs(scope["query_string"].decode("latin-1"))
     agent_id = query.get("agent_id", [""])[0]
     signature = query.get("conversation_signature", [""])[0]
@@ -97,23 +111,25 @@ def caller(scope: Mapping[str, Any]) -> tuple[Agent, str | None]:
             raise _refusal("The conversation signature is invalid or has expired.")
         if agent_id and agent_id != signed[0]:
             raise _refusal("The conversation signature was issued for another agent.")
-        agent_id, branch_id = signed
-    elif agent_id:
-        presented = dict(scope["headers"]).get(access.API_KEY_HEADER.encode())
-        if not presented:
-            raise _refusal("Connecting by agent_id needs an xi-api-key header.")
-        if not access.is_the_key(presented.decode("latin-1")):
-            raise _refusal(f"{access.WRONG_KEY}.")
-        branch_id = query.get("branch_id", [None])[0]
-    else:
+        return signed
+    if not agent_id:
         raise _refusal("Connect with a signed URL, or with agent_id and an xi-api-key header.")
-    with store.lock:
-        agent = store.agents.get(agent_id)
-        if agent is None:
-            raise _refusal(f"Agent {agent_id} does not exist.")
-        if agent.branch(branch_id) is None:
-            raise _refusal(f"Agent {agent_id} has no branch {branch_id}.")
-    return agent, branch_id
+    presented = dict(scope["headers"]).get(access.API_KEY_HEADER.encode())
+    if not presented:
+        raise _refusal("Connecting by agent_id needs an xi-api-key header.")
+    if not access.is_the_key(presented.decode("latin-1")):
+        raise _refusal(f"{access.WRONG_KEY}.")
+    return agent_id, query.get("branch_id", [None])[0], query.get("version_id", [None])[0]
+
+
+def _check_version(agent: Agent, branch_id: str | None, version_id: str) -> None:
+    """The version must be the agent's and, when a branch is named too, that branch's: as
+    get-signed-url checks it before signing."""
+    version = agent.version(version_id)
+    if version is None:
+        raise _refusal(f"Agent {agent.agent_id} has no version {version_id}.")
+    if branch_id and version.branch_id != branch_id:
+        raise _refusal(f"Version {version_id} is not on branch {branch_id}.")
 
 
 def server_message(message_type: str, event: dict) -> dict:

@@ -14,9 +14,9 @@ from sandbox.api import (
     route,
 )
 from sandbox.dialogue import scripted_call
-from sandbox.endpoints_agent import agent_or_404, branch_or_404
+from sandbox.endpoints_agent import agent_or_404, branch_or_404, version_or_404
 from sandbox.endpoints_phone_number import PHONE_NUMBER_ID
-from sandbox.records import Conversation
+from sandbox.records import Conversation, Version
 from sandbox.signing import conversation_signature
 from sandbox.store import store
 from sandbox.webhooks import send_post_call_soon
@@ -25,20 +25,35 @@ E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 
 async def signed_url(request: Request) -> Response:
-    """A WebSocket URL on this host that opens a conversation with the agent (and branch)
-    without an API key, signed by sandbox.signing."""
+    """A WebSocket URL on this host that opens a conversation with the agent (on the branch or
+    version asked for) without an API key, signed by sandbox.signing."""
     agent_id = request.required_param("agent_id")
     branch_id = request.param("branch_id") or None
-    branch_or_404(agent_or_404(agent_id), branch_id)
+    version_id = request.param("version_id") or None
+    agent = agent_or_404(agent_id)
+    branch_or_404(agent, branch_id)
+    if version_id:
+        check_version_is_on_branch(version_or_404(agent, version_id), branch_id)
     scheme = "wss" if request.scheme == "https" else "ws"
     query = urlencode(
         {
             "agent_id": agent_id,
-            "conversation_signature": conversation_signature(agent_id, branch_id),
+            "conversation_signature": conversation_signature(agent_id, branch_id, version_id),
         }
     )
     url = f"{scheme}://{request.host}{request.mount}v1/convai/conversation?{query}"
     return Response(200, {"signed_url": url})
+
+
+def check_version_is_on_branch(version: Version, branch_id: str | None) -> None:
+    """A version asked for together with a branch must be one of that branch's: the two would
+    otherwise name different configs, and neither wins."""
+    if branch_id and version.branch_id != branch_id:
+        raise invalid(
+            ["query", "version_id"],
+            f"Value error, version {version.id} is not on branch {branch_id}",
+            "value_error",
+        )
 
 
 def conversation_counts(conversation: Conversation) -> dict:

@@ -1,7 +1,8 @@
 """Signed conversation URLs: what `get-signed-url` hands out and the WebSocket accepts.
 
-A token names the agent and branch it opens and when it expires, with an HMAC over both, so
-a browser holding one can talk to that agent for a while without ever seeing an API key.
+A token names the agent it opens, the branch and version asked for (either may be None) and
+when it expires, with an HMAC over all of it, so a browser holding one can talk to that agent
+for a while without ever seeing an API key.
 """
 
 import base64
@@ -16,14 +17,15 @@ SIGNED_URL_LIFETIME_SECS = 15 * 60
 _KEY = secrets.token_bytes(32)
 
 
-def conversation_signature(agent_id: str, branch_id: str | None) -> str:
-    claims = {"a": agent_id, "b": branch_id, "e": int(time.time()) + SIGNED_URL_LIFETIME_SECS}
+def conversation_signature(agent_id: str, branch_id: str | None, version_id: str | None) -> str:
+    expires = int(time.time()) + SIGNED_URL_LIFETIME_SECS
+    claims = {"a": agent_id, "b": branch_id, "v": version_id, "e": expires}
     body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode()
     return f"{body}.{_mac(body)}"
 
 
-def verified_conversation(signature: str) -> tuple[str, str | None] | None:
-    """(agent_id, branch_id) for a valid, unexpired signature; None otherwise."""
+def verified_conversation(signature: str) -> tuple[str, str | None, str | None] | None:
+    """(agent_id, branch_id, version_id) for a valid, unexpired signature; None otherwise."""
     body, _, mac = signature.partition(".")
     # Compared as bytes: compare_digest refuses strings with characters beyond ASCII, which a
     # forged token may well hold.
@@ -35,7 +37,7 @@ def verified_conversation(signature: str) -> tuple[str, str | None] | None:
         return None
     if claims.get("e", 0) < time.time():
         return None
-    return claims["a"], claims["b"]
+    return claims["a"], claims["b"], claims["v"]
 
 
 def _mac(body: str) -> str:

@@ -228,24 +228,40 @@ class SandboxStore:
     # --- conversations
 
     def conversation_start(
-        self, agent: Agent, *, branch_id: str | None, source: str, to_number: str = ""
+        self,
+        agent: Agent,
+        *,
+        branch_id: str | None,
+        source: str,
+        version_id: str | None = None,
+        to_number: str = "",
     ) -> Conversation:
-        """Start a conversation on the branch asked for or, as ElevenLabs does when none is,
-        on a branch drawn by the agent's traffic split."""
+        """Start a conversation on the version asked for, else on the tip of the branch asked
+        for or, as ElevenLabs does when neither is, of a branch drawn by the traffic split."""
         with self.lock:
-            branch = agent.branch(branch_id) if branch_id else self._branch_by_traffic(agent)
-            branch = branch or agent.main
+            version = self._version_to_open(agent, branch_id, version_id)
             conversation = Conversation(
                 conversation_id=new_id("conv_"),
                 agent_id=agent.agent_id,
-                branch_id=branch.id,
-                version_id=branch.tip.id,
+                branch_id=version.branch_id,
+                version_id=version.id,
                 source=source,
                 to_number=to_number,
             )
             self.conversations[conversation.conversation_id] = conversation
             self._changed()
             return conversation
+
+    def _version_to_open(
+        self, agent: Agent, branch_id: str | None, version_id: str | None
+    ) -> Version:
+        if version_id:
+            version = agent.version(version_id)
+            if version is None:  # callers refuse an unknown version, each in its own way
+                raise KeyError(version_id)
+            return version
+        branch = agent.branch(branch_id) if branch_id else self._branch_by_traffic(agent)
+        return (branch or agent.main).tip
 
     def conversation_end(
         self, conversation: Conversation, *, status: str = "done", ended_at: float | None = None

@@ -57,11 +57,11 @@ def agent_with(config: dict | None = None) -> Agent:
     )
 
 
-def signed_query(agent: Agent, branch_id: str | None = None) -> dict:
+def signed_query(agent: Agent, branch_id: str | None = None, version_id: str | None = None) -> dict:
     """The query of a signed URL, as get-signed-url builds it."""
     return {
         "agent_id": agent.agent_id,
-        "conversation_signature": conversation_signature(agent.agent_id, branch_id),
+        "conversation_signature": conversation_signature(agent.agent_id, branch_id, version_id),
     }
 
 

@@ -1,7 +1,17 @@
 """Helpers for tests of the sandbox's HTTP API through the official SDK."""
 
-from elevenlabs import ElevenLabs
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from channels.routing import URLRouter
+from elevenlabs import AsyncElevenLabs, ElevenLabs
 from pydantic import BaseModel
+
+from sandbox import routing
+from tests.sandbox.conversation_client import API_KEY
+
+IN_PROCESS_URL = "http://switchboard.test/sandbox/elevenlabs"
 
 
 def strictly(result: BaseModel) -> BaseModel:
@@ -19,3 +29,15 @@ def create_agent(sdk: ElevenLabs, first_message: str = "Hello! How can I help?",
     config = {"agent": {"first_message": first_message, "prompt": {"prompt": "Be brief."}}}
     kwargs.setdefault("conversation_config", config)
     return sdk.conversational_ai.agents.create(**kwargs).agent_id
+
+
+@asynccontextmanager
+async def in_process_sdk(
+    base_url: str = IN_PROCESS_URL, headers: dict | None = None
+) -> AsyncIterator[AsyncElevenLabs]:
+    """The async SDK talking to the sandbox served in this process, where its signing key and
+    store are (the `sandbox_sdk` fixture's server is another process), with `headers` on
+    every request."""
+    transport = httpx.ASGITransport(app=URLRouter(routing.http_urlpatterns))
+    async with httpx.AsyncClient(transport=transport, headers=headers) as http:
+        yield AsyncElevenLabs(api_key=API_KEY, base_url=base_url, httpx_client=http)

@@ -10,19 +10,20 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from channels.routing import URLRouter
-from elevenlabs import AsyncElevenLabs
 from elevenlabs.core.api_error import ApiError
 from elevenlabs.errors import UnprocessableEntityError
 
-from sandbox import routing
 from sandbox.dialogue import AGENT_REPLY, CALLER_LINE
 from sandbox.signing import verified_conversation
 from sandbox.webhooks import signature_header
-from tests.sandbox.conversation_client import API_KEY
-from tests.sandbox.sdk import create_agent, strictly
+from tests.sandbox.conversation_client import (
+    CONFIG,
+    FIRST_MESSAGE,
+    ConversationClient,
+    synchronously,
+)
+from tests.sandbox.sdk import IN_PROCESS_URL, create_agent, in_process_sdk, strictly
 
 PHONE_NUMBER_ID = "phnum_sandbox"
 WEBHOOK_SECRET = "whsec_test"
@@ -45,9 +46,7 @@ async def signed_url(
 ) -> tuple[str, str, str | None]:
     """(signed URL, agent id, branch id) from the sandbox served in this process, asked through
     the async SDK for a new agent (on a new branch of it, or none)."""
-    transport = httpx.ASGITransport(app=URLRouter(routing.http_urlpatterns))
-    async with httpx.AsyncClient(transport=transport, headers=headers) as http:
-        sdk = AsyncElevenLabs(api_key=API_KEY, base_url=base_url, httpx_client=http)
+    async with in_process_sdk(base_url, headers) as sdk:
         agents = sdk.conversational_ai.agents
         agent_id = (await agents.create(conversation_config={})).agent_id
         branch_id = None
@@ -63,35 +62,57 @@ async def signed_url(
 
 
 def test_a_signed_url_opens_the_agent_on_this_host_and_verifies():
-    url, agent_id, _ = asyncio.run(signed_url("http://switchboard.test/sandbox/elevenlabs"))
+    url, agent_id, _ = asyncio.run(signed_url(IN_PROCESS_URL))
 
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     assert (parts.scheme, parts.netloc) == ("ws", "switchboard.test")
     assert parts.path == "/sandbox/elevenlabs/v1/convai/conversation"
     assert query["agent_id"] == [agent_id]
-    assert verified_conversation(query["conversation_signature"][0]) == (agent_id, None)
+    assert verified_conversation(query["conversation_signature"][0]) == (agent_id, None, None)
 
 
 def test_a_signed_url_names_the_branch_asked_for():
-    url, agent_id, branch_id = asyncio.run(
-        signed_url("http://switchboard.test/sandbox/elevenlabs", on_a_branch=True)
-    )
+    url, agent_id, branch_id = asyncio.run(signed_url(IN_PROCESS_URL, on_a_branch=True))
 
     signature = parse_qs(urlsplit(url).query)["conversation_signature"][0]
     assert branch_id
-    assert verified_conversation(signature) == (agent_id, branch_id)
+    assert verified_conversation(signature) == (agent_id, branch_id, None)
+
+
+@synchronously
+async def test_a_signed_url_for_an_older_version_opens_a_conversation_with_it():
+    async with in_process_sdk() as sdk:
+        agents = sdk.conversational_ai.agents
+        agent_id = (await agents.create(conversation_config=CONFIG)).agent_id
+        older = await agents.get(agent_id)
+        newer = {"agent": {"first_message": "Newer greeting.", "prompt": {"prompt": "Be curt."}}}
+        await agents.update(agent_id, conversation_config=newer)
+        answer = await sdk.conversational_ai.conversations.get_signed_url(
+            agent_id=agent_id, version_id=older.version_id
+        )
+        query = parse_qs(urlsplit(strictly(answer).signed_url).query)
+        async with ConversationClient(
+            {name: values[0] for name, values in query.items()}, api_key=False
+        ) as client:
+            greeting = await client.greeted()
+        conversation = await sdk.conversational_ai.conversations.get(client.conversation_id)
+
+    assert verified_conversation(query["conversation_signature"][0]) == (
+        agent_id,
+        None,
+        older.version_id,
+    )
+    assert greeting.text == FIRST_MESSAGE
+    assert strictly(conversation).version_id == older.version_id
+    assert conversation.branch_id == older.branch_id
 
 
 @pytest.mark.parametrize(
     ("base_url", "headers"),
     [
         pytest.param("https://switchboard.test/sandbox/elevenlabs", None, id="https"),
-        pytest.param(
-            "http://switchboard.test/sandbox/elevenlabs",
-            {"x-forwarded-proto": "https"},
-            id="behind-a-tls-proxy",
-        ),
+        pytest.param(IN_PROCESS_URL, {"x-forwarded-proto": "https"}, id="behind-a-tls-proxy"),
     ],
 )
 def test_a_signed_url_is_wss_when_the_request_came_over_https(base_url, headers):
@@ -100,7 +121,7 @@ def test_a_signed_url_is_wss_when_the_request_came_over_https(base_url, headers)
     assert url.startswith("wss://switchboard.test/sandbox/elevenlabs/v1/convai/conversation?")
 
 
-def test_a_signed_url_for_an_unknown_agent_or_branch_is_404(sandbox_sdk):
+def test_a_signed_url_for_an_unknown_agent_branch_or_version_is_404(sandbox_sdk):
     conversations = sandbox_sdk.conversational_ai.conversations
     agent_id = create_agent(sandbox_sdk)
 
@@ -108,9 +129,30 @@ def test_a_signed_url_for_an_unknown_agent_or_branch_is_404(sandbox_sdk):
         conversations.get_signed_url(agent_id="agent_nope")
     with pytest.raises(ApiError) as no_branch:
         conversations.get_signed_url(agent_id=agent_id, branch_id="agtbrch_nope")
+    with pytest.raises(ApiError) as no_version:
+        conversations.get_signed_url(agent_id=agent_id, version_id="agtvrsn_nope")
 
     assert no_agent.value.body["detail"]["status"] == "agent_not_found"
     assert no_branch.value.body["detail"]["status"] == "branch_not_found"
+    assert no_version.value.status_code == 404
+    assert no_version.value.body["detail"]["status"] == "version_not_found"
+
+
+def test_a_signed_url_for_a_version_of_another_branch_is_422(sandbox_sdk):
+    agents = sandbox_sdk.conversational_ai.agents
+    agent_id = create_agent(sandbox_sdk)
+    main = agents.get(agent_id)
+    branch = agents.branches.create(
+        agent_id, parent_version_id=main.version_id, name="b", description=""
+    )
+
+    with pytest.raises(UnprocessableEntityError) as mismatch:
+        sandbox_sdk.conversational_ai.conversations.get_signed_url(
+            agent_id=agent_id, branch_id=branch.created_branch_id, version_id=main.version_id
+        )
+
+    (error,) = mismatch.value.body["detail"]
+    assert (error["loc"], error["type"]) == (["query", "version_id"], "value_error")
 
 
 # --- outbound calls and the conversation history

@@ -10,6 +10,7 @@ from sandbox.conversation_rules import text_only
 from sandbox.store import store
 from tests.sandbox.conversation_client import (
     FIRST_MESSAGE,
+    PROMPT,
     ConversationClient,
     agent_with,
     signed_query,
@@ -60,23 +61,66 @@ async def test_without_a_branch_the_traffic_split_picks_what_the_agent_says():
     assert store.conversations[metadata["conversation_id"]].branch_id == branch.id
 
 
+def superseded_version(agent):
+    """Main's tip, once a newer version that greets and is instructed otherwise follows it."""
+    older = agent.main.tip
+    newer = {"agent": {"first_message": "Newer greeting.", "prompt": {"prompt": "Be curt."}}}
+    store.agent_update(agent, conversation_config=newer)
+    return older
+
+
+VERSION_ASKED_FOR = {
+    "by a signed URL": (lambda agent, version: signed_query(agent, version_id=version.id), False),
+    "by agent_id with an API key": (
+        lambda agent, version: {"agent_id": agent.agent_id, "version_id": version.id},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(("query", "api_key"), VERSION_ASKED_FOR.values(), ids=VERSION_ASKED_FOR)
+@synchronously
+async def test_the_version_asked_for_greets_and_replies(query, api_key):
+    agent = agent_with()
+    older = superseded_version(agent)
+    async with ConversationClient(query(agent, older), api_key=api_key) as client:
+        greeting = await client.greeted()
+        await client.send({"type": "user_message", "text": "Hi"})
+        reply = await client.agent_turn()
+    assert greeting.text == FIRST_MESSAGE
+    assert f'My instructions begin: "{" ".join(PROMPT.split()[:6])}...".' in reply.text
+    conversation = store.conversations[client.conversation_id]
+    assert (conversation.branch_id, conversation.version_id) == (agent.main.id, older.id)
+
+
+@synchronously
+async def test_a_version_opens_on_its_own_branch_whatever_the_traffic_split():
+    agent = agent_with()
+    branch = branch_for_tests(agent)  # the split leaves it no traffic
+    query = signed_query(agent, version_id=branch.tip.id)
+    async with ConversationClient(query, api_key=False) as client:
+        assert (await client.greeted()).text == "Testing branch here."
+    conversation = store.conversations[client.conversation_id]
+    assert (conversation.branch_id, conversation.version_id) == (branch.id, branch.tip.id)
+
+
 def _expired_signature(agent_id: str) -> str:
     long_ago = types.SimpleNamespace(time=lambda: 0.0)
     real_time, signing.time = signing.time, long_ago
     try:
-        return signing.conversation_signature(agent_id, None)
+        return signing.conversation_signature(agent_id, None, None)
     finally:
         signing.time = real_time
 
 
 def _forged_signature(agent_id: str) -> str:
-    body, _, mac = signing.conversation_signature(agent_id, None).partition(".")
+    body, _, mac = signing.conversation_signature(agent_id, None, None).partition(".")
     return f"{body}.{'0' * len(mac)}"
 
 
 def _tampered_signature(agent_id: str) -> str:
     """A real signature whose claims were edited to name another agent."""
-    body, _, mac = signing.conversation_signature("agent_other", None).partition(".")
+    body, _, mac = signing.conversation_signature("agent_other", None, None).partition(".")
     claims = base64.urlsafe_b64decode(body).replace(b"agent_other", agent_id.encode())
     return f"{base64.urlsafe_b64encode(claims).decode()}.{mac}"
 
@@ -90,6 +134,20 @@ REFUSALS = {
         lambda agent: {"agent_id": agent.agent_id, "branch_id": "agtbrch_nope"},
         True,
         "no branch",
+    ),
+    "unknown version": (
+        lambda agent: {"agent_id": agent.agent_id, "version_id": "agtvrsn_nope"},
+        True,
+        "no version",
+    ),
+    "version of another branch": (
+        lambda agent: {
+            "agent_id": agent.agent_id,
+            "branch_id": branch_for_tests(agent).id,
+            "version_id": agent.main.tip.id,
+        },
+        True,
+        "not on branch",
     ),
     "forged signature": (
         lambda agent: {"conversation_signature": _forged_signature(agent.agent_id)},
