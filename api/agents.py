@@ -1,6 +1,6 @@
 """/api/agents/: the agents resource. Its endpoints are actions of one viewset, by topic in
-the mixins: the seed's contract (api/seed.py), versions and rollback (api/lifecycle.py), and
-ElevenLabs (api/elevenlabs.py)."""
+the mixins: the seed's contract (api/seed.py), versions and rollback (api/lifecycle.py),
+ElevenLabs (api/elevenlabs.py), and test conversations (api/conversations.py)."""
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from agents.models import VoiceAgent
 from agents.selectors import agent_get_for, agent_scope_for
 from agents.services import agent_archive, agent_create, agent_update
+from api.conversations import ConversationActions
 from api.elevenlabs import ElevenLabsActions
 from api.lifecycle import LifecycleActions
 from api.representation import (
@@ -45,6 +46,7 @@ class AgentViewSet(
     SeedActions,
     LifecycleActions,
     ElevenLabsActions,
+    ConversationActions,
     viewsets.GenericViewSet,
 ):
     """Voice agents in your workspaces. Writes go through `agents.services`."""

@@ -27,6 +27,7 @@ from common.serializers import time_formatter, user_shown
 from deployments.selectors import changelog_rows_of
 from elevenlabs_sync.selectors import sync_state_shown
 from testruns.models import TestResult
+from testruns.selectors import test_result_list
 from workspaces.models import Workspace
 from workspaces.permissions import SignedInUser, User
 
@@ -184,6 +185,14 @@ def test_results_shown(rows: Iterable[Row]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def test_result_shown(result: TestResult) -> dict[str, Any]:
+    """One test result as the seed's endpoints show it, read again as saved."""
+    [shown] = test_results_shown(
+        test_result_rows(test_result_list(agent=result.agent).filter(pk=result.pk))
+    )
+    return shown
 
 
 def _agent_shown(

@@ -12,6 +12,7 @@ from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 
 from common.serializers import ErrorSerializer
 
@@ -54,8 +55,9 @@ class AutoSchema(SpectacularAutoSchema):
         responses = super()._get_response_bodies(direction)
         for status, response in self._errors().items():
             if str(status) not in responses:
+                # JSON whatever the operation answers with otherwise (a transcript is text).
                 responses[str(status)] = self._get_response_for_code(  # type: ignore[no-untyped-call]
-                    response, str(status), direction=direction
+                    response, str(status), [JSONRenderer.media_type], direction=direction
                 )
         return dict(sorted(responses.items()))
 

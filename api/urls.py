@@ -1,27 +1,15 @@
-"""The API's one URL module, mounted at /api/: two resources on one router, their schema and
+"""The API's one URL module, mounted at /api/: three resources on one router, their schema and
 docs. Every path works with or without a trailing slash (common/routers.py)."""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api.agents import AgentViewSet
+from api.conversations import ConversationViewSet
 from api.lifecycle import DeploymentViewSet
+from api.rendering import RefusesInJson
 from common.errors import api_not_found
 from common.routers import OptionalSlashRouter
-
-
-class RefusesInJson(APIView):
-    """For views whose pages are not JSON (the schema is YAML, its docs HTML): their errors
-    (a 405, a 406) in the API's JSON error shape, not a YAML document or a line of text."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return response
 
 
 class SchemaView(RefusesInJson, SpectacularAPIView):
@@ -35,6 +23,7 @@ class DocsView(RefusesInJson, SpectacularSwaggerSplitView):
 router = OptionalSlashRouter()
 router.register("agents", AgentViewSet, basename="agent")
 router.register("deployments", DeploymentViewSet, basename="deployment")
+router.register("conversations", ConversationViewSet, basename="conversation")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

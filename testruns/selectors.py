@@ -1,9 +1,17 @@
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from agents.models import VoiceAgent
 from common.errors import NotFound
 from common.ids import is_id
-from testruns.models import Conversation, TestResult, TestStatus
+from testruns.models import (
+    Conversation,
+    ConversationStatus,
+    ConversationTurn,
+    TestResult,
+    TestStatus,
+)
+from workspaces.models import Workspace
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
 
@@ -37,3 +45,50 @@ def conversation_get_for(user: User, conversation_id: int | str | None) -> Conve
         if conversation is not None:
             return conversation
     raise NotFound(f"No conversation with id {conversation_id} in your workspaces.")
+
+
+def conversation_started_by(
+    user: User, *, agent: VoiceAgent, elevenlabs_conversation_id: str
+) -> Conversation:
+    """The record the relay made of the conversation `user` just held with `agent`: the newest
+    one they started whose ElevenLabs id is `elevenlabs_conversation_id` (a browser only learns
+    ElevenLabs' id, from the conversation's first frame)."""
+    conversation = (
+        Conversation.objects.filter(
+            agent=agent,
+            started_by__isnull=False,
+            started_by_id=user.pk,
+            elevenlabs_conversation_id=elevenlabs_conversation_id,
+        )
+        .exclude(elevenlabs_conversation_id="")
+        .select_related("agent__workspace", "started_by")
+        .prefetch_related("turns")
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(
+            f"You held no conversation {elevenlabs_conversation_id!r} with '{agent.name}'."
+        )
+    return conversation
+
+
+def conversation_list_counted(*, agent: VoiceAgent) -> QuerySet[Conversation]:
+    """`conversation_list`, each conversation with `turn_count`, the number of its turns,
+    counted in the same query (a subquery per row, on the turns' conversation index): a page
+    costs one query whatever its conversations hold, and counting the list or skipping to a
+    later page leaves the subquery out."""
+    turns = (
+        ConversationTurn.objects.filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return conversation_list(agent=agent).annotate(turn_count=Coalesce(Subquery(turns), 0))
+
+
+def conversations_going_on(*, workspace: Workspace) -> int:
+    """How many of the workspace's test conversations are going on now."""
+    return Conversation.objects.filter(
+        agent__workspace=workspace, status=ConversationStatus.ACTIVE
+    ).count()

@@ -93,3 +93,59 @@ def put_on_elevenlabs(agent: VoiceAgent) -> VoiceAgent:
 def record_passing_test(agent: VoiceAgent, actor) -> None:
     agent.refresh_from_db()
     result_record(agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5)
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    """A test conversation with an agent, as the relay records one: by a tester of the agent's
+    workspace, with the agent's current version and config, ended `ended_after` seconds after
+    it started (left open, with no end, when `status` is "active")."""
+
+    class Meta:
+        model = "testruns.Conversation"
+
+    agent = factory.SubFactory(AgentFactory)
+    target = "testing"
+    version = factory.LazyAttribute(lambda conversation: conversation.agent.version)
+    config_revision = factory.LazyAttribute(lambda conversation: conversation.agent.config_revision)
+    started_by = factory.LazyAttribute(
+        lambda conversation: (
+            MembershipFactory(workspace=conversation.agent.workspace, role=Role.TESTER).user
+        )
+    )
+    started_by_name = factory.LazyAttribute(
+        lambda conversation: (
+            conversation.started_by.get_username() if conversation.started_by else ""
+        )
+    )
+    elevenlabs_conversation_id = factory.Sequence(lambda n: f"conv_{n:024x}")
+    status = "completed"
+    end_reason = factory.LazyAttribute(
+        lambda conversation: (
+            "" if conversation.status == "active" else "The tester ended the conversation."
+        )
+    )
+    ended_after = 90.0  # seconds
+
+    @classmethod
+    def _create(cls, model_class, *args, ended_after, **kwargs):
+        from datetime import timedelta
+
+        conversation = super()._create(model_class, *args, **kwargs)
+        if conversation.status != "active":  # `started_at` is set as the row is written
+            conversation.ended_at = conversation.started_at + timedelta(seconds=ended_after)
+            conversation.save(update_fields=["ended_at"])
+        return conversation
+
+
+class ConversationTurnFactory(factory.django.DjangoModelFactory):
+    """One thing said in a conversation: the agent's unless `role` says "user"; a second after
+    the turn made before it."""
+
+    class Meta:
+        model = "testruns.ConversationTurn"
+
+    conversation = factory.SubFactory(ConversationFactory)
+    role = "agent"
+    text = factory.Sequence(lambda n: f"Something said, number {n}.")
+    offset_ms = factory.Sequence(lambda n: n * 1_000)
+    event_id = None
