@@ -260,3 +260,22 @@ class WorkspaceSwitchForm(forms.Form):
     refuses in a query) is checked here, not by the database."""
 
     slug = forms.SlugField()
+
+
+class ConversationResultForm(ServiceForm):
+    """What the tester made of a conversation held in the test console: its length and
+    transcript come from the conversation's record, not from the form."""
+
+    status = forms.ChoiceField(
+        label="Outcome", choices=TestStatus.choices, widget=forms.RadioSelect
+    )
+    rating = forms.TypedChoiceField(
+        label="Rating",
+        choices=[("", "No rating"), *((n, f"{n} of 5") for n in range(5, 0, -1))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    notes = forms.CharField(
+        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agents, lifecycle, results, workspaces
+from web.views import agents, conversations, lifecycle, results, workspaces
 
 app_name = "app"
 
@@ -23,4 +23,21 @@ urlpatterns = [
     path("agents/<int:pk>/restore", lifecycle.restore, name="agent-restore"),
     path("agents/<int:pk>/diff", lifecycle.diff, name="agent-diff"),
     path("agents/<int:pk>/test-results/new", results.new, name="test-result-new"),
+    path("agents/<int:pk>/test", conversations.console, name="agent-console"),
+    path(
+        "agents/<int:pk>/test/finished",
+        conversations.console_finished,
+        name="agent-console-finished",
+    ),
+    path(
+        "agents/<int:pk>/conversations",
+        conversations.agent_conversations,
+        name="agent-conversations",
+    ),
+    path("conversations/<int:conversation_id>", conversations.conversation, name="conversation"),
+    path(
+        "conversations/<int:conversation_id>/result",
+        conversations.conversation_result,
+        name="conversation-result",
+    ),
 ]

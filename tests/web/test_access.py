@@ -11,7 +11,8 @@ from web import urls as app_urls
 from web.forms import AgentEditorForm
 
 PAGES = ["agent", "agent-edit", "agent-sync-state", "agent-deploy", "agent-rollback", "agent-diff"]
-PAGES += ["test-result-new", "agent-archive", "agent-restore"]
+PAGES += ["test-result-new", "agent-archive", "agent-restore", "agent-console"]
+PAGES += ["agent-console-finished", "agent-conversations"]
 ACTIONS = ["agent-edit", "agent-sync", "agent-deploy", "agent-rollback", "test-result-new"]
 ACTIONS += ["agent-archive", "agent-restore"]
 

@@ -95,11 +95,17 @@ def test_viewers_see_edit_and_deploy_disabled_with_the_reason(viewer, agent):
     actions = one(page, css="agent-actions")
     assert select(actions, "a") == []
     buttons = select(actions, "button", disabled=True)
-    assert [text(button) for button in buttons] == ["Edit", "Deploy", "Record test result"]
+    assert [text(button) for button in buttons] == [
+        "Edit",
+        "Deploy",
+        "Test in browser",
+        "Record test result",
+    ]
     reasons = {text(button): attrs(button)["aria-describedby"] for button in buttons}
     assert {name: text(one(page, id_=reason)) for name, reason in reasons.items()} == {
         "Edit": "Editing agents needs the editor role.",
         "Deploy": "Deploying to testing needs the editor role.",
+        "Test in browser": "Talking to agents needs the tester role.",
         "Record test result": "Recording tests needs the tester role.",
     }
 

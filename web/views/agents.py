@@ -27,6 +27,7 @@ from deployments.selectors import (
     version_side_by_side,
 )
 from elevenlabs_sync.sync import agent_sync_retry
+from testruns.selectors import conversation_list
 from web.filters import AgentDashboardFilter
 from web.forms import LANGUAGE_SUGGESTIONS, LLM_SUGGESTIONS, AgentEditorForm, posted
 from web.pages import (
@@ -41,6 +42,7 @@ from workspaces.models import Workspace
 
 DASHBOARD_PAGE_SIZE = 50
 HISTORY_SHOWN = 50  # newest entries of each list on the detail page; the API has them all
+CONVERSATIONS_SHOWN = 10  # the rest are on the agent's conversations page
 
 
 @login_required
@@ -144,6 +146,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     agent = agent_or_404(request, pk)
     remember_workspace(request, agent.workspace)
     old, new = default_diff(agent)
+    conversations = conversation_list(agent=agent).prefetch_related("test_results")
     context = {
         "agent": agent,
         "config": config_summary(config=agent.config),
@@ -154,6 +157,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": version_list(agent=agent).defer("config")[:HISTORY_SHOWN],
         "version_numbers": range(agent.version, 0, -1),
         "test_results": results_with_tested_versions(agent=agent)[:HISTORY_SHOWN],
+        "conversations": conversations[:CONVERSATIONS_SHOWN],
+        "conversation_count": conversations.count(),
         "diff": version_side_by_side(agent=agent, old=old, new=new),
         "old": old,
         "new": new,

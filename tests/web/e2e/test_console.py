@@ -1,0 +1,228 @@
+"""The test console in a real browser: a tester talks to an agent in testing through the
+relay, by microphone and by keyboard, ends the conversation, saves a rated result, and finds
+it in the agent's test history with its transcript.
+
+The microphone is Chromium's fake device playing a WAV made here. The sandbox hears audio
+that is not UTF-8 text as "speech" while a chunk's peak is loud and an utterance once a quiet
+chunk follows (sandbox/speech.py), so the WAV is a voice-like buzz then silence: the
+sandbox's transcript of it is "[1.20 seconds of speech]", give or take the browser's audio
+processing. Chromium loops the file, so the tester "speaks" every few seconds.
+
+Django's `live_server` is WSGI, without WebSockets, so these tests serve the product's ASGI
+application (HTTP and the relay's socket) with uvicorn in a thread; the sandbox is the
+separate server the `sandbox` fixture runs.
+"""
+
+import math
+import re
+import threading
+import time
+import wave
+from array import array
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from agents.models import Status
+from tests.factories import MembershipFactory, UserFactory
+from tests.sandbox_fixtures import free_port
+from tests.web.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, watched_page
+from workspaces.roles import Role
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+RATE = 48_000
+SPEECH_SECS, SILENCE_SECS = 1.2, 2.0
+HEARD = re.compile(r"\[\d+\.\d\d seconds of speech\]")
+SLOW_MS = 20_000  # the fake microphone loops; an utterance takes a few seconds to be heard
+
+
+def voice_like_wav(path: Path) -> Path:
+    """SPEECH_SECS of a buzz with a voice's pitch and syllable rhythm (a 140 Hz tone and its
+    harmonics, swelling four times a second), then SILENCE_SECS of silence: 16-bit mono."""
+    samples = array("h")
+    for n in range(int(RATE * SPEECH_SECS)):
+        t = n / RATE
+        tone = sum(math.sin(2 * math.pi * 140 * k * t) / k for k in (1, 2, 3, 4))
+        swell = 0.6 + 0.4 * math.sin(2 * math.pi * 4 * t)
+        samples.append(int(9000 * swell * tone))
+    samples.extend([0] * int(RATE * SILENCE_SECS))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(samples.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def voice_browser(browser, tmp_path_factory):
+    """A Chromium whose microphone plays the WAV, allowed without asking; launched from the
+    package's Playwright (a second sync Playwright cannot start beside it)."""
+    wav = voice_like_wav(tmp_path_factory.mktemp("voice") / "voice.wav")
+    assert CHROMIUM.exists()
+    chromium = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def asgi_server(transactional_db, sandbox, settings) -> Iterator[str]:
+    """The product's ASGI application on a free port, in a thread: pages, static files and
+    the conversation relay's WebSocket. Routed as config/asgi.py routes the relay, built here
+    so its origin check reads this test's ALLOWED_HOSTS (config.asgi reads them once, at
+    import, in whatever test imported it first)."""
+    uvicorn = pytest.importorskip("uvicorn")
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.urls import re_path
+
+    from common.asgi import asgi_application
+    from common.websocket import SameSiteOrigin
+    from elevenlabs_sync.relay import ConversationRelay
+    from workspaces.websocket_auth import WebSocketAuthStack
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    relay = SameSiteOrigin(WebSocketAuthStack(ConversationRelay.as_asgi()))
+    application = ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(asgi_application()),
+            "websocket": URLRouter(
+                [re_path(r"^ws/agents/(?P<agent_id>[^/]+)/conversation/?$", relay)]
+            ),
+        }
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped at start-up"
+        assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def open_console_page(voice_browser, asgi_server) -> Iterator[Callable]:
+    """`open_console_page(viewport)`: a page of the voice browser on the ASGI server, failing
+    the test on any error, refused request or CSP violation (as `open_page` does)."""
+    contexts = []
+    problems: list[str] = []
+
+    def open_(viewport: dict = DESKTOP):
+        context = voice_browser.new_context(base_url=asgi_server, viewport=viewport)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return watched_page(context, problems)
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not problems, "The browser reported errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def tester_sam(workspace):
+    user = UserFactory(username="sam")
+    return MembershipFactory(workspace=workspace, user=user, role=Role.TESTER).user
+
+
+def test_a_tester_talks_to_the_agent_and_saves_a_rated_result(
+    open_console_page, log_in, admin, tester_sam, workspace, agent_at, screenshot
+):
+    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk")
+    page = open_console_page()
+    log_in(page, tester_sam)
+
+    page.goto(f"/app/agents/{agent.pk}")
+    page.get_by_role("link", name="Test in browser").click()
+    expect(page.get_by_role("heading", name="Talk to Front desk")).to_be_visible()
+    expect(page.get_by_label("Talk to")).to_have_value("target=testing")
+    page.get_by_role("button", name="Start conversation").click()
+
+    state = page.locator("[data-console-state]")
+    expect(state).to_have_text("Connected, listening")
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript.locator(".turn-agent").first).to_be_visible()
+    # Heard through the microphone: the user's turn, and the agent's answer to it.
+    expect(transcript.locator(".turn-user").first).to_contain_text(HEARD, timeout=SLOW_MS)
+    expect(transcript.locator(".turn-agent")).not_to_have_count(1, timeout=SLOW_MS)
+    # Typed.
+    page.get_by_label("Message").fill("What are your opening hours?")
+    page.get_by_role("button", name="Send").click()
+    expect(
+        transcript.locator(".turn-user", has_text="What are your opening hours?")
+    ).to_be_visible()
+    expect(page.locator("[data-console-clock]")).not_to_have_text("0:00")
+    screenshot(page, "console.png")
+
+    page.get_by_role("button", name="End conversation").click()
+    expect(state).to_have_text("Ended")
+    finished = page.locator("#console-finished")
+    expect(finished.get_by_role("heading", name="The conversation")).to_be_visible()
+    expect(finished.locator(".turn-user").first).to_contain_text(HEARD)
+    expect(finished).to_contain_text("What are your opening hours?")
+    form = finished.locator("#result-form")
+    form.get_by_label("Passed").check()
+    form.get_by_label("Rating").select_option("4")
+    form.get_by_label("Notes").fill("Heard me and answered.")
+    form.get_by_role("button", name="Save test result").click()
+    expect(finished.get_by_role("status")).to_contain_text("Test recorded: passed.")
+
+    finished.get_by_role("link", name="Front desk's test results").click()
+    history = page.locator("#tests")
+    expect(history).to_contain_text("Passed")
+    expect(history).to_contain_text("4/5")
+    expect(history).to_contain_text("Browser conversation")
+    expect(history).to_contain_text("Heard me and answered.")
+    history.get_by_text("Transcript").first.click()
+    shown = history.locator("pre.transcript").first
+    expect(shown).to_contain_text("User: What are your opening hours?")
+    expect(shown).to_contain_text(HEARD)
+    # And the conversation is listed on the agent's page, judged.
+    expect(page.locator("#conversations")).to_contain_text("Passed (4/5)")
+
+
+def test_the_console_on_a_phone(
+    open_console_page, log_in, admin, tester_sam, workspace, agent_at, screenshot
+):
+    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk")
+    page = open_console_page(PHONE)
+    log_in(page, tester_sam)
+    page.goto(f"/app/agents/{agent.pk}/test")
+    page.get_by_label("Talk through the microphone").uncheck()
+    page.get_by_role("button", name="Start conversation").click()
+    expect(page.locator("[data-console-state]")).to_have_text("Connected")
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript.locator(".turn-agent").first).to_be_visible()
+    page.get_by_label("Message").fill("Can I book a table for two?")
+    page.get_by_role("button", name="Send").click()
+    expect(transcript.locator(".turn-agent")).not_to_have_count(1)
+    page.get_by_role("region", name="Conversation").scroll_into_view_if_needed()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the console scrolls sideways ({width}px)"
+    screenshot(page, "phone-console.png")
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#result-form")).to_be_visible()
