@@ -210,7 +210,6 @@ SYNC_STALE_AFTER = env_float("SYNC_STALE_AFTER", default=120.0)
 # message: 64 KiB is over a second of 16 kHz audio, far more than a client sends at once.
 RELAY_MAX_FRAME_BYTES = env_int("RELAY_MAX_FRAME_BYTES", default=65_536, minimum=1_024)
 RELAY_MAX_MESSAGES_PER_SECOND = env_int("RELAY_MAX_MESSAGES_PER_SECOND", default=100, minimum=1)
-RELAY_MAX_DURATION_SECS = env_int("RELAY_MAX_DURATION_SECS", default=1_800, minimum=1)
 RELAY_CONNECT_TIMEOUT = env_float("RELAY_CONNECT_TIMEOUT", default=10.0)
 
 # --- API

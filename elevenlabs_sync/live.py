@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 
 from agents.models import VoiceAgent
 from agents.services import refuse_if_archived
@@ -18,7 +19,9 @@ from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import DELETED_OUTSIDE
 from testruns.models import Conversation, ConversationTarget
+from testruns.selectors import conversations_going_on
 from testruns.services import conversation_start
+from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -41,6 +44,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
 class OpenedConversation:
     record: Conversation
     url: str  # ElevenLabs' signed WebSocket URL: the relay's upstream, never shown to a browser
+    max_seconds: int  # the workspace's limit on a conversation's length
 
 
 def conversation_open(
@@ -80,10 +84,21 @@ def conversation_open(
         url = remote.signed_url(sync.elevenlabs_agent_id, **where)
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
-    record = conversation_start(
-        agent=agent, actor=actor, target=target, version=number, config_revision=revision
-    )
-    return OpenedConversation(record, url)
+    with transaction.atomic():
+        # The workspace's row, locked, lines up conversations starting at once: each counts
+        # those already going on with the last one's record in.
+        workspace = Workspace.objects.select_for_update().get(pk=agent.workspace_id)
+        going_on = conversations_going_on(workspace=workspace)
+        if going_on >= workspace.concurrent_conversations:
+            raise Conflict(
+                f"Workspace '{workspace.slug}' has {going_on} test conversations going on, as "
+                "many as it allows at once; end one, or ask an admin to raise the limit.",
+                code="too_many_conversations",
+            )
+        record = conversation_start(
+            agent=agent, actor=actor, target=target, version=number, config_revision=revision
+        )
+    return OpenedConversation(record, url, workspace.conversation_max_seconds)
 
 
 def _default_target(sync: AgentSync) -> str:

@@ -56,6 +56,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.upstream: ClientConnection | None = None
         self.conversation_id: int | None = None
+        self.max_seconds = 0
         self.started = 0.0
         self.said: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
         self.tasks: list[asyncio.Task] = []
@@ -74,7 +75,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
             code = INTERNAL_ERROR if isinstance(refusal, Upstream) else INPUT_ERROR
             await self._tell_and_close(refusal.message, code=code, error_type="value_error")
             return
-        self.conversation_id = opened.record.pk
+        self.conversation_id, self.max_seconds = opened.record.pk, opened.max_seconds
         try:
             self.upstream = await connect(
                 opened.url,
@@ -222,7 +223,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
     # --- ending
 
     async def _stop_at_maximum_duration(self) -> None:
-        seconds = settings.RELAY_MAX_DURATION_SECS
+        seconds = self.max_seconds
         await asyncio.sleep(seconds)
         length = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
         reached = f"The conversation reached its maximum length of {length}."

@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -67,30 +68,41 @@ def result_record_from_conversation(
     notes: str = "",
 ) -> TestResult:
     """Judge a finished conversation: a test result of the version and config it talked to,
-    with the conversation's length and transcript, linked to it as the gate's evidence."""
+    with the conversation's length and transcript, linked to it as the gate's evidence. One
+    verdict a conversation: a second (a double click, a stale tab, a retried script) is refused
+    rather than counted twice."""
     agent = conversation.agent
     actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
     refuse_if_archived(agent)
-    if conversation.ended_at is None:
-        raise Conflict(
-            "The conversation is still going on; end it, then record what you made of it.",
-            code="conversation_active",
+    with transaction.atomic():
+        # Locked, so two verdicts sent at once cannot both find none before them.
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.ended_at is None:
+            raise Conflict(
+                "The conversation is still going on; end it, then record what you made of it.",
+                code="conversation_active",
+            )
+        if conversation.test_results.exists():
+            raise Conflict(
+                "A test result was saved for this conversation already; see the agent's test "
+                "results.",
+                code="already_recorded",
+            )
+        result = TestResult(
+            agent=agent,
+            tested_by=actor,
+            duration=(conversation.ended_at - conversation.started_at).total_seconds(),
+            transcript="\n".join(turn.line for turn in conversation.turns.all()),
+            rating=rating,
+            notes=notes,
+            status=status,
+            version=conversation.version,
+            config_revision=conversation.config_revision,
+            source=TestSource.BROWSER,
+            source_ref=conversation.elevenlabs_conversation_id,
+            conversation=conversation,
         )
-    result = TestResult(
-        agent=agent,
-        tested_by=actor,
-        duration=(conversation.ended_at - conversation.started_at).total_seconds(),
-        transcript="\n".join(turn.line for turn in conversation.turns.all()),
-        rating=rating,
-        notes=notes,
-        status=status,
-        version=conversation.version,
-        config_revision=conversation.config_revision,
-        source=TestSource.BROWSER,
-        source_ref=conversation.elevenlabs_conversation_id,
-        conversation=conversation,
-    )
-    return _result_save(result)
+        return _result_save(result)
 
 
 def _result_save(result: TestResult) -> TestResult:
@@ -212,3 +224,33 @@ def conversation_reconcile_apply(
         conversation.duration, conversation.analysis = duration, analysis
         conversation.reconciled_at = timezone.now()
         conversation.save(update_fields=["duration", "analysis", "reconciled_at"])
+
+
+# Past the longest a conversation may last, the relay has ended it; one still open by then was
+# held by a relay that stopped (a server restart or crash) and cannot end it any more.
+ABANDONED_AFTER_THE_LIMIT = timedelta(minutes=5)
+ABANDONED = "The relay stopped (the server restarted) before the conversation ended."
+
+
+def conversations_abandoned_close() -> list[int]:
+    """Close the records of conversations whose relay stopped before it could; their ids.
+    What was said stays as it was written."""
+    now = timezone.now()
+    going_on = Conversation.objects.filter(status=ConversationStatus.ACTIVE).select_related(
+        "agent__workspace"
+    )
+    return [
+        conversation.pk
+        for conversation in going_on
+        if now > _last_moment(conversation)
+        and conversation_end(
+            conversation_id=conversation.pk,
+            status=ConversationStatus.INTERRUPTED,
+            reason=ABANDONED,
+        )
+    ]
+
+
+def _last_moment(conversation: Conversation) -> datetime:
+    limit = timedelta(seconds=conversation.agent.workspace.conversation_max_seconds)
+    return conversation.started_at + limit + ABANDONED_AFTER_THE_LIMIT

@@ -34,7 +34,14 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
     list_display = ("name", "slug", "require_passing_test", "members", "agents", "created_at")
     list_filter = ("require_passing_test",)
     search_fields = ("name", "slug")
-    fields = ("name", "slug", "require_passing_test", "created_at")
+    fields = (
+        "name",
+        "slug",
+        "require_passing_test",
+        "conversation_max_seconds",
+        "concurrent_conversations",
+        "created_at",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workspace]:
         return (
@@ -85,6 +92,8 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             actor=request.user,
             name=obj.name,
             require_passing_test=obj.require_passing_test,
+            conversation_max_seconds=obj.conversation_max_seconds,
+            concurrent_conversations=obj.concurrent_conversations,
         )
 
 

@@ -1,6 +1,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from workspaces.roles import Role
@@ -14,6 +15,21 @@ class Workspace(models.Model):
     require_passing_test = models.BooleanField(
         default=True,
         help_text="Production deploys need a passing test result for the exact config deployed.",
+    )
+    # Test conversations through the relay (elevenlabs_sync/relay.py): each one is a minute-
+    # metered call on the workspace's ElevenLabs account, so both are bounded. Defaults in the
+    # database too: rows written by code that predates them (a rolling deploy) still get them.
+    conversation_max_seconds = models.PositiveIntegerField(
+        default=1_800,
+        db_default=1_800,
+        validators=[MinValueValidator(1), MaxValueValidator(14_400)],
+        help_text="How long a test conversation may last, in seconds (at most 4 hours).",
+    )
+    concurrent_conversations = models.PositiveSmallIntegerField(
+        default=5,
+        db_default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many test conversations may go on at once in the workspace.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

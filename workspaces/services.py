@@ -28,6 +28,8 @@ def workspace_update(
     actor: User,
     name: str | None = None,
     require_passing_test: bool | None = None,
+    conversation_max_seconds: int | None = None,
+    concurrent_conversations: int | None = None,
 ) -> Workspace:
     """Change a workspace's settings; `None` leaves a setting as it is. The slug never changes:
     scripts name workspaces by it."""
@@ -38,8 +40,20 @@ def workspace_update(
         workspace.name = name.strip()
     if require_passing_test is not None:
         workspace.require_passing_test = require_passing_test
-    workspace.save(update_fields=["name", "require_passing_test"])
+    if conversation_max_seconds is not None:
+        workspace.conversation_max_seconds = conversation_max_seconds
+    if concurrent_conversations is not None:
+        workspace.concurrent_conversations = concurrent_conversations
+    try:
+        workspace.full_clean(exclude=["slug"], validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise InvalidInput.for_field(field, messages[0]) from error
+    workspace.save(update_fields=[*SETTINGS])
     return workspace
+
+
+SETTINGS = ("name", "require_passing_test", "conversation_max_seconds", "concurrent_conversations")
 
 
 def membership_set(

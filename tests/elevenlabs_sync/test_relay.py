@@ -3,6 +3,7 @@ communicator through the product's own WebSocket routing, to the sandbox running
 of its own: every frame the client gets is held against ElevenLabs' AsyncAPI contract."""
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -289,10 +290,11 @@ def test_a_batch_the_writer_failed_to_write_is_written_on_its_next_try(
     assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
 
 
-def test_a_conversation_ends_at_its_maximum_duration(
-    application, tester, agent_in_testing, settings
+def test_a_conversation_ends_at_the_workspaces_maximum_length(
+    application, tester, agent_in_testing, workspace
 ):
-    settings.RELAY_MAX_DURATION_SECS = 2
+    workspace.conversation_max_seconds = 2
+    workspace.save()
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
@@ -411,7 +413,7 @@ def upstream_at(monkeypatch):
 
     def pointing(fake: FakeElevenLabs) -> None:
         def opened_there(**kwargs):
-            return live.OpenedConversation(live.conversation_open(**kwargs).record, fake.url)
+            return dataclasses.replace(live.conversation_open(**kwargs), url=fake.url)
 
         monkeypatch.setattr(relay, "conversation_open", opened_there)
 
@@ -446,3 +448,62 @@ def test_frames_pass_unchanged_and_the_relay_answers_pings_itself(
         {"type": "user_message", "text": "Hi there"},
     ]
     assert upstream_got[1] == typed
+
+
+def test_a_workspace_holds_no_more_conversations_at_once_than_it_allows(
+    application, tester, agent_in_testing, workspace
+):
+    workspace.concurrent_conversations = 1
+    workspace.save()
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        first = socket(application, agent_in_testing.pk, headers=headers)
+        await opened(first)
+        refusal = await refused_with(socket(application, agent_in_testing.pk, headers=headers))
+        await first.disconnect(code=1000)
+        return refusal
+
+    (error, code) = asyncio.run(talk())
+
+    assert code == 1008
+    assert error["error_event"]["message"].startswith(
+        "Workspace 'acme' has 1 test conversations going on, as many as it allows at once"
+    )
+    assert Conversation.objects.count() == 1
+
+
+def test_a_published_version_is_talked_to_on_request(
+    application, owner, tester, agent_in_testing, django_capture_on_commit_callbacks
+):
+    record_passing_test(agent_in_testing, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(
+            agent=agent_in_testing, to_status=Status.PRODUCTION, changes="v2", actor=owner
+        )
+    agent_in_testing.refresh_from_db()
+    published = agent_in_testing.versions.get(number=agent_in_testing.live_version)
+    headers = [ORIGIN, token_header(tester)]
+    query = f"version={published.number}"
+
+    async def talk():
+        communicator = socket(application, agent_in_testing.pk, headers=headers, query=query)
+        await opened(communicator)
+        await communicator.disconnect(code=1000)
+
+    asyncio.run(talk())
+
+    conversation = Conversation.objects.get()
+    assert (conversation.target, conversation.version) == ("version", published.number)
+    assert conversation.config_revision == published.config_revision
+
+
+def test_a_version_never_published_is_refused_saying_so(application, tester, agent_in_testing):
+    headers = [ORIGIN, token_header(tester)]
+
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_in_testing.pk, headers=headers, query="version=1"))
+    )
+
+    assert code == 1008
+    assert error["error_event"]["message"].startswith("Version 1 was never published to ElevenLabs")

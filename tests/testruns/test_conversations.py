@@ -4,13 +4,17 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from common.errors import Conflict, RoleRequired
-from testruns.models import ConversationStatus, ConversationTarget, TurnRole
+from testruns.models import Conversation, ConversationStatus, ConversationTarget, TurnRole
 from testruns.services import (
+    ABANDONED,
+    ABANDONED_AFTER_THE_LIMIT,
     conversation_end,
     conversation_start,
     conversation_transcript_add,
+    conversations_abandoned_close,
     result_record_from_conversation,
 )
 from testruns.transcript import Corrected, Identified, Interrupted, Said, ToolCalled
@@ -117,3 +121,41 @@ def test_a_result_judging_a_conversation_tests_the_version_it_talked_to(
 def test_a_conversation_still_going_on_cannot_be_judged(conversation, tester):
     with pytest.raises(Conflict, match="still going on"):
         result_record_from_conversation(conversation=conversation, actor=tester, status="passed")
+
+
+def test_a_conversation_its_relay_left_open_is_closed_past_the_workspaces_limit(
+    conversation, agent, tester
+):
+    workspace = agent.workspace
+    workspace.conversation_max_seconds = 60
+    workspace.save()
+    conversation_transcript_add(
+        conversation_id=conversation.pk, events=[Said(TurnRole.AGENT, "Hi", 0, 1)]
+    )
+    recent = conversation_start(
+        agent=agent, actor=tester, target="testing", version=3, config_revision="abc"
+    )
+    started = timezone.now() - timedelta(seconds=60) - ABANDONED_AFTER_THE_LIMIT
+    Conversation.objects.filter(pk=conversation.pk).update(
+        started_at=started - timedelta(seconds=1)
+    )
+    Conversation.objects.filter(pk=recent.pk).update(started_at=started + timedelta(seconds=30))
+
+    assert conversations_abandoned_close() == [conversation.pk]
+
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.end_reason) == ("interrupted", ABANDONED)
+    assert turns_of(conversation) == [(TurnRole.AGENT, "Hi", False, False, [])]
+    recent.refresh_from_db()
+    assert recent.status == "active"
+
+
+def test_a_conversation_is_judged_once(conversation, tester):
+    conversation_end(conversation_id=conversation.pk, status="completed", reason="done")
+    conversation.refresh_from_db()
+    result_record_from_conversation(conversation=conversation, actor=tester, status="passed")
+
+    with pytest.raises(Conflict, match="saved for this conversation already"):
+        result_record_from_conversation(conversation=conversation, actor=tester, status="failed")
+
+    assert conversation.test_results.count() == 1

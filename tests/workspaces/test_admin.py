@@ -64,7 +64,11 @@ def test_staff_see_only_their_workspaces(workspace, outsider):
 def test_a_workspace_admin_changes_its_settings(workspace, owner):
     client = staff_client(owner)
 
-    client.post(change_url(workspace), {"name": "Acme Inc"})  # the box left unticked
+    client.post(
+        change_url(workspace),
+        # the box left unticked
+        {"name": "Acme Inc", "conversation_max_seconds": 600, "concurrent_conversations": 2},
+    )
 
     workspace.refresh_from_db()
     assert (workspace.name, workspace.slug, workspace.require_passing_test) == (
@@ -72,6 +76,7 @@ def test_a_workspace_admin_changes_its_settings(workspace, owner):
         "acme",
         False,
     )
+    assert (workspace.conversation_max_seconds, workspace.concurrent_conversations) == (600, 2)
 
 
 def test_members_below_admin_only_view_the_workspace(workspace, editor):

@@ -363,6 +363,35 @@ def test_only_an_admin_changes_workspace_settings(workspace, request, caller):
     assert workspace.require_passing_test is True
 
 
+def test_an_admin_bounds_the_workspaces_test_conversations(workspace, owner):
+    workspace_update(
+        workspace=workspace, actor=owner, conversation_max_seconds=600, concurrent_conversations=2
+    )
+
+    workspace.refresh_from_db()
+    assert (workspace.conversation_max_seconds, workspace.concurrent_conversations) == (600, 2)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("conversation_max_seconds", 0),
+        ("conversation_max_seconds", 14_401),
+        ("concurrent_conversations", 0),
+        ("concurrent_conversations", 101),
+    ],
+)
+def test_conversation_limits_out_of_bounds_are_refused_naming_the_setting(
+    workspace, owner, setting, value
+):
+    with pytest.raises(InvalidInput) as refusal:
+        workspace_update(workspace=workspace, actor=owner, **{setting: value})
+
+    assert list(refusal.value.errors) == [setting]
+    workspace.refresh_from_db()
+    assert (workspace.conversation_max_seconds, workspace.concurrent_conversations) == (1_800, 5)
+
+
 def test_a_blank_workspace_name_is_refused(workspace, owner):
     with pytest.raises(InvalidInput) as refusal:
         workspace_update(workspace=workspace, actor=owner, name="  ")
