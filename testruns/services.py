@@ -75,14 +75,19 @@ def result_record_from_conversation(
     actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
     refuse_if_archived(agent)
     with transaction.atomic():
-        # Locked, so two verdicts sent at once cannot both find none before them.
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if conversation.ended_at is None:
+        # Locked, so two verdicts sent at once cannot both find none before them; read again,
+        # as the relay may have closed it since `conversation` was read.
+        ended_at = (
+            Conversation.objects.select_for_update()
+            .values_list("ended_at", flat=True)
+            .get(pk=conversation.pk)
+        )
+        if ended_at is None:
             raise Conflict(
                 "The conversation is still going on; end it, then record what you made of it.",
                 code="conversation_active",
             )
-        if conversation.test_results.exists():
+        if TestResult.objects.filter(conversation=conversation).exists():
             raise Conflict(
                 "A test result was saved for this conversation already; see the agent's test "
                 "results.",
@@ -91,7 +96,7 @@ def result_record_from_conversation(
         result = TestResult(
             agent=agent,
             tested_by=actor,
-            duration=(conversation.ended_at - conversation.started_at).total_seconds(),
+            duration=(ended_at - conversation.started_at).total_seconds(),
             transcript="\n".join(turn.line for turn in conversation.turns.all()),
             rating=rating,
             notes=notes,

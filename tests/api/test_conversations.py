@@ -389,9 +389,10 @@ def test_judging_runs_a_fixed_number_of_queries(api, tester, agent, django_asser
     client = api(tester)
     client.get("/api/agents/")  # the token's first use is recorded once; not part of the list
 
-    # token, the conversation (its agent and workspace joined), its turns, role, insert, the
-    # result read back (tester joined)
-    with django_assert_max_num_queries(6):
+    # token, the conversation (its agent and workspace joined), its turns, role, the
+    # transaction's start, the conversation locked, an earlier verdict looked for, insert, the
+    # transaction's end, the result read back (tester joined)
+    with django_assert_max_num_queries(10):
         response = judge(client, conversation, {"status": "passed"})
 
     assert response.status_code == 201, response.content
