@@ -26,8 +26,9 @@ run: migrate
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(BIN)/python -m config.serve --host $(HOST) --port $(PORT)
 
+# On every core (pytest-xdist); `.venv/bin/pytest tests/…` runs a part in one process.
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto
 
 # Style, the import contracts of docs/architecture.md, types (mypy, cached in .mypy_cache),
 # migrations in step with the models.

@@ -85,7 +85,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
                 compression=None,
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
-            reason = f"ElevenLabs could not be reached: {error}"
+            reason = f"ElevenLabs could not be reached: {_unreachable(error)}"
             logger.warning("Conversation %s: %s", self.conversation_id, reason)
             self.ending = True
             await self._end(ConversationStatus.FAILED, reason)
@@ -324,6 +324,18 @@ def _opened_for(scope: Any) -> OpenedConversation:
     return conversation_open(
         agent=agent, actor=user, target=target, version=int(version) if version else None
     )
+
+
+def _unreachable(error: Exception) -> str:
+    """Why the connection to ElevenLabs failed, without the signed URL (whose signature lets
+    anyone holding it into the conversation), which some of these errors quote."""
+    if isinstance(error, InvalidURI):
+        return "the signed URL it gave is not a WebSocket URL."
+    if isinstance(error, TimeoutError):
+        return f"no answer within {settings.RELAY_CONNECT_TIMEOUT:g} s."
+    if isinstance(error, OSError):
+        return f"{error.strerror or type(error).__name__}."
+    return f"{error}."
 
 
 def _is(message: Any, message_type: str) -> bool:

@@ -228,33 +228,6 @@ def _as_text(field: str, value: Any) -> Any:
     return value
 
 
-class TestResultForm(ServiceForm):
-    """A test of the agent's working config, recorded by the person who ran it."""
-
-    status = forms.ChoiceField(
-        label="Outcome", choices=TestStatus.choices, widget=forms.RadioSelect
-    )
-    rating = forms.TypedChoiceField(
-        label="Rating",
-        choices=[("", "No rating"), *((n, f"{n} of 5") for n in range(5, 0, -1))],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    duration = forms.FloatField(
-        label="Duration (seconds)",
-        min_value=0,
-        max_value=DURATION_MAX_SECONDS,
-        help_text="How long the test call lasted.",
-    )
-    transcript = forms.CharField(
-        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
-    )
-    notes = forms.CharField(
-        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
 class WorkspaceSwitchForm(forms.Form):
     """The workspace to show. A slug no workspace could have (a NUL, which PostgreSQL
     refuses in a query) is checked here, not by the database."""
@@ -278,4 +251,21 @@ class ConversationResultForm(ServiceForm):
     )
     notes = forms.CharField(
         required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TestResultForm(ConversationResultForm):
+    """A test of the agent's working config, recorded by the person who ran it: the verdict,
+    and the length and transcript a conversation's record would have given."""
+
+    field_order = ["status", "rating", "duration", "transcript", "notes"]
+
+    duration = forms.FloatField(
+        label="Duration (seconds)",
+        min_value=0,
+        max_value=DURATION_MAX_SECONDS,
+        help_text="How long the test call lasted.",
+    )
+    transcript = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
     )

@@ -324,30 +324,37 @@ def test_an_invalid_token_is_refused_saying_so(application, agent_in_testing):
     assert error["error_event"]["message"].startswith("Invalid or revoked API token.")
 
 
-def test_the_live_version_is_talked_to_on_request(
-    application, owner, tester, agent_in_testing, django_capture_on_commit_callbacks
-):
+@pytest.fixture
+def released(agent_in_testing, owner, django_capture_on_commit_callbacks):
+    """`agent_in_testing` deployed to production: its version 2, live and published."""
     record_passing_test(agent_in_testing, owner)
     with django_capture_on_commit_callbacks(execute=True):
         deployment_create(
             agent=agent_in_testing, to_status=Status.PRODUCTION, changes="Live", actor=owner
         )
     agent_in_testing.refresh_from_db()
-    live = agent_in_testing.versions.get(number=agent_in_testing.live_version)
+    return agent_in_testing.versions.get(number=agent_in_testing.live_version)
+
+
+@pytest.mark.parametrize(("query", "target"), [("target=live", "live"), ("version=2", "version")])
+def test_the_live_version_or_a_published_one_is_talked_to_on_request(
+    application, tester, released, query, target
+):
     headers = [ORIGIN, token_header(tester)]
 
     async def talk():
-        communicator = socket(
-            application, agent_in_testing.pk, headers=headers, query="target=live"
-        )
+        communicator = socket(application, released.agent_id, headers=headers, query=query)
         await opened(communicator)
         await communicator.disconnect(code=1000)
 
     asyncio.run(talk())
 
     conversation = Conversation.objects.get()
-    assert (conversation.target, conversation.version) == ("live", agent_in_testing.live_version)
-    assert conversation.config_revision == live.config_revision
+    assert conversation.target == target
+    assert (conversation.version, conversation.config_revision) == (
+        released.number,
+        released.config_revision,
+    )
 
 
 @pytest.mark.parametrize(
@@ -473,31 +480,6 @@ def test_a_workspace_holds_no_more_conversations_at_once_than_it_allows(
     assert Conversation.objects.count() == 1
 
 
-def test_a_published_version_is_talked_to_on_request(
-    application, owner, tester, agent_in_testing, django_capture_on_commit_callbacks
-):
-    record_passing_test(agent_in_testing, owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(
-            agent=agent_in_testing, to_status=Status.PRODUCTION, changes="v2", actor=owner
-        )
-    agent_in_testing.refresh_from_db()
-    published = agent_in_testing.versions.get(number=agent_in_testing.live_version)
-    headers = [ORIGIN, token_header(tester)]
-    query = f"version={published.number}"
-
-    async def talk():
-        communicator = socket(application, agent_in_testing.pk, headers=headers, query=query)
-        await opened(communicator)
-        await communicator.disconnect(code=1000)
-
-    asyncio.run(talk())
-
-    conversation = Conversation.objects.get()
-    assert (conversation.target, conversation.version) == ("version", published.number)
-    assert conversation.config_revision == published.config_revision
-
-
 def test_a_version_never_published_is_refused_saying_so(application, tester, agent_in_testing):
     headers = [ORIGIN, token_header(tester)]
 
@@ -507,3 +489,25 @@ def test_a_version_never_published_is_refused_saying_so(application, tester, age
 
     assert code == 1008
     assert error["error_event"]["message"].startswith("Version 1 was never published to ElevenLabs")
+
+
+def test_elevenlabs_out_of_reach_fails_the_conversation_saying_so(
+    application, tester, agent_in_testing, upstream_at
+):
+    closed_port = FakeElevenLabs([])
+    closed_port.url = "ws://127.0.0.1:9/v1/convai/conversation?conversation_signature=secret"
+    upstream_at(closed_port)
+    headers = [ORIGIN, token_header(tester)]
+
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_in_testing.pk, headers=headers))
+    )
+
+    assert code == 1011
+    assert error["error_event"]["message"] == (
+        "ElevenLabs could not be reached; try again in a moment."
+    )
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.FAILED
+    assert conversation.end_reason.startswith("ElevenLabs could not be reached: ")
+    assert "secret" not in conversation.end_reason
