@@ -3,6 +3,7 @@ communicator through the product's own WebSocket routing, to the sandbox running
 of its own: every frame the client gets is held against ElevenLabs' AsyncAPI contract."""
 
 import asyncio
+import base64
 import dataclasses
 import json
 
@@ -24,7 +25,7 @@ from tests.elevenlabs_sync.relay_client import (
     socket,
     token_header,
 )
-from tests.factories import record_passing_test
+from tests.factories import AgentFactory, record_passing_test, sample_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -511,3 +512,85 @@ def test_elevenlabs_out_of_reach_fails_the_conversation_saying_so(
     assert conversation.status == ConversationStatus.FAILED
     assert conversation.end_reason.startswith("ElevenLabs could not be reached: ")
     assert "secret" not in conversation.end_reason
+
+
+BOOKING_TOOL = {
+    "type": "client",
+    "name": "book_appointment",
+    "description": "Books an appointment.",
+    "parameters": {"type": "object", "properties": {"date": {"type": "string"}}},
+}
+
+
+@pytest.fixture
+def agent_with_a_client_tool(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    config = sample_config()
+    config["conversation_config"]["agent"]["prompt"]["tools"] = [BOOKING_TOOL]
+    with django_capture_on_commit_callbacks(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner, config=config)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    return agent
+
+
+def spoken(text: str) -> dict:
+    """An audio chunk the sandbox hears as `text` (sandbox/speech.py)."""
+    return {"user_audio_chunk": base64.b64encode(text.encode()).decode()}
+
+
+def test_audio_goes_in_and_comes_out_and_what_was_heard_is_kept(
+    application, tester, agent_in_testing
+):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
+        await opened(communicator)
+        await send(communicator, spoken("Do you open on Sundays?"), strict=False)
+        heard = await receive_until(communicator, "agent_response")
+        spoken_back = await receive_until(communicator, "audio")
+        await communicator.disconnect(code=1000)
+        return heard, spoken_back
+
+    heard, spoken_back = asyncio.run(talk())
+
+    transcript = next(m for m in heard if m["type"] == "user_transcript")
+    assert transcript["user_transcription_event"]["user_transcript"] == "Do you open on Sundays?"
+    assert spoken_back[-1]["audio_event"]["audio_base_64"]
+    turns = [(turn.role, turn.text) for turn in Conversation.objects.get().turns.all()]
+    assert (TurnRole.USER, "Do you open on Sundays?") in turns
+
+
+def test_a_client_tool_call_answered_by_the_browser_is_kept_on_the_agents_turn(
+    application, tester, agent_with_a_client_tool
+):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, agent_with_a_client_tool.pk, headers=headers)
+        await opened(communicator)
+        await send(communicator, {"type": "user_message", "text": "Book appointment date=friday"})
+        call = (await receive_until(communicator, "client_tool_call"))[-1]["client_tool_call"]
+        result = {
+            "type": "client_tool_result",
+            "tool_call_id": call["tool_call_id"],
+            "result": "Booked for Friday at 10.",
+            "is_error": False,
+        }
+        await send(communicator, result)
+        answer = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return call, answer[-1]["agent_response_event"]["agent_response"]
+
+    call, answer = asyncio.run(talk())
+
+    assert answer == "book_appointment returned: Booked for Friday at 10."
+    (with_call,) = [t for t in Conversation.objects.get().turns.all() if t.tool_calls]
+    assert with_call.role == TurnRole.AGENT
+    assert with_call.tool_calls == [
+        {
+            "tool_name": "book_appointment",
+            "tool_call_id": call["tool_call_id"],
+            "parameters": {"date": "friday"},
+        }
+    ]
