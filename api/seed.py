@@ -29,6 +29,7 @@ from common.serializers import time_formatter, validated
 from deployments.selectors import changelog_rows_of
 from deployments.serializers import ChangelogEntrySerializer, DeployRequestSerializer
 from deployments.services import deployment_create
+from testruns.models import TestSource
 from testruns.selectors import test_result_list
 from testruns.serializers import TestResultRequestSerializer, TestResultSerializer
 from testruns.services import result_record
@@ -125,7 +126,7 @@ class SeedActions(ViewSetActions):
         """Record a test of the agent's current working config."""
         agent = agent_get_for(request.user, pk)
         data = validated(TestResultRequestSerializer, request.data)
-        result_record(agent=agent, actor=request.user, **data)
+        result_record(agent=agent, actor=request.user, source=TestSource.API, **data)
         recent = test_result_rows(test_result_list(agent=agent))[: PageNumberPagination.page_size]
         return Response(
             {

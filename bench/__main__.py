@@ -13,6 +13,7 @@ allow. A part skipped for want of Redis (or, for the mixed load, PostgreSQL) is 
 """
 
 import argparse
+import importlib.util
 import os
 import shlex
 import shutil
@@ -31,13 +32,15 @@ from bench.worker import POOLS
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
 UI_SMALL_AGENTS = 50  # bench.ui.SMALL_AGENTS, which cannot be imported before Django is set up
-PARTS = ("api", "ui", "sync", "mixed")
+PARTS = ("api", "ui", "sync", "mixed", "relay")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=PARTS, help="run one part: the API, web UI, sync or mixed load"
+        "--only",
+        choices=PARTS,
+        help="run one part: the API, web UI, sync, mixed load or conversation relay",
     )
     parser.add_argument("--agents", type=int, default=10_000, help="regular agents to seed")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per case")
@@ -64,6 +67,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, help="mixed load: the web server's port (default: a free one)"
     )
+    parser.add_argument(
+        "--relay-clients", type=int, default=50, help="relay: conversations at once"
+    )
+    parser.add_argument(
+        "--relay-seconds", type=float, default=10.0, help="relay: how long each client streams"
+    )
     parser.add_argument("--no-docs", action="store_true", help=f"do not update {DOCS.name}")
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
@@ -75,6 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("use a --sync-concurrency of 1 or more")
     if args.step_seconds < 5 or args.soak_seconds < 30:
         parser.error("use --step-seconds of 5 or more and --soak-seconds of 30 or more")
+    if not 1 <= args.relay_clients <= 99 or args.relay_seconds < 2:
+        parser.error("use 1 to 99 --relay-clients (a workspace allows 100) and 2 s or more")
     return args
 
 
@@ -113,6 +124,8 @@ def main(argv: list[str]) -> int:
         goals_met &= run_sync(args, database, redis_url, prefix + _command(argv))
     if args.only in (None, "mixed"):
         goals_met &= run_mixed(args, database, redis_url, prefix + _command(argv))
+    if args.only in (None, "relay"):
+        goals_met &= run_relay(args, database, prefix + _command(argv))
     return 0 if goals_met else 1
 
 
@@ -244,6 +257,41 @@ def run_mixed(
             shutil.rmtree(logs)
         else:
             print(f"bench: the web server's log is in {logs}", file=sys.stderr)
+
+
+def run_relay(args: argparse.Namespace, database: BenchDatabase, command: str) -> bool:
+    from bench.relay_report import skipped_markdown
+
+    section = f"relay-{database.engine}"
+    missing = [name for name in ("websockets", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        reason = f"{' and '.join(missing)} not installed (`make setup` installs them)"
+        print(f"bench: relay skipped: {reason}", flush=True)
+        _publish(
+            args, section, skipped_markdown(engine=database.engine, command=command, reason=reason)
+        )
+        return True
+
+    from bench.relay import relay_benchmark
+    from bench.relay_report import RelayReport
+
+    logs = Path(tempfile.mkdtemp(prefix="bench-relay-"))  # the sandbox's and the server's
+    report = None
+    try:
+        with _fresh(database, keep=args.keep_db):
+            outcome = relay_benchmark(
+                clients=args.relay_clients, seconds=args.relay_seconds, logs=logs
+            )
+        report = RelayReport(outcome=outcome, command=command, database=database.name)
+        _publish(args, section, report.markdown())
+        for failure in report.failures():
+            print(f"bench: relay goal FAILED: {failure}", file=sys.stderr, flush=True)
+        return report.goal_met
+    finally:
+        if report is not None and report.goal_met:
+            shutil.rmtree(logs)
+        else:
+            print(f"bench: the sandbox's and the web server's logs are in {logs}", file=sys.stderr)
 
 
 @contextmanager

@@ -32,9 +32,12 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox_server(*, per_second: float, log: Path) -> Iterator[Sandbox]:
+def sandbox_server(
+    *, per_second: float, log: Path, settings: dict[str, str] | None = None
+) -> Iterator[Sandbox]:
     """A fresh sandbox on a free port, answering 429 beyond `per_second` requests a second
-    (in bursts of one, as `SANDBOX_RATE_LIMIT` sets it up), for the duration of the block."""
+    (in bursts of one, as `SANDBOX_RATE_LIMIT` sets it up; 0: no limit), for the duration of
+    the block; `settings` adds SANDBOX_* variables (sandbox/settings.py)."""
     port = free_port()
     env = {
         **os.environ,
@@ -47,6 +50,7 @@ def sandbox_server(*, per_second: float, log: Path) -> Iterator[Sandbox]:
         "SANDBOX_WEBHOOK_URL": "",
         "SANDBOX_WEBHOOK_SECRET": "",
         "LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/sandbox/elevenlabs"

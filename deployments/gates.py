@@ -118,16 +118,32 @@ def production_checklist(*, agent: VoiceAgent, user: User) -> list[Gate]:
 
 
 def _passing_test(agent: VoiceAgent) -> Gate:
-    label = f"A passing test of this config (revision {agent.config_revision})"
-    if not agent.workspace.require_passing_test:
-        return Gate(label=f"{label}: not required in this workspace", passed=True)
-    missing = (
-        "No passing test result for the config being deployed "
-        f"(revision {agent.config_revision}). Record a passing test of this config"
-    )
+    workspace = agent.workspace
+    kind = "test of a conversation with" if workspace.production_needs_evidence else "test of"
+    label = f"A passing {kind} this config (revision {agent.config_revision})"
+    if not workspace.require_passing_test:
+        return Gate(
+            label="A passing test of this config: not required in this workspace", passed=True
+        )
+    if workspace.production_needs_evidence:
+        missing = (
+            "No passing test of a conversation with the config being deployed "
+            f"(revision {agent.config_revision}); in this workspace, results recorded by hand or "
+            "through the API do not count. Talk to the agent in testing (Test in browser) and "
+            "save a passing result of the conversation"
+        )
+    else:
+        missing = (
+            "No passing test result for the config being deployed "
+            f"(revision {agent.config_revision}). Record a passing test of this config"
+        )
     return Gate(
         label=label,
-        passed=passing_test_exists(agent=agent, config_revision=agent.config_revision),
+        passed=passing_test_exists(
+            agent=agent,
+            config_revision=agent.config_revision,
+            evidence=workspace.production_needs_evidence,
+        ),
         problem=f"{missing}, or, as an admin, override the gate and give the reason.",
         api_problem=(
             f"{missing}, or, as an admin, force the deploy and give the reason "

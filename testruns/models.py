@@ -39,8 +39,13 @@ class TestStatus(models.TextChoices):
 
 
 class TestSource(models.TextChoices):
+    """Where a result came from. Those judging a conversation or an automated run are the
+    production gate's evidence where a workspace asks for it (deployments/gates.py)."""
+
     MANUAL = "manual", "Recorded by hand"
+    API = "api", "Recorded through the API"
     BROWSER = "browser", "Browser conversation"
+    INVITE = "invite", "Invite link"
     PHONE = "phone", "Phone call"
     SCENARIO = "scenario", "Scenario run"
 

@@ -9,6 +9,7 @@ from testruns.models import (
     ConversationStatus,
     ConversationTurn,
     TestResult,
+    TestSource,
     TestStatus,
 )
 from workspaces.models import Workspace
@@ -20,10 +21,18 @@ def test_result_list(*, agent: VoiceAgent) -> QuerySet[TestResult]:
     return TestResult.objects.filter(agent=agent).select_related("tested_by")
 
 
-def passing_test_exists(*, agent: VoiceAgent, config_revision: str) -> bool:
-    return TestResult.objects.filter(
+EVIDENCE = (TestSource.BROWSER, TestSource.INVITE, TestSource.PHONE, TestSource.SCENARIO)
+
+
+def passing_test_exists(*, agent: VoiceAgent, config_revision: str, evidence: bool = False) -> bool:
+    """Whether a passing result of this config revision is recorded; with `evidence`, only one
+    that judges a conversation or an automated run counts (one typed in does not)."""
+    results = TestResult.objects.filter(
         agent=agent, config_revision=config_revision, status=TestStatus.PASSED
-    ).exists()
+    )
+    if evidence:
+        results = results.filter(source__in=EVIDENCE)
+    return results.exists()
 
 
 def conversation_list(*, agent: VoiceAgent) -> QuerySet[Conversation]:

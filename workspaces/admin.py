@@ -38,6 +38,7 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
         "name",
         "slug",
         "require_passing_test",
+        "production_needs_evidence",
         "conversation_max_seconds",
         "concurrent_conversations",
         "created_at",
@@ -92,6 +93,7 @@ class WorkspaceAdmin(ServiceErrorsAsMessages, WorkspaceScopedAdmin):
             actor=request.user,
             name=obj.name,
             require_passing_test=obj.require_passing_test,
+            production_needs_evidence=obj.production_needs_evidence,
             conversation_max_seconds=obj.conversation_max_seconds,
             concurrent_conversations=obj.concurrent_conversations,
         )

@@ -16,6 +16,12 @@ class Workspace(models.Model):
         default=True,
         help_text="Production deploys need a passing test result for the exact config deployed.",
     )
+    production_needs_evidence = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="The production gate counts only passing results that judge a conversation or "
+        "an automated run, not ones recorded by hand or through the API.",
+    )
     # Test conversations through the relay (elevenlabs_sync/relay.py): each one is a minute-
     # metered call on the workspace's ElevenLabs account, so both are bounded. Defaults in the
     # database too: rows written by code that predates them (a rolling deploy) still get them.

@@ -28,6 +28,7 @@ def workspace_update(
     actor: User,
     name: str | None = None,
     require_passing_test: bool | None = None,
+    production_needs_evidence: bool | None = None,
     conversation_max_seconds: int | None = None,
     concurrent_conversations: int | None = None,
 ) -> Workspace:
@@ -40,6 +41,8 @@ def workspace_update(
         workspace.name = name.strip()
     if require_passing_test is not None:
         workspace.require_passing_test = require_passing_test
+    if production_needs_evidence is not None:
+        workspace.production_needs_evidence = production_needs_evidence
     if conversation_max_seconds is not None:
         workspace.conversation_max_seconds = conversation_max_seconds
     if concurrent_conversations is not None:
@@ -53,7 +56,13 @@ def workspace_update(
     return workspace
 
 
-SETTINGS = ("name", "require_passing_test", "conversation_max_seconds", "concurrent_conversations")
+SETTINGS = (
+    "name",
+    "require_passing_test",
+    "production_needs_evidence",
+    "conversation_max_seconds",
+    "concurrent_conversations",
+)
 
 
 def membership_set(

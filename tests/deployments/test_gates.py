@@ -7,6 +7,12 @@ from agents.models import Status
 from deployments.gates import GateClosed, move_refusals, production_checklist
 from deployments.services import deployment_create
 from elevenlabs_sync.receivers import NOT_ON_ELEVENLABS
+from testruns.services import (
+    conversation_end,
+    conversation_start,
+    result_record,
+    result_record_from_conversation,
+)
 from tests.factories import record_passing_test
 
 
@@ -48,3 +54,61 @@ def test_the_api_hears_how_to_force_the_gate_and_pages_do_not(agent_in, owner):
     assert gate.problem.endswith("or, as an admin, override the gate and give the reason.")
     assert '"force"' not in gate.problem
     assert (refused.value.code, refused.value.status_code) == ("passing_test_required", 409)
+
+
+@pytest.fixture
+def needs_evidence(workspace):
+    workspace.production_needs_evidence = True
+    workspace.save()
+
+
+def judged_conversation(agent, tester, *, status="passed"):
+    """A conversation with the agent's working config, ended and judged `status`."""
+    conversation = conversation_start(
+        agent=agent,
+        actor=tester,
+        target="testing",
+        version=agent.version,
+        config_revision=agent.config_revision,
+    )
+    conversation_end(conversation_id=conversation.pk, status="completed", reason="done")
+    conversation.refresh_from_db()
+    return result_record_from_conversation(conversation=conversation, actor=tester, status=status)
+
+
+@pytest.mark.parametrize("source", ["manual", "api"])
+def test_where_evidence_is_needed_a_result_typed_in_does_not_open_the_gate(
+    agent_in, owner, needs_evidence, source
+):
+    agent = agent_in(Status.TESTING)
+    result_record(agent=agent, actor=owner, duration=30, status="passed", source=source)
+
+    gate = production_checklist(agent=agent, user=owner)[-1]
+
+    assert gate.label == (
+        f"A passing test of a conversation with this config (revision {agent.config_revision})"
+    )
+    assert not gate.passed
+    assert "results recorded by hand or through the API do not count" in gate.problem
+    with pytest.raises(GateClosed):
+        deployment_create(agent=agent, to_status=Status.PRODUCTION, changes="Go", actor=owner)
+
+
+def test_where_evidence_is_needed_a_passing_conversation_opens_the_gate(
+    agent_in, owner, tester, needs_evidence
+):
+    agent = agent_in(Status.TESTING)
+    judged_conversation(agent, tester, status="failed")
+    assert not production_checklist(agent=agent, user=owner)[-1].passed
+
+    judged_conversation(agent, tester)
+
+    assert production_checklist(agent=agent, user=owner)[-1].passed
+    deployment_create(agent=agent, to_status=Status.PRODUCTION, changes="Go", actor=owner)
+
+
+def test_without_the_setting_a_result_typed_in_opens_the_gate(agent_in, owner):
+    agent = agent_in(Status.TESTING)
+    result_record(agent=agent, actor=owner, duration=30, status="passed", source="api")
+
+    assert production_checklist(agent=agent, user=owner)[-1].passed

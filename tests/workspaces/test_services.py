@@ -363,6 +363,13 @@ def test_only_an_admin_changes_workspace_settings(workspace, request, caller):
     assert workspace.require_passing_test is True
 
 
+def test_an_admin_asks_for_evidence_before_production(workspace, owner):
+    workspace_update(workspace=workspace, actor=owner, production_needs_evidence=True)
+
+    workspace.refresh_from_db()
+    assert workspace.production_needs_evidence is True
+
+
 def test_an_admin_bounds_the_workspaces_test_conversations(workspace, owner):
     workspace_update(
         workspace=workspace, actor=owner, conversation_max_seconds=600, concurrent_conversations=2
