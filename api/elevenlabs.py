@@ -17,11 +17,18 @@ from elevenlabs_sync.drift import drift_overwrite, drift_pull
 from elevenlabs_sync.importing import agent_import
 from elevenlabs_sync.live import conversation_url_create, phone_call_place
 from elevenlabs_sync.sync import agent_sync_retry
+from testruns.models import ConversationTarget
 from workspaces.selectors import workspace_choose_for
 
 
 class PhoneCallRequestSerializer(serializers.Serializer):
     to_number = serializers.CharField(max_length=20, help_text="E.164, such as +14155550123.")
+    target = serializers.ChoiceField(
+        choices=[ConversationTarget.TESTING, ConversationTarget.LIVE],
+        required=False,
+        help_text="The testing branch (the default while the agent has one) or the live version."
+        " A published version cannot be rung: ElevenLabs' calls ring a branch.",
+    )
 
 
 class ElevenLabsActions(ViewSetActions):
@@ -78,15 +85,28 @@ class ElevenLabsActions(ViewSetActions):
     @extend_schema(
         request=PhoneCallRequestSerializer,
         responses={
-            202: inline_serializer("TestCallPlaced", {"conversation_id": serializers.CharField()}),
+            202: inline_serializer(
+                "TestCallPlaced",
+                {
+                    "conversation_id": serializers.CharField(help_text="ElevenLabs' id."),
+                    "conversation": serializers.IntegerField(
+                        help_text="The call's record: `GET /api/conversations/{id}/` shows its "
+                        "transcript once ElevenLabs reports it."
+                    ),
+                },
+            ),
             409: CONFLICT,
             502: UPSTREAM,
         },
     )
     @action(detail=True, methods=["post"], url_path="test-call")
     def phone_call(self, request: Request, pk: str | None = None) -> Response:
-        """Ring a phone with the agent, for a test by voice (the seed's "Test Call")."""
+        """Ring a phone with the agent's testing branch (or its live version), for a test by
+        voice (the seed's "Test Call"); the call is recorded as a conversation."""
         agent = agent_get_for(request.user, pk)
         data = validated(PhoneCallRequestSerializer, request.data)
-        conversation_id = phone_call_place(agent=agent, actor=request.user, **data)
-        return Response({"conversation_id": conversation_id}, status=status.HTTP_202_ACCEPTED)
+        record = phone_call_place(agent=agent, actor=request.user, **data)
+        return Response(
+            {"conversation_id": record.elevenlabs_conversation_id, "conversation": record.pk},
+            status=status.HTTP_202_ACCEPTED,
+        )

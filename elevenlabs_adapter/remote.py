@@ -265,14 +265,23 @@ def outbound_phone_number_ids() -> list[str]:
 
 @_calling("placing the test call")
 def outbound_call(
-    agent_id: str, *, phone_number_id: str, to_number: str, dynamic_variables: dict | None = None
+    agent_id: str,
+    *,
+    phone_number_id: str,
+    to_number: str,
+    branch_id: str | None = None,
+    dynamic_variables: dict | None = None,
 ) -> str:
-    """Ring `to_number` from the agent's phone number; return the conversation id."""
+    """Ring `to_number` from the agent's phone number, with a branch's tip (its main branch
+    when none is named); return the conversation id."""
+    client_data: dict = {"dynamic_variables": dynamic_variables or {}}
+    if branch_id:
+        client_data["branch_id"] = branch_id
     answer = _client().conversational_ai.twilio.outbound_call(
         agent_id=agent_id,
         agent_phone_number_id=phone_number_id,
         to_number=to_number,
-        conversation_initiation_client_data={"dynamic_variables": dynamic_variables or {}},
+        conversation_initiation_client_data=client_data,
         request_options=NO_RETRIES,
     )
     return answer.conversation_id or ""

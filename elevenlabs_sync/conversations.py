@@ -9,11 +9,12 @@ periodic sweep, for a day, then left as it is: our own record stands without it.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.tasks import delay_or_leave_to_sweep
 from elevenlabs_adapter import remote
-from testruns.models import Conversation
+from testruns.models import Channel, Conversation, ConversationStatus
 from testruns.services import conversation_end, conversation_reconcile_apply
 
 FINISHED = ("done", "failed")  # ElevenLabs' statuses of a record that will not change
@@ -60,19 +61,30 @@ def conversation_reconcile(*, conversation_id: int) -> bool:
         analysis=record.get("analysis"),
         transcript=_turns(record.get("transcript") or []),
     )
+    # A phone call's record is closed here, as no relay saw it end (a no-op for the others).
+    ended_well = record.get("status") == "done"
+    conversation_end(
+        conversation_id=conversation_id,
+        status=ConversationStatus.COMPLETED if ended_well else ConversationStatus.FAILED,
+        reason="The call ended." if ended_well else "ElevenLabs reports the call failed.",
+    )
     return True
 
 
 def conversation_reconcile_sweep(*, limit: int = 100) -> list[int]:
-    """Queue the ended conversations whose record was not read back: a lost task, a broker
-    outage, or ElevenLabs slower than the task's patience."""
+    """Queue the ended conversations whose record was not read back (a lost task, a broker
+    outage, or ElevenLabs slower than the task's patience), and the phone calls still going on
+    as far as we know, whose end only ElevenLabs' record tells."""
     now = timezone.now()
+    ended = Q(ended_at__lt=now - SWEEP_AFTER, ended_at__gt=now - GIVE_UP_AFTER)
+    calling = Q(
+        channel=Channel.PHONE,
+        status=ConversationStatus.ACTIVE,
+        started_at__lt=now - SWEEP_AFTER,
+        started_at__gt=now - GIVE_UP_AFTER,
+    )
     conversation_ids = list(
-        Conversation.objects.filter(
-            reconciled_at__isnull=True,
-            ended_at__lt=now - SWEEP_AFTER,
-            ended_at__gt=now - GIVE_UP_AFTER,
-        )
+        Conversation.objects.filter(ended | calling, reconciled_at__isnull=True)
         .exclude(elevenlabs_conversation_id="")
         .order_by("ended_at")
         .values_list("pk", flat=True)[:limit]

@@ -16,11 +16,13 @@ from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput, Upstream
 from deployments.models import AgentVersion
 from elevenlabs_adapter import ElevenLabsError, remote
+from elevenlabs_sync.conversations import conversation_close, reconcile_queue
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import DELETED_OUTSIDE
-from testruns.models import Conversation, ConversationTarget
+from testruns.models import Channel, Conversation, ConversationStatus, ConversationTarget
 from testruns.selectors import conversations_going_on
-from testruns.services import conversation_start
+from testruns.services import conversation_start, conversation_transcript_add
+from testruns.transcript import Identified
 from workspaces.models import Workspace
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
@@ -47,6 +49,18 @@ class OpenedConversation:
     max_seconds: int  # the workspace's limit on a conversation's length
 
 
+@dataclass(frozen=True)
+class Talk:
+    """What a test talks to: the target asked for, the version and config revision that is,
+    and where ElevenLabs finds it (a branch's tip, a published version, or neither: live)."""
+
+    target: str
+    version: int
+    config_revision: str
+    branch_id: str | None = None
+    version_id: str | None = None
+
+
 def conversation_open(
     *, agent: VoiceAgent, actor: User, target: str | None = None, version: int | None = None
 ) -> OpenedConversation:
@@ -55,6 +69,69 @@ def conversation_open(
     require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
     refuse_if_archived(agent)
     sync = _on_elevenlabs(agent)
+    talk = _talk_to(agent, sync, target=target, version=version)
+    try:
+        url = remote.signed_url(
+            sync.elevenlabs_agent_id, branch_id=talk.branch_id, version_id=talk.version_id
+        )
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error
+    record, workspace = _record_start(agent=agent, actor=actor, talk=talk)
+    return OpenedConversation(record, url, workspace.conversation_max_seconds)
+
+
+def phone_call_place(
+    *,
+    agent: VoiceAgent,
+    actor: User,
+    to_number: str,
+    target: str | None = None,
+    version: int | None = None,
+) -> Conversation:
+    """Ring `to_number` with the version under test (as `conversation_open` chooses it); the
+    call's record, whose transcript arrives from ElevenLabs once the call is over."""
+    require_role(actor, agent.workspace, Action.PLACE_TEST_CALL)
+    refuse_if_archived(agent)
+    to_number = (to_number or "").replace(" ", "")
+    if not PHONE_NUMBER.match(to_number):
+        raise InvalidInput.for_field(
+            "to_number", "Give the number in international format, such as +14155550123."
+        )
+    sync = _on_elevenlabs(agent)
+    talk = _talk_to(agent, sync, target=target, version=version)
+    if talk.version_id:
+        raise Conflict(
+            f"ElevenLabs' outbound calls ring a branch, not a published version, so a call "
+            f"cannot test version {talk.version}: ring the testing branch or the live version, "
+            "or talk to that version in the browser.",
+            code="call_cannot_target_version",
+        )
+    calling_number = _calling_number()
+    # Recorded before it rings, so the workspace's limit holds and no call goes unrecorded.
+    record, _ = _record_start(agent=agent, actor=actor, talk=talk, channel=Channel.PHONE)
+    try:
+        conversation_id = remote.outbound_call(
+            sync.elevenlabs_agent_id,
+            phone_number_id=calling_number,
+            to_number=to_number,
+            branch_id=talk.branch_id,
+        )
+    except ElevenLabsError as error:
+        conversation_close(
+            conversation_id=record.pk,
+            status=ConversationStatus.FAILED,
+            reason=f"ElevenLabs did not place the call: {error.message}",
+        )
+        raise Upstream(error.message) from error
+    conversation_transcript_add(conversation_id=record.pk, events=[Identified(conversation_id)])
+    record.elevenlabs_conversation_id = conversation_id
+    transaction.on_commit(lambda: reconcile_queue(record.pk))
+    return record
+
+
+def _talk_to(
+    agent: VoiceAgent, sync: AgentSync, *, target: str | None, version: int | None
+) -> Talk:
     if target is None:
         target = ConversationTarget.VERSION if version is not None else _default_target(sync)
     if target == ConversationTarget.TESTING:
@@ -64,26 +141,27 @@ def conversation_open(
                 "talk to the live version (target=live).",
                 code="no_testing_branch",
             )
-        number, revision = agent.version, sync.testing_synced_revision or agent.config_revision
-        where = {"branch_id": sync.testing_branch_id}
-    elif target == ConversationTarget.LIVE:
+        revision = sync.testing_synced_revision or agent.config_revision
+        return Talk(target, agent.version, revision, branch_id=sync.testing_branch_id)
+    if target == ConversationTarget.LIVE:
         if agent.live_version is None:
             raise Conflict(
                 "The agent has no live version yet: talk to its testing branch (target=testing).",
                 code="not_live",
             )
         snapshot = _published(agent, agent.live_version)
-        number, revision, where = snapshot.number, snapshot.config_revision, {}
-    else:
-        if version is None:
-            raise InvalidInput.for_field("version", "Say which version: version=N.")
-        snapshot = _published(agent, version)
-        number, revision = snapshot.number, snapshot.config_revision
-        where = {"version_id": snapshot.elevenlabs_version_id}
-    try:
-        url = remote.signed_url(sync.elevenlabs_agent_id, **where)
-    except ElevenLabsError as error:
-        raise Upstream(error.message) from error
+        return Talk(target, snapshot.number, snapshot.config_revision)
+    if version is None:
+        raise InvalidInput.for_field("version", "Say which version: version=N.")
+    snapshot = _published(agent, version)
+    return Talk(
+        target, snapshot.number, snapshot.config_revision, version_id=snapshot.elevenlabs_version_id
+    )
+
+
+def _record_start(
+    *, agent: VoiceAgent, actor: User, talk: Talk, channel: str = Channel.BROWSER
+) -> tuple[Conversation, Workspace]:
     with transaction.atomic():
         # The workspace's row, locked, lines up conversations starting at once: each counts
         # those already going on with the last one's record in.
@@ -96,9 +174,14 @@ def conversation_open(
                 code="too_many_conversations",
             )
         record = conversation_start(
-            agent=agent, actor=actor, target=target, version=number, config_revision=revision
+            agent=agent,
+            actor=actor,
+            target=talk.target,
+            version=talk.version,
+            config_revision=talk.config_revision,
+            channel=channel,
         )
-    return OpenedConversation(record, url, workspace.conversation_max_seconds)
+    return record, workspace
 
 
 def _default_target(sync: AgentSync) -> str:
@@ -119,24 +202,6 @@ def _published(agent: VoiceAgent, number: int) -> AgentVersion:
             code="version_not_published",
         )
     return snapshot
-
-
-def phone_call_place(*, agent: VoiceAgent, actor: User, to_number: str) -> str:
-    """Ring `to_number` with the agent; returns ElevenLabs' conversation id."""
-    require_role(actor, agent.workspace, Action.PLACE_TEST_CALL)
-    refuse_if_archived(agent)
-    to_number = (to_number or "").replace(" ", "")
-    if not PHONE_NUMBER.match(to_number):
-        raise InvalidInput.for_field(
-            "to_number", "Give the number in international format, such as +14155550123."
-        )
-    sync = _on_elevenlabs(agent)
-    try:
-        return remote.outbound_call(
-            sync.elevenlabs_agent_id, phone_number_id=_calling_number(), to_number=to_number
-        )
-    except ElevenLabsError as error:
-        raise Upstream(error.message) from error
 
 
 def _calling_number() -> str:

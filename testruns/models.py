@@ -124,6 +124,13 @@ class ConversationTarget(models.TextChoices):
     VERSION = "version", "A published version"
 
 
+class Channel(models.TextChoices):
+    """How a conversation was held."""
+
+    BROWSER = "browser", "In the browser"
+    PHONE = "phone", "By phone"
+
+
 class ConversationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     COMPLETED = "completed", "Completed"
@@ -133,10 +140,12 @@ class ConversationStatus(models.TextChoices):
 
 class Conversation(models.Model):
     """A test conversation with one version of an agent, held through the relay
-    (elevenlabs_sync/relay.py): who talked to which config, when, and how it ended."""
+    (elevenlabs_sync/relay.py) or by a phone call: who talked to which config, when, and how
+    it ended."""
 
     agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="conversations")
     target = models.CharField(max_length=10, choices=ConversationTarget.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.BROWSER)
     version = models.PositiveIntegerField(help_text="The agent's version talked to.")
     config_revision = models.CharField(max_length=16, help_text="The config talked to.")
     started_by = models.ForeignKey(

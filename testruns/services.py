@@ -9,6 +9,7 @@ from agents.models import VoiceAgent
 from agents.services import refuse_if_archived
 from common.errors import Conflict, InvalidInput
 from testruns.models import (
+    Channel,
     Conversation,
     ConversationStatus,
     ConversationTurn,
@@ -103,7 +104,9 @@ def result_record_from_conversation(
             status=status,
             version=conversation.version,
             config_revision=conversation.config_revision,
-            source=TestSource.BROWSER,
+            source=TestSource.PHONE
+            if conversation.channel == Channel.PHONE
+            else TestSource.BROWSER,
             source_ref=conversation.elevenlabs_conversation_id,
             conversation=conversation,
         )
@@ -126,7 +129,13 @@ def _result_save(result: TestResult) -> TestResult:
 
 
 def conversation_start(
-    *, agent: VoiceAgent, actor: User, target: str, version: int, config_revision: str
+    *,
+    agent: VoiceAgent,
+    actor: User,
+    target: str,
+    version: int,
+    config_revision: str,
+    channel: str = Channel.BROWSER,
 ) -> Conversation:
     """Open the record of a test conversation with one version of the agent."""
     actor = require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
@@ -136,6 +145,7 @@ def conversation_start(
         target=target,
         version=version,
         config_revision=config_revision,
+        channel=channel,
         started_by=actor,
         started_by_name=actor.get_username(),
     )
@@ -241,9 +251,11 @@ def conversations_abandoned_close() -> list[int]:
     """Close the records of conversations whose relay stopped before it could; their ids.
     What was said stays as it was written."""
     now = timezone.now()
-    going_on = Conversation.objects.filter(status=ConversationStatus.ACTIVE).select_related(
-        "agent__workspace"
-    )
+    # A phone call has no relay: it ends when ElevenLabs' record says so
+    # (elevenlabs_sync/conversations.py).
+    going_on = Conversation.objects.filter(
+        status=ConversationStatus.ACTIVE, channel=Channel.BROWSER
+    ).select_related("agent__workspace")
     return [
         conversation.pk
         for conversation in going_on

@@ -6,8 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from common.errors import Conflict
 from elevenlabs_adapter import remote
+from elevenlabs_sync.conversations import conversation_reconcile
+from elevenlabs_sync.live import phone_call_place
 from elevenlabs_sync.sync import sync_missing_record
+from testruns.models import Conversation
+from testruns.services import result_record_from_conversation
 
 
 def url_of(agent) -> str:
@@ -89,6 +94,39 @@ def test_a_test_call_rings_the_number_and_returns_the_conversation(
     assert conversation["conversation_id"] == conversation_id
     assert conversation["agent_id"] == agent_in_testing.sync.elevenlabs_agent_id
     assert conversation["to_number"] == "+14155550123"
+    # The version under test rang, not the live one.
+    assert conversation["branch_id"] == agent_in_testing.sync.testing_branch_id
+    record = Conversation.objects.get(pk=response.json()["conversation"])
+    assert (record.channel, record.target, record.elevenlabs_conversation_id) == (
+        "phone",
+        "testing",
+        conversation_id,
+    )
+
+
+def test_a_test_calls_transcript_arrives_from_elevenlabs_and_ends_its_record(
+    api, tester, agent_in_testing, sandbox
+):
+    response = call(api, tester, agent_in_testing)
+    record = Conversation.objects.get(pk=response.json()["conversation"])
+
+    assert conversation_reconcile(conversation_id=record.pk)  # the sandbox's call is over at once
+
+    record.refresh_from_db()
+    assert (record.status, record.end_reason) == ("completed", "The call ended.")
+    assert record.turns.exists()
+    result = result_record_from_conversation(conversation=record, actor=tester, status="passed")
+    assert (result.source, result.conversation) == ("phone", record)
+
+
+def test_a_test_call_cannot_ring_a_published_version(tester, released, sandbox):
+    with pytest.raises(Conflict, match="calls ring a branch, not a published version"):
+        phone_call_place(
+            agent=released.agent, actor=tester, to_number="+14155550123", version=released.number
+        )
+
+    assert sandbox.state()["conversations"] == []
+    assert not Conversation.objects.exists()
 
 
 @pytest.mark.parametrize("number", ["4155550123", "+0123456789", "+1 (415) 555", "call me"])

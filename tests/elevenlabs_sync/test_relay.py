@@ -25,7 +25,7 @@ from tests.elevenlabs_sync.relay_client import (
     socket,
     token_header,
 )
-from tests.factories import AgentFactory, record_passing_test, sample_config
+from tests.factories import AgentFactory, sample_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -323,18 +323,6 @@ def test_an_invalid_token_is_refused_saying_so(application, agent_in_testing):
 
     assert code == 1008
     assert error["error_event"]["message"].startswith("Invalid or revoked API token.")
-
-
-@pytest.fixture
-def released(agent_in_testing, owner, django_capture_on_commit_callbacks):
-    """`agent_in_testing` deployed to production: its version 2, live and published."""
-    record_passing_test(agent_in_testing, owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(
-            agent=agent_in_testing, to_status=Status.PRODUCTION, changes="Live", actor=owner
-        )
-    agent_in_testing.refresh_from_db()
-    return agent_in_testing.versions.get(number=agent_in_testing.live_version)
 
 
 @pytest.mark.parametrize(("query", "target"), [("target=live", "live"), ("version=2", "version")])
