@@ -14,6 +14,7 @@ from agents.selectors import agent_get_for, agent_scope_for
 from agents.services import agent_archive, agent_create, agent_update
 from api.conversations import ConversationActions
 from api.elevenlabs import ElevenLabsActions
+from api.invites import InviteActions
 from api.lifecycle import LifecycleActions
 from api.representation import (
     EXPANSIONS,
@@ -47,6 +48,7 @@ class AgentViewSet(
     LifecycleActions,
     ElevenLabsActions,
     ConversationActions,
+    InviteActions,
     viewsets.GenericViewSet,
 ):
     """Voice agents in your workspaces. Writes go through `agents.services`."""

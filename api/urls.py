@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from api.agents import AgentViewSet
 from api.conversations import ConversationViewSet
+from api.invites import InviteViewSet
 from api.lifecycle import DeploymentViewSet
 from api.rendering import RefusesInJson
 from common.errors import api_not_found
@@ -24,6 +25,7 @@ router = OptionalSlashRouter()
 router.register("agents", AgentViewSet, basename="agent")
 router.register("deployments", DeploymentViewSet, basename="deployment")
 router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("invites", InviteViewSet, basename="invite")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -122,7 +122,9 @@ class Conversation:
         numbered = [frame.event_id or 0 for frame in self.frames if frame.type in NUMBERED]
         turns_wrong, audio_missing = self._turns()
         return {
-            "utterances misheard or missing": misheard + abs(len(self.expected) - len(heard)),
+            "utterances misheard": misheard + max(len(heard) - len(self.expected), 0),
+            # Lost, or still on their way when the client closed (DRAIN_SECS after the stream).
+            "utterances not answered before the close": max(len(self.expected) - len(heard), 0),
             "event ids missing": (max(numbered) - len(set(numbered))) if numbered else 0,
             "event ids out of order": sum(b <= a for a, b in itertools.pairwise(numbered)),
             "replies with audio out of order": turns_wrong,

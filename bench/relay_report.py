@@ -39,6 +39,11 @@ class RelayReport:
         for check, count in outcome.relay.problems().items():
             if count:
                 found.append(f"through the relay: {count} {check}")
+        if outcome.relay.undrained:
+            found.append(
+                f"{outcome.relay.undrained} relayed conversations closed before their last "
+                "reply was heard out"
+            )
         for check, count in outcome.direct.problems().items():
             if count:
                 found.append(f"straight to the sandbox (the benchmark's fault): {count} {check}")

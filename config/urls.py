@@ -23,6 +23,7 @@ handler500 = "common.errors.server_error"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="app:agents", permanent=False)),
     path("app/", include("web.urls")),
+    path("invite/", include("web.invite_urls")),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ conversation and a few minutes.
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +20,14 @@ from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.conversations import conversation_close, reconcile_queue
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import DELETED_OUTSIDE
-from testruns.models import Channel, Conversation, ConversationStatus, ConversationTarget
+from testruns import invites
+from testruns.models import (
+    Channel,
+    Conversation,
+    ConversationStatus,
+    ConversationTarget,
+    InviteLink,
+)
 from testruns.selectors import conversations_going_on
 from testruns.services import conversation_start, conversation_transcript_add
 from testruns.transcript import Identified
@@ -77,6 +85,56 @@ def conversation_open(
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
     record, workspace = _record_start(agent=agent, actor=actor, talk=talk)
+    return OpenedConversation(record, url, workspace.conversation_max_seconds)
+
+
+def invite_create(
+    *, agent: VoiceAgent, actor: User, expires_in: timedelta, max_uses: int, note: str = ""
+) -> tuple[InviteLink, str]:
+    """An invite link to the agent's testing branch as it is now, and its key (shown once)."""
+    require_role(actor, agent.workspace, Action.MANAGE_INVITES)
+    refuse_if_archived(agent)
+    talk = _talk_to(agent, _on_elevenlabs(agent), target=ConversationTarget.TESTING, version=None)
+    assert talk.branch_id is not None  # a testing target always has its branch
+    return invites.invite_create(
+        agent=agent,
+        actor=actor,
+        expires_in=expires_in,
+        max_uses=max_uses,
+        note=note,
+        version=talk.version,
+        config_revision=talk.config_revision,
+        branch_id=talk.branch_id,
+    )
+
+
+def conversation_open_by_invite(*, invite: InviteLink) -> OpenedConversation:
+    """A conversation through an invite link, with exactly the version it was made for: if the
+    testing branch has moved on since, it is refused rather than talk to another config. One
+    of the link's uses is taken as its record opens."""
+    refusal = invites.invite_refusal(invite)
+    if refusal is not None:
+        raise Conflict(refusal, code="invite_not_valid")
+    agent = invite.agent
+    sync = _on_elevenlabs(agent)
+    now = _talk_to(agent, sync, target=ConversationTarget.TESTING, version=None)
+    pinned = Talk(
+        ConversationTarget.TESTING,
+        invite.version,
+        invite.config_revision,
+        branch_id=invite.branch_id,
+    )
+    if (now.branch_id, now.config_revision) != (pinned.branch_id, pinned.config_revision):
+        raise Conflict(
+            f"The version this link was made for (version {invite.version}) is no longer the "
+            "one in testing; ask whoever sent it for a new link.",
+            code="invite_version_gone",
+        )
+    try:
+        url = remote.signed_url(sync.elevenlabs_agent_id, branch_id=pinned.branch_id)
+    except ElevenLabsError as error:
+        raise Upstream(error.message) from error
+    record, workspace = _record_start(agent=agent, actor=None, talk=pinned, invite=invite)
     return OpenedConversation(record, url, workspace.conversation_max_seconds)
 
 
@@ -160,7 +218,12 @@ def _talk_to(
 
 
 def _record_start(
-    *, agent: VoiceAgent, actor: User, talk: Talk, channel: str = Channel.BROWSER
+    *,
+    agent: VoiceAgent,
+    actor: User | None,
+    talk: Talk,
+    channel: str = Channel.BROWSER,
+    invite: InviteLink | None = None,
 ) -> tuple[Conversation, Workspace]:
     with transaction.atomic():
         # The workspace's row, locked, lines up conversations starting at once: each counts
@@ -173,14 +236,18 @@ def _record_start(
                 "many as it allows at once; end one, or ask an admin to raise the limit.",
                 code="too_many_conversations",
             )
-        record = conversation_start(
-            agent=agent,
-            actor=actor,
-            target=talk.target,
-            version=talk.version,
-            config_revision=talk.config_revision,
-            channel=channel,
-        )
+        if invite is not None:
+            record = invites.invite_conversation_start(invite=invite)
+        else:
+            assert actor is not None  # only an invite's caller has no account
+            record = conversation_start(
+                agent=agent,
+                actor=actor,
+                target=talk.target,
+                version=talk.version,
+                config_revision=talk.config_revision,
+                channel=channel,
+            )
     return record, workspace
 
 

@@ -16,6 +16,10 @@ Refusals (not signed in, no role, no such agent, a target that cannot be talked 
 accepted first and answered with an `error` frame and close code 1008, so a browser can show
 why: a refused handshake carries no reason a page can read. An outsider and an unknown agent
 get the same answer. Origins are checked before any of this, in config/asgi.py.
+
+A caller without an account comes with an invite link's key (`?invite=<key>`) instead: the
+conversation is with the version the link was made for, and the relay joins the link's group
+on the channel layer, so revoking the link ends it (testruns/invites.py).
 """
 
 import asyncio
@@ -26,6 +30,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -36,7 +41,8 @@ from agents.selectors import agent_get_for
 from common.errors import DomainError, InvalidInput, Upstream
 from common.ids import is_id
 from elevenlabs_sync.conversations import conversation_close
-from elevenlabs_sync.live import OpenedConversation, conversation_open
+from elevenlabs_sync.live import OpenedConversation, conversation_open, conversation_open_by_invite
+from testruns.invites import NO_SUCH_INVITE, REVOKED_MESSAGE, invite_for_key, invite_group
 from testruns.models import ConversationStatus, ConversationTarget
 from testruns.services import conversation_transcript_add
 from testruns.transcript import TranscriptEvent, transcript_event, typed_event
@@ -63,6 +69,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
         self.answered_pings: set[Any] = set()
         self.window_start, self.window_count, self.told_to_slow_down = 0.0, 0, False
         self.ending = False
+        self.group: str | None = None  # an invite's conversations, ended when it is revoked
 
     # --- opening
 
@@ -76,6 +83,9 @@ class ConversationRelay(AsyncWebsocketConsumer):
             await self._tell_and_close(refusal.message, code=code, error_type="value_error")
             return
         self.conversation_id, self.max_seconds = opened.record.pk, opened.max_seconds
+        if opened.record.invite_id is not None and self.channel_layer is not None:
+            self.group = invite_group(opened.record.invite_id)
+            await self.channel_layer.group_add(self.group, self.channel_name)
         try:
             self.upstream = await connect(
                 opened.url,
@@ -101,6 +111,18 @@ class ConversationRelay(AsyncWebsocketConsumer):
             asyncio.create_task(self._write_what_is_said()),
             asyncio.create_task(self._stop_at_maximum_duration()),
         ]
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale database connections before every handler, on Django's one
+        # thread for synchronous code, which the writer and every other conversation's opening
+        # use too: each audio chunk from the browser queued behind them, and with 50
+        # conversations streaming the relay fell seconds behind (docs/benchmarks.md, "Conversation
+        # relay"). The relay's database work runs in database_sync_to_async, which does that
+        # clean-up itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- browser → ElevenLabs
 
@@ -235,7 +257,17 @@ class ConversationRelay(AsyncWebsocketConsumer):
             error_type="max_duration_exceeded",
         )
 
+    async def invite_revoked(self, event: dict) -> None:
+        """The invite link this conversation came through was revoked: it ends."""
+        await self._finish(
+            ConversationStatus.INTERRUPTED,
+            "The invite link was revoked.",
+            tell=REVOKED_MESSAGE,
+            code=INPUT_ERROR,
+        )
+
     async def disconnect(self, code: int) -> None:
+        await self._leave_group()
         if self.conversation_id is None or self.ending:
             return
         if code == NORMAL:
@@ -273,6 +305,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
         if self.upstream is not None:
             await self.upstream.close()
         await self._end(status, reason.strip())
+        await self._leave_group()
         try:
             if tell is not None:
                 await self._tell_and_close(tell, code=code, error_type=error_type)
@@ -280,6 +313,11 @@ class ConversationRelay(AsyncWebsocketConsumer):
                 await self.close(code)
         except Exception:  # the browser had gone already: nobody left to tell
             logger.debug("Conversation %s: the browser had gone", self.conversation_id)
+
+    async def _leave_group(self) -> None:
+        if self.group is not None and self.channel_layer is not None:
+            group, self.group = self.group, None
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _end(self, status: str, reason: str) -> None:
         if self.conversation_id is not None:
@@ -305,6 +343,12 @@ class ConversationRelay(AsyncWebsocketConsumer):
 
 def _opened_for(scope: Any) -> OpenedConversation:
     """The conversation the handshake asks for, as its caller may have it."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    if "invite" in query:  # a caller without an account: the link's key is all it takes
+        invite = invite_for_key(query["invite"][0])
+        if invite is None or str(invite.agent_id) != str(scope["url_route"]["kwargs"]["agent_id"]):
+            raise InvalidInput(NO_SUCH_INVITE)
+        return conversation_open_by_invite(invite=invite)
     user = scope["user"]
     if not user.is_authenticated:
         raise InvalidInput(
@@ -312,7 +356,6 @@ def _opened_for(scope: Any) -> OpenedConversation:
             or "Sign in, or send an API token as `Authorization: Token <key>`."
         )
     agent = agent_get_for(user, scope["url_route"]["kwargs"]["agent_id"])
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     target = (query.get("target") or [None])[0]
     version = (query.get("version") or [None])[0]
     if target is not None and target not in ConversationTarget.values:

@@ -33,6 +33,8 @@ def validate_transcript_size(value: str) -> None:
 
 
 class TestStatus(models.TextChoices):
+    __test__ = False  # not a pytest test class, whatever its name says
+
     PASSED = "passed", "Passed"
     FAILED = "failed", "Failed"
     NEEDS_IMPROVEMENT = "needs_improvement", "Needs improvement"
@@ -41,6 +43,8 @@ class TestStatus(models.TextChoices):
 class TestSource(models.TextChoices):
     """Where a result came from. Those judging a conversation or an automated run are the
     production gate's evidence where a workspace asks for it (deployments/gates.py)."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
 
     MANUAL = "manual", "Recorded by hand"
     API = "api", "Recorded through the API"
@@ -128,7 +132,59 @@ class Channel(models.TextChoices):
     """How a conversation was held."""
 
     BROWSER = "browser", "In the browser"
+    INVITE = "invite", "Through an invite link"
     PHONE = "phone", "By phone"
+
+
+INVITE_NOTE_MAX_LENGTH = 1_000
+INVITE_MAX_USES = 1_000
+
+
+class InviteLink(models.Model):
+    """A link that lets someone without an account talk to one version of an agent's testing
+    branch, pinned when the link was made, and judge it (testruns/invites.py). Only the key's
+    hash is stored; the link is shown once, at creation."""
+
+    agent = models.ForeignKey(VoiceAgent, on_delete=models.PROTECT, related_name="invites")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(
+        max_length=150, blank=True, help_text="The username, kept here when the user is deleted."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(INVITE_MAX_USES)]
+    )
+    uses = models.PositiveIntegerField(default=0, help_text="Conversations started with it.")
+    note = models.TextField(
+        blank=True,
+        max_length=INVITE_NOTE_MAX_LENGTH,
+        validators=[MaxLengthValidator(INVITE_NOTE_MAX_LENGTH)],
+        help_text="Shown to the caller.",
+    )
+    # What the caller talks to, pinned when the link was made: the testing branch as it was.
+    version = models.PositiveIntegerField()
+    config_revision = models.CharField(max_length=16)
+    branch_id = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uses__lte=models.F("max_uses")), name="invite_uses_within_limit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} invite {self.prefix}…"
 
 
 class ConversationStatus(models.TextChoices):
@@ -153,6 +209,14 @@ class Conversation(models.Model):
     )
     started_by_name = models.CharField(
         max_length=150, blank=True, help_text="The username, kept here when the user is deleted."
+    )
+    invite = models.ForeignKey(
+        InviteLink,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        help_text="The invite link a caller without an account came through.",
     )
     elevenlabs_conversation_id = models.CharField(max_length=100, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)

@@ -21,15 +21,18 @@ def test_result_list(*, agent: VoiceAgent) -> QuerySet[TestResult]:
     return TestResult.objects.filter(agent=agent).select_related("tested_by")
 
 
-EVIDENCE = (TestSource.BROWSER, TestSource.INVITE, TestSource.PHONE, TestSource.SCENARIO)
+EVIDENCE = (TestSource.BROWSER, TestSource.PHONE, TestSource.SCENARIO)
 
 
 def passing_test_exists(*, agent: VoiceAgent, config_revision: str, evidence: bool = False) -> bool:
     """Whether a passing result of this config revision is recorded; with `evidence`, only one
-    that judges a conversation or an automated run counts (one typed in does not)."""
+    that judges a conversation or an automated run counts (one typed in does not).
+
+    A caller's rating through an invite link never counts: someone without an account in the
+    workspace must not open its way to production. It is feedback, kept in the history."""
     results = TestResult.objects.filter(
         agent=agent, config_revision=config_revision, status=TestStatus.PASSED
-    )
+    ).exclude(source=TestSource.INVITE)
     if evidence:
         results = results.filter(source__in=EVIDENCE)
     return results.exists()

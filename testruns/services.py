@@ -57,7 +57,7 @@ def result_record(
         source=source,
         source_ref=source_ref,
     )
-    return _result_save(result)
+    return result_checked_save(result)
 
 
 def result_record_from_conversation(
@@ -104,16 +104,18 @@ def result_record_from_conversation(
             status=status,
             version=conversation.version,
             config_revision=conversation.config_revision,
-            source=TestSource.PHONE
-            if conversation.channel == Channel.PHONE
-            else TestSource.BROWSER,
+            source=SOURCES.get(conversation.channel, TestSource.BROWSER),
             source_ref=conversation.elevenlabs_conversation_id,
             conversation=conversation,
         )
-        return _result_save(result)
+        return result_checked_save(result)
 
 
-def _result_save(result: TestResult) -> TestResult:
+SOURCES: dict[str, str] = {Channel.PHONE: TestSource.PHONE, Channel.INVITE: TestSource.INVITE}
+
+
+def result_checked_save(result: TestResult) -> TestResult:
+    """Save a test result built by a service, its fields checked as a form would check them."""
     try:
         # The agent and the tester were just read, so their rows are not looked up again; each
         # of the table's check constraints restates a field's validators, which are checked
@@ -254,7 +256,7 @@ def conversations_abandoned_close() -> list[int]:
     # A phone call has no relay: it ends when ElevenLabs' record says so
     # (elevenlabs_sync/conversations.py).
     going_on = Conversation.objects.filter(
-        status=ConversationStatus.ACTIVE, channel=Channel.BROWSER
+        status=ConversationStatus.ACTIVE, channel__in=(Channel.BROWSER, Channel.INVITE)
     ).select_related("agent__workspace")
     return [
         conversation.pk

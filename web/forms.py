@@ -6,6 +6,7 @@ ElevenLabs config, which stays editable as JSON for everything else."""
 
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -22,7 +23,13 @@ from elevenlabs_adapter import (
     llm_names,
     refuse_unstorable_config,
 )
-from testruns.models import DURATION_MAX_SECONDS, NOTES_MAX_LENGTH, TestStatus
+from testruns.models import (
+    DURATION_MAX_SECONDS,
+    INVITE_MAX_USES,
+    INVITE_NOTE_MAX_LENGTH,
+    NOTES_MAX_LENGTH,
+    TestStatus,
+)
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
@@ -269,3 +276,52 @@ class TestResultForm(ConversationResultForm):
     transcript = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 6})
     )
+
+
+INVITE_LIFETIMES = {
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+
+class InviteForm(ServiceForm):
+    """A link for a caller without an account (testruns/invites.py checks the bounds)."""
+
+    expires_in = forms.ChoiceField(
+        label="Expires in",
+        choices=[("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days")],
+        initial="7d",
+    )
+    max_uses = forms.IntegerField(
+        label="Conversations allowed", min_value=1, max_value=INVITE_MAX_USES, initial=5
+    )
+    note = forms.CharField(
+        label="Note to the caller",
+        required=False,
+        max_length=INVITE_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the caller's page: what to try, say.",
+    )
+
+    def clean_expires_in(self) -> timedelta:
+        return INVITE_LIFETIMES[self.cleaned_data["expires_in"]]
+
+
+class InviteResultForm(ServiceForm):
+    """What a caller through an invite link made of the conversation."""
+
+    rating = forms.TypedChoiceField(
+        label="How did it go?",
+        choices=[(n, f"{n} of 5") for n in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    notes = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    name = forms.CharField(label="Your name (optional)", required=False, max_length=150)

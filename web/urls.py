@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from web.views import agents, conversations, lifecycle, results, workspaces
+from web.views import agents, conversations, invites, lifecycle, results, workspaces
 
 app_name = "app"
 
@@ -34,6 +34,8 @@ urlpatterns = [
         conversations.agent_conversations,
         name="agent-conversations",
     ),
+    path("agents/<int:pk>/invites", invites.agent_invites, name="agent-invites"),
+    path("invites/<int:invite_id>/revoke", invites.invite_revoke, name="invite-revoke"),
     path("conversations/<int:conversation_id>", conversations.conversation, name="conversation"),
     path(
         "conversations/<int:conversation_id>/result",

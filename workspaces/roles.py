@@ -33,6 +33,7 @@ class Action(StrEnum):
     TALK_TO_AGENT = "talk_to_agent"
     PLACE_TEST_CALL = "place_test_call"
     RECORD_TEST = "record_test"
+    MANAGE_INVITES = "manage_invites"
     CREATE_AGENT = "create_agent"
     IMPORT_AGENT = "import_agent"
     EDIT_AGENT = "edit_agent"
@@ -64,6 +65,7 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.TALK_TO_AGENT: Permission(Role.TESTER, "talk to agents under test", "Talking to agents"),
     Action.PLACE_TEST_CALL: Permission(Role.TESTER, "place test calls", "Placing test calls"),
     Action.RECORD_TEST: Permission(Role.TESTER, "save test results", "Recording tests"),
+    Action.MANAGE_INVITES: Permission(Role.EDITOR, "manage invite links", "Managing invite links"),
     Action.CREATE_AGENT: Permission(Role.EDITOR, "create agents", "Creating agents"),
     Action.IMPORT_AGENT: Permission(Role.EDITOR, "import agents", "Importing agents"),
     Action.EDIT_AGENT: Permission(Role.EDITOR, "edit agents", "Editing agents"),

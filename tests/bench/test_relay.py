@@ -111,7 +111,7 @@ def _ping_late(frames: list[Frame]) -> list[Frame]:
                 else f
                 for f in frames
             ],
-            "utterances misheard or missing",
+            "utterances misheard",
         ),
     ],
 )
@@ -174,7 +174,7 @@ def test_a_run_within_the_goals_is_met():
         ({"recorded": {"completed": 9, "interrupted": 2}}, "9 of 11 relayed conversations"),
         (
             {"expected": ["[0.35 seconds of speech]"] * 3},
-            "through the relay: 20 utterances misheard or missing",
+            "through the relay: 10 utterances not answered before the close",
         ),
     ],
 )

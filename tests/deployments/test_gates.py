@@ -112,3 +112,15 @@ def test_without_the_setting_a_result_typed_in_opens_the_gate(agent_in, owner):
     result_record(agent=agent, actor=owner, duration=30, status="passed", source="api")
 
     assert production_checklist(agent=agent, user=owner)[-1].passed
+
+
+@pytest.mark.parametrize("evidence", [False, True])
+def test_a_callers_rating_through_an_invite_link_never_opens_the_gate(
+    agent_in, owner, workspace, evidence
+):
+    workspace.production_needs_evidence = evidence
+    workspace.save()
+    agent = agent_in(Status.TESTING)
+    result_record(agent=agent, actor=owner, duration=30, status="passed", source="invite")
+
+    assert not production_checklist(agent=agent, user=owner)[-1].passed

@@ -582,3 +582,131 @@ def test_a_client_tool_call_answered_by_the_browser_is_kept_on_the_agents_turn(
             "parameters": {"date": "friday"},
         }
     ]
+
+
+# --- invite links: a caller without an account
+
+
+def invite_for(agent, editor, **kwargs):
+    from datetime import timedelta
+
+    from elevenlabs_sync.live import invite_create
+
+    kwargs.setdefault("expires_in", timedelta(hours=1))
+    kwargs.setdefault("max_uses", 2)
+    return invite_create(agent=agent, actor=editor, **kwargs)
+
+
+def test_an_invite_opens_a_conversation_without_an_account(application, editor, agent_in_testing):
+    invite, key = invite_for(agent_in_testing, editor)
+
+    async def talk():
+        communicator = socket(
+            application, agent_in_testing.pk, headers=[ORIGIN], query=f"invite={key}"
+        )
+        first = await opened(communicator)
+        await communicator.disconnect(code=1000)
+        return first
+
+    first = asyncio.run(talk())
+
+    assert first[0]["type"] == "conversation_initiation_metadata"
+    conversation = Conversation.objects.get()
+    assert (conversation.channel, conversation.invite, conversation.started_by) == (
+        "invite",
+        invite,
+        None,
+    )
+    assert conversation.status == ConversationStatus.COMPLETED
+    assert conversation.config_revision == agent_in_testing.sync.testing_synced_revision
+    assert conversation.turns.filter(role=TurnRole.AGENT).exists()
+    invite.refresh_from_db()
+    assert invite.uses == 1
+
+
+@pytest.mark.parametrize("why", ["expired", "revoked", "used up", "another agent", "unknown"])
+def test_an_invite_that_cannot_be_used_is_refused_saying_why(
+    application, editor, agent_in_testing, why
+):
+    from django.utils import timezone
+
+    from testruns.invites import invite_revoke
+    from testruns.models import InviteLink
+
+    invite, key = invite_for(agent_in_testing, editor, max_uses=1)
+    agent_id = agent_in_testing.pk
+    expected = {
+        "expired": "This invite link has expired",
+        "revoked": "This invite link was revoked",
+        "used up": "This invite link has been used once, its limit.",
+        "another agent": "This invite link is not valid",
+        "unknown": "This invite link is not valid",
+    }[why]
+    if why == "expired":
+        InviteLink.objects.filter(pk=invite.pk).update(expires_at=timezone.now())
+    elif why == "revoked":
+        invite_revoke(invite=invite, actor=editor)
+    elif why == "used up":
+        InviteLink.objects.filter(pk=invite.pk).update(uses=1)
+    elif why == "another agent":
+        agent_id = AgentFactory(workspace=agent_in_testing.workspace, actor=editor).pk
+    else:
+        key = "not-a-key"
+
+    error, code = asyncio.run(
+        refused_with(socket(application, agent_id, headers=[ORIGIN], query=f"invite={key}"))
+    )
+
+    assert code == 1008
+    assert error["error_event"]["message"].startswith(expected)
+    assert not Conversation.objects.exists()
+
+
+def test_an_invite_talks_only_to_the_version_it_was_made_for(
+    application, editor, owner, agent_in_testing, django_capture_on_commit_callbacks
+):
+    from agents.services import agent_update
+
+    _, key = invite_for(agent_in_testing, editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_update(agent=agent_in_testing, actor=owner, config=sample_config("Moved on!"))
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=agent_in_testing, to_status=Status.TESTING, changes="", actor=owner)
+
+    error, code = asyncio.run(
+        refused_with(
+            socket(application, agent_in_testing.pk, headers=[ORIGIN], query=f"invite={key}")
+        )
+    )
+
+    assert code == 1008
+    assert "is no longer the one in testing" in error["error_event"]["message"]
+    assert not Conversation.objects.exists()
+
+
+def test_revoking_an_invite_ends_its_open_conversation(application, editor, agent_in_testing):
+    from channels.db import database_sync_to_async
+
+    from testruns.invites import invite_revoke
+
+    invite, key = invite_for(agent_in_testing, editor)
+
+    async def talk():
+        communicator = socket(
+            application, agent_in_testing.pk, headers=[ORIGIN], query=f"invite={key}"
+        )
+        await opened(communicator)
+        await database_sync_to_async(invite_revoke)(invite=invite, actor=editor)
+        messages = await receive_until(communicator, "error")
+        closed = await communicator.receive_output(TIMEOUT)
+        return messages[-1], closed
+
+    error, closed = asyncio.run(talk())
+
+    assert error["error_event"]["message"] == (
+        "The invite link was revoked; the conversation has ended."
+    )
+    assert closed["code"] == 1008
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.INTERRUPTED
+    assert conversation.end_reason == "The invite link was revoked."

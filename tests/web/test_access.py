@@ -12,9 +12,9 @@ from web.forms import AgentEditorForm
 
 PAGES = ["agent", "agent-edit", "agent-sync-state", "agent-deploy", "agent-rollback", "agent-diff"]
 PAGES += ["test-result-new", "agent-archive", "agent-restore", "agent-console"]
-PAGES += ["agent-console-finished", "agent-conversations"]
+PAGES += ["agent-console-finished", "agent-conversations", "agent-invites"]
 ACTIONS = ["agent-edit", "agent-sync", "agent-deploy", "agent-rollback", "test-result-new"]
-ACTIONS += ["agent-archive", "agent-restore"]
+ACTIONS += ["agent-archive", "agent-restore", "agent-invites"]
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def attempt(name: str, agent) -> dict:
         "test-result-new": {"status": "passed", "duration": "30", "rating": "5"},
         "agent-archive": {"note": "Hijacked"},
         "agent-restore": {"note": "Hijacked"},
+        "agent-invites": {"expires_in": "7d", "max_uses": "3", "note": "Hijacked"},
     }[name]
 
 

@@ -75,6 +75,7 @@ LEAST_ROLE = {
     Action.TALK_TO_AGENT: Role.TESTER,
     Action.PLACE_TEST_CALL: Role.TESTER,
     Action.RECORD_TEST: Role.TESTER,
+    Action.MANAGE_INVITES: Role.EDITOR,
     Action.CREATE_AGENT: Role.EDITOR,
     Action.IMPORT_AGENT: Role.EDITOR,
     Action.EDIT_AGENT: Role.EDITOR,

@@ -226,3 +226,46 @@ def test_the_console_on_a_phone(
     screenshot(page, "phone-console.png")
     page.get_by_role("button", name="End conversation").click()
     expect(page.locator("#result-form")).to_be_visible()
+
+
+def test_a_caller_with_an_invite_link_talks_and_rates_without_an_account(
+    open_console_page, admin, workspace, agent_at
+):
+    from datetime import timedelta
+
+    from elevenlabs_sync.live import invite_create
+    from testruns.models import TestResult
+
+    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk")
+    _, key = invite_create(
+        agent=agent,
+        actor=admin,
+        expires_in=timedelta(hours=1),
+        max_uses=1,
+        note="Ask about opening hours.",
+    )
+    page = open_console_page()
+
+    page.goto(f"/invite/{key}")
+    expect(page.get_by_role("heading", name="Talk to Front desk")).to_be_visible()
+    expect(page.get_by_text("Ask about opening hours.")).to_be_visible()
+    assert page.get_by_role("navigation").count() == 0
+    page.get_by_label("Talk through the microphone").uncheck()
+    page.get_by_role("button", name="Start conversation").click()
+    expect(page.locator("[data-console-state]")).to_have_text("Connected")
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript.locator(".turn-agent").first).to_be_visible()
+    page.get_by_label("Message").fill("What are your opening hours?")
+    page.get_by_role("button", name="Send").click()
+    expect(transcript.locator(".turn-agent")).not_to_have_count(1)
+    page.get_by_role("button", name="End conversation").click()
+    finished = page.locator("#console-finished")
+    expect(finished.get_by_role("heading", name="How did it go?")).to_be_visible()
+    finished.get_by_label("5 of 5").check()
+    finished.get_by_label("Comment").fill("Quick and clear.")
+    finished.get_by_role("button", name="Send").click()
+    expect(finished.get_by_role("heading", name="Thank you!")).to_be_visible()
+
+    result = TestResult.objects.get()
+    assert (result.source, result.rating, result.notes) == ("invite", 5, "Quick and clear.")
+    assert result.conversation.invite is not None

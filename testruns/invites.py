@@ -1,0 +1,292 @@
+"""Invite links: someone without an account talks to one version of an agent's testing branch,
+pinned when an editor made the link, and says what they made of it (docs/conversations.md,
+"Invite links").
+
+The key is shown once, at creation; only its hash is stored. The rules are here: who may make
+and revoke a link, when a link is still good, how its uses are counted, and the caller's
+verdict. Which version the testing branch holds is the ElevenLabs app's to say: it makes a
+link through `invite_create` with the version it found (elevenlabs_sync/live.py).
+"""
+
+import secrets
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from agents.models import VoiceAgent
+from agents.services import refuse_if_archived
+from common.errors import Conflict, InvalidInput, NotFound
+from common.ids import is_id
+from testruns.models import (
+    INVITE_MAX_USES,
+    INVITE_NOTE_MAX_LENGTH,
+    Channel,
+    Conversation,
+    ConversationTarget,
+    InviteLink,
+    TestResult,
+    TestSource,
+    TestStatus,
+)
+from testruns.services import result_checked_save
+from workspaces.models import hash_token
+from workspaces.permissions import User, require_role
+from workspaces.roles import Action
+from workspaces.selectors import workspace_list_for
+
+PREFIX_LENGTH = 8
+LONGEST = timedelta(days=30)
+NAME_MAX_LENGTH = 150
+NO_SUCH_INVITE = "This invite link is not valid: check that it was copied whole."
+REVOKED_MESSAGE = "The invite link was revoked; the conversation has ended."
+
+
+def invite_group(invite_id: int) -> str:
+    """The channel-layer group of the relays holding the invite's conversations."""
+    return f"invite-{invite_id}"
+
+
+def invite_create(
+    *,
+    agent: VoiceAgent,
+    actor: User,
+    expires_in: timedelta,
+    max_uses: int,
+    note: str = "",
+    version: int,
+    config_revision: str,
+    branch_id: str,
+) -> tuple[InviteLink, str]:
+    """A new link to the testing branch as it is now (`version`, `config_revision` on ElevenLabs'
+    `branch_id`), and its key. The key is not stored: this is the only time it exists."""
+    actor = require_role(actor, agent.workspace, Action.MANAGE_INVITES)
+    refuse_if_archived(agent)
+    if not timedelta(minutes=1) <= expires_in <= LONGEST:
+        raise InvalidInput.for_field(
+            "expires_in", "A link lasts from a minute to 30 days; choose a time in between."
+        )
+    if not 1 <= max_uses <= INVITE_MAX_USES:
+        raise InvalidInput.for_field(
+            "max_uses", f"Allow from 1 to {INVITE_MAX_USES:,} conversations with a link."
+        )
+    note = (note or "").strip()
+    if len(note) > INVITE_NOTE_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            "note", f"Keep the note under {INVITE_NOTE_MAX_LENGTH:,} characters."
+        )
+    key = secrets.token_urlsafe(32)
+    invite = InviteLink.objects.create(
+        agent=agent,
+        created_by=actor,
+        created_by_name=actor.get_username(),
+        expires_at=timezone.now() + expires_in,
+        max_uses=max_uses,
+        note=note,
+        version=version,
+        config_revision=config_revision,
+        branch_id=branch_id,
+        prefix=key[:PREFIX_LENGTH],
+        key_hash=hash_token(key),
+    )
+    return invite, key
+
+
+def invite_revoke(*, invite: InviteLink, actor: User) -> bool:
+    """Revoke the link, and end the conversations held through it (their relays are told once
+    the revocation is committed). False if it was revoked already."""
+    actor = require_role(actor, invite.agent.workspace, Action.MANAGE_INVITES)
+    revoked = bool(
+        InviteLink.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor
+        )
+    )
+    if revoked:
+        group = invite_group(invite.pk)
+        transaction.on_commit(lambda: _tell_relays(group))
+    invite.refresh_from_db()
+    return revoked
+
+
+def _tell_relays(group: str) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, {"type": "invite.revoked"})
+
+
+def invite_for_key(key: str | None) -> InviteLink | None:
+    """The link the key opens, good or not; None for no link."""
+    if not key:
+        return None
+    return (
+        InviteLink.objects.filter(key_hash=hash_token(key))
+        .select_related("agent__workspace")
+        .first()
+    )
+
+
+def invite_refusal(invite: InviteLink) -> str | None:
+    """Why the link cannot be used any more, or None while it can."""
+    if invite.revoked_at is not None:
+        return "This invite link was revoked; ask whoever sent it for a new one."
+    if invite.expires_at <= timezone.now():
+        return "This invite link has expired; ask whoever sent it for a new one."
+    if invite.uses >= invite.max_uses:
+        times = "once" if invite.max_uses == 1 else f"{invite.max_uses} times"
+        return f"This invite link has been used {times}, its limit."
+    if invite.agent.archived_at is not None:
+        return "This invite link's agent is no longer being tested."
+    return None
+
+
+def invite_valid_for_key(key: str | None) -> InviteLink:
+    """The link the key opens, if it may still be used; else why not (NotFound, Conflict)."""
+    invite = invite_for_key(key)
+    if invite is None:
+        raise NotFound(NO_SUCH_INVITE)
+    refusal = invite_refusal(invite)
+    if refusal is not None:
+        raise Conflict(refusal, code="invite_not_valid")
+    return invite
+
+
+def invite_conversation_start(*, invite: InviteLink) -> Conversation:
+    """Take one of the link's uses and open the record of its conversation with the pinned
+    version. The use is taken by a conditional update: two callers at once cannot pass the
+    limit, and a link revoked or expired meanwhile is not used."""
+    with transaction.atomic():
+        taken = InviteLink.objects.filter(
+            pk=invite.pk,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            uses__lt=F("max_uses"),
+        ).update(uses=F("uses") + 1)
+        if not taken:
+            invite.refresh_from_db()
+            raise Conflict(
+                invite_refusal(invite) or "This invite link cannot be used now.",
+                code="invite_not_valid",
+            )
+        return Conversation.objects.create(
+            agent=invite.agent,
+            target=ConversationTarget.TESTING,
+            version=invite.version,
+            config_revision=invite.config_revision,
+            channel=Channel.INVITE,
+            invite=invite,
+        )
+
+
+def invite_list_active(*, agent: VoiceAgent) -> QuerySet[InviteLink]:
+    """The agent's links that may still be used, newest first."""
+    return InviteLink.objects.filter(
+        agent=agent,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        uses__lt=F("max_uses"),
+    )
+
+
+def invite_conversation_get(*, invite: InviteLink, conversation_id: object) -> Conversation:
+    """A conversation held through this link (and only through it)."""
+    conversation = (
+        Conversation.objects.filter(invite=invite, pk=str(conversation_id))
+        .prefetch_related("turns")
+        .first()
+        if str(conversation_id).isdigit()
+        else None
+    )
+    if conversation is None:
+        raise NotFound("No such conversation through this invite link.")
+    return conversation
+
+
+def invite_conversation_by_elevenlabs_id(
+    *, invite: InviteLink, elevenlabs_conversation_id: str
+) -> Conversation:
+    """The conversation held through this link whose ElevenLabs id is given (a browser learns
+    only that id, from the first frame)."""
+    conversation = (
+        Conversation.objects.filter(
+            invite=invite, elevenlabs_conversation_id=elevenlabs_conversation_id
+        )
+        .exclude(elevenlabs_conversation_id="")
+        .first()
+    )
+    if conversation is None:
+        raise NotFound("No such conversation through this invite link.")
+    return conversation
+
+
+def rating_status(rating: int) -> str:
+    """A caller judges by a rating alone: 4 or 5 passes, 3 needs improvement, below fails."""
+    if rating >= 4:
+        return TestStatus.PASSED
+    if rating == 3:
+        return TestStatus.NEEDS_IMPROVEMENT
+    return TestStatus.FAILED
+
+
+def invite_result_record(
+    *, invite: InviteLink, conversation: Conversation, rating: int, notes: str = "", name: str = ""
+) -> TestResult:
+    """The caller's verdict on a conversation held through the link: an external test of the
+    pinned version, linked to the conversation. The key authorizes it (whoever holds it may
+    judge the link's conversations), once a conversation, after its end; a revoked or expired
+    link still takes the verdict on a conversation held while it was good."""
+    if conversation.invite_id != invite.pk:
+        raise NotFound("No such conversation through this invite link.")
+    if not 1 <= rating <= 5:
+        raise InvalidInput.for_field("rating", "Rate the conversation from 1 to 5.")
+    name = (name or "").strip()
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput.for_field("name", f"Keep the name under {NAME_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        ended_at = (
+            Conversation.objects.select_for_update()
+            .values_list("ended_at", flat=True)
+            .get(pk=conversation.pk)
+        )
+        if ended_at is None:
+            raise Conflict(
+                "The conversation is still going on; end it, then say what you made of it.",
+                code="conversation_active",
+            )
+        if TestResult.objects.filter(conversation=conversation).exists():
+            raise Conflict(
+                "What you made of this conversation was saved already. Thank you!",
+                code="already_recorded",
+            )
+        result = TestResult(
+            agent=invite.agent,
+            tested_by=None,
+            tested_by_name=name,
+            duration=(ended_at - conversation.started_at).total_seconds(),
+            transcript="\n".join(turn.line for turn in conversation.turns.all()),
+            rating=rating,
+            notes=notes,
+            status=rating_status(rating),
+            version=conversation.version,
+            config_revision=conversation.config_revision,
+            source=TestSource.INVITE,
+            source_ref=conversation.elevenlabs_conversation_id,
+            conversation=conversation,
+        )
+        return result_checked_save(result)
+
+
+def invite_get_for(user: User, invite_id: int | str | None) -> InviteLink:
+    """A link to an agent of `user`'s workspaces; another workspace's is 'not found'."""
+    key = str(invite_id)
+    if is_id(key):
+        invite = (
+            InviteLink.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
+            .select_related("agent__workspace")
+            .first()
+        )
+        if invite is not None:
+            return invite
+    raise NotFound(f"No invite link with id {invite_id} in your workspaces.")
