@@ -29,10 +29,9 @@ from testruns.models import (
     ConversationTarget,
     InviteLink,
     TestResult,
-    TestSource,
     TestStatus,
 )
-from testruns.services import result_checked_save
+from testruns.services import conversation_judge
 from workspaces.models import hash_token
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
@@ -244,38 +243,15 @@ def invite_result_record(
     name = (name or "").strip()
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput.for_field("name", f"Keep the name under {NAME_MAX_LENGTH} characters.")
-    with transaction.atomic():
-        ended_at = (
-            Conversation.objects.select_for_update()
-            .values_list("ended_at", flat=True)
-            .get(pk=conversation.pk)
-        )
-        if ended_at is None:
-            raise Conflict(
-                "The conversation is still going on; end it, then say what you made of it.",
-                code="conversation_active",
-            )
-        if TestResult.objects.filter(conversation=conversation).exists():
-            raise Conflict(
-                "What you made of this conversation was saved already. Thank you!",
-                code="already_recorded",
-            )
-        result = TestResult(
-            agent=invite.agent,
-            tested_by=None,
-            tested_by_name=name,
-            duration=(ended_at - conversation.started_at).total_seconds(),
-            transcript="\n".join(turn.line for turn in conversation.turns.all()),
-            rating=rating,
-            notes=notes,
-            status=rating_status(rating),
-            version=conversation.version,
-            config_revision=conversation.config_revision,
-            source=TestSource.INVITE,
-            source_ref=conversation.elevenlabs_conversation_id,
-            conversation=conversation,
-        )
-        return result_checked_save(result)
+    return conversation_judge(
+        conversation=conversation,
+        tested_by=None,
+        tested_by_name=name,
+        status=rating_status(rating),
+        rating=rating,
+        notes=notes,
+        already_judged="What you made of this conversation was saved already. Thank you!",
+    )
 
 
 def invite_get_for(user: User, invite_id: int | str | None) -> InviteLink:

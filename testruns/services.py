@@ -25,7 +25,7 @@ from testruns.transcript import (
     ToolCalled,
     TranscriptEvent,
 )
-from workspaces.permissions import User, require_role
+from workspaces.permissions import SignedInUser, User, require_role
 from workspaces.roles import Action
 
 
@@ -57,7 +57,7 @@ def result_record(
         source=source,
         source_ref=source_ref,
     )
-    return result_checked_save(result)
+    return _result_save(result)
 
 
 def result_record_from_conversation(
@@ -75,6 +75,30 @@ def result_record_from_conversation(
     agent = conversation.agent
     actor = require_role(actor, agent.workspace, Action.RECORD_TEST)
     refuse_if_archived(agent)
+    return conversation_judge(
+        conversation=conversation,
+        tested_by=actor,
+        status=status,
+        rating=rating,
+        notes=notes,
+        already_judged="A test result was saved for this conversation already; see the agent's "
+        "test results.",
+    )
+
+
+def conversation_judge(
+    *,
+    conversation: Conversation,
+    tested_by: SignedInUser | None,
+    status: str,
+    rating: int | None,
+    notes: str,
+    tested_by_name: str = "",
+    already_judged: str,
+) -> TestResult:
+    """The verdict on an ended conversation, once: a result of the version and config it talked
+    to, with its length and transcript, linked to it. The caller has checked who may judge it;
+    `already_judged` is what a second verdict is told."""
     with transaction.atomic():
         # Locked, so two verdicts sent at once cannot both find none before them; read again,
         # as the relay may have closed it since `conversation` was read.
@@ -85,18 +109,15 @@ def result_record_from_conversation(
         )
         if ended_at is None:
             raise Conflict(
-                "The conversation is still going on; end it, then record what you made of it.",
+                "The conversation is still going on; end it, then say what you made of it.",
                 code="conversation_active",
             )
         if TestResult.objects.filter(conversation=conversation).exists():
-            raise Conflict(
-                "A test result was saved for this conversation already; see the agent's test "
-                "results.",
-                code="already_recorded",
-            )
+            raise Conflict(already_judged, code="already_recorded")
         result = TestResult(
-            agent=agent,
-            tested_by=actor,
+            agent=conversation.agent,
+            tested_by=tested_by,
+            tested_by_name=tested_by_name,
             duration=(ended_at - conversation.started_at).total_seconds(),
             transcript="\n".join(turn.line for turn in conversation.turns.all()),
             rating=rating,
@@ -108,13 +129,13 @@ def result_record_from_conversation(
             source_ref=conversation.elevenlabs_conversation_id,
             conversation=conversation,
         )
-        return result_checked_save(result)
+        return _result_save(result)
 
 
 SOURCES: dict[str, str] = {Channel.PHONE: TestSource.PHONE, Channel.INVITE: TestSource.INVITE}
 
 
-def result_checked_save(result: TestResult) -> TestResult:
+def _result_save(result: TestResult) -> TestResult:
     """Save a test result built by a service, its fields checked as a form would check them."""
     try:
         # The agent and the tester were just read, so their rows are not looked up again; each
