@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 SUBPROTOCOL = "convai"  # what ElevenLabs' browser client asks for
 NORMAL, PROTOCOL_ERROR, INPUT_ERROR, INTERNAL_ERROR = 1000, 1002, 1008, 1011
 WRITE_RETRY_SECS = 1.0
-WRITE_GATHER_SECS = 0.25
 CLOSE_WAIT_SECS = 10.0  # for the writer to finish, when a side has gone
 # ElevenLabs' frames are trusted as far as size goes: an agent's audio may come in large chunks.
 UPSTREAM_MAX_FRAME_BYTES = 16 * 2**20
@@ -226,10 +225,6 @@ class ConversationRelay(AsyncWebsocketConsumer):
         while not (stopping and not batch):
             waiting = not stopping and not batch
             incoming = [await self.said.get()] if waiting else []
-            if incoming and incoming[0] is not None:
-                # What else is said meanwhile goes in the same write: every write holds the
-                # interpreter lock a while, which every conversation's relaying waits for.
-                await asyncio.sleep(WRITE_GATHER_SECS)
             for event in [*incoming, *_drain(self.said)]:
                 if event is None:
                     stopping = True
