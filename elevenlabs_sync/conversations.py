@@ -35,6 +35,12 @@ def reconcile_queue(conversation_id: int) -> None:
         return
     from elevenlabs_sync.tasks import conversation_reconcile_task
 
+    if conversation_reconcile_task.app.conf.task_always_eager:
+        # Run now, in the closing request or relay, ElevenLabs' record is not finished yet
+        # (eager mode has no countdown), and the read only contends with the pages reading the
+        # record that just closed (on SQLite, a locked table). The sweep asks later.
+        return
+
     delay_or_leave_to_sweep(
         conversation_reconcile_task,
         conversation_id,
