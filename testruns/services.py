@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents.models import VoiceAgent
@@ -221,7 +222,7 @@ def conversation_end(*, conversation_id: int, status: str, reason: str) -> bool:
     )
 
 
-def _agent_turns(conversation_id: int, event_id: int):  # type: ignore[no-untyped-def]
+def _agent_turns(conversation_id: int, event_id: int) -> QuerySet[ConversationTurn]:
     return ConversationTurn.objects.filter(
         conversation_id=conversation_id, role=TurnRole.AGENT, event_id=event_id
     )

@@ -55,10 +55,11 @@ def agent_invites(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def invite_revoke(request: HttpRequest, invite_id: int) -> HttpResponse:
-    invite = InviteLink.objects.filter(pk=invite_id).select_related("agent").first()
-    if invite is None:
-        raise Http404("No such invite link.")
-    agent = agent_or_404(request, invite.agent_id)  # another workspace's is not there
+    try:
+        invite = invites.invite_get_for(request.user, invite_id)
+    except NotFound as error:  # another workspace's is not there
+        raise Http404(error.message) from error
+    agent = invite.agent
     try:
         invites.invite_revoke(invite=invite, actor=request.user)
     except DomainError as error:
