@@ -45,13 +45,14 @@ from elevenlabs_sync.live import OpenedConversation, conversation_open, conversa
 from testruns.invites import NO_SUCH_INVITE, REVOKED_MESSAGE, invite_for_key, invite_group
 from testruns.models import ConversationStatus, ConversationTarget
 from testruns.services import conversation_transcript_add
-from testruns.transcript import TranscriptEvent, transcript_event, typed_event
+from testruns.transcript import Identified, TranscriptEvent, transcript_event, typed_event
 
 logger = logging.getLogger(__name__)
 
 SUBPROTOCOL = "convai"  # what ElevenLabs' browser client asks for
 NORMAL, PROTOCOL_ERROR, INPUT_ERROR, INTERNAL_ERROR = 1000, 1002, 1008, 1011
 WRITE_RETRY_SECS = 1.0
+WRITE_GATHER_SECS = 0.25
 CLOSE_WAIT_SECS = 10.0  # for the writer to finish, when a side has gone
 # ElevenLabs' frames are trusted as far as size goes: an agent's audio may come in large chunks.
 UPSTREAM_MAX_FRAME_BYTES = 16 * 2**20
@@ -182,8 +183,10 @@ class ConversationRelay(AsyncWebsocketConsumer):
                 message = _decoded(frame)
                 if _is(message, "ping"):
                     await self._answer_ping(message)
-                await self.send(text_data=frame)
                 event = transcript_event(message, offset_ms=self._offset_ms())
+                if isinstance(event, Identified) and await self._identified(event):
+                    event = None
+                await self.send(text_data=frame)
                 if event is not None:
                     self.said.put_nowait(event)
         except ConnectionClosed:
@@ -202,6 +205,21 @@ class ConversationRelay(AsyncWebsocketConsumer):
             tell="The connection to ElevenLabs dropped; what was said so far is saved.",
             code=code if code in (PROTOCOL_ERROR, INPUT_ERROR) else INTERNAL_ERROR,
         )
+
+    async def _identified(self, event: Identified) -> bool:
+        """Write ElevenLabs' id for the conversation before the browser learns it: the page
+        asks for the record by that id as soon as the conversation ends, which through the
+        writer could be before the id is there. False if the write failed (the writer then
+        keeps trying)."""
+        assert self.conversation_id is not None
+        try:
+            await database_sync_to_async(conversation_transcript_add)(
+                conversation_id=self.conversation_id, events=[event]
+            )
+        except Exception:
+            logger.exception("Conversation %s: writing ElevenLabs' id", self.conversation_id)
+            return False
+        return True
 
     async def _answer_ping(self, message: dict) -> None:
         """Keep the conversation alive from here, whatever the browser does (a background tab
@@ -225,6 +243,10 @@ class ConversationRelay(AsyncWebsocketConsumer):
         while not (stopping and not batch):
             waiting = not stopping and not batch
             incoming = [await self.said.get()] if waiting else []
+            if incoming and incoming[0] is not None:
+                # What else is said meanwhile goes in the same write: every write holds the
+                # interpreter lock a while, which every conversation's relaying waits for.
+                await asyncio.sleep(WRITE_GATHER_SECS)
             for event in [*incoming, *_drain(self.said)]:
                 if event is None:
                     stopping = True

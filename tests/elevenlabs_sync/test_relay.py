@@ -8,6 +8,7 @@ import dataclasses
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from agents.models import Status
@@ -98,6 +99,30 @@ def test_the_browser_closing_mid_conversation_keeps_what_was_said(
     assert conversation.status == ConversationStatus.INTERRUPTED
     assert conversation.end_reason == "The browser disconnected (code 1001)."
     assert conversation.turns.filter(role=TurnRole.AGENT).count() == 1
+
+
+def test_elevenlabs_id_is_on_the_record_before_the_browser_learns_it(
+    application, tester, agent_in_testing
+):
+    # The console asks for the record by that id the moment the conversation ends.
+    headers = [ORIGIN, token_header(tester)]
+
+    def recorded_id():
+        return Conversation.objects.get(agent=agent_in_testing).elevenlabs_conversation_id
+
+    async def talk():
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        metadata = await receive(communicator)
+        on_record = await database_sync_to_async(recorded_id)()
+        await communicator.disconnect(code=1000)
+        return metadata, on_record
+
+    metadata, on_record = asyncio.run(talk())
+
+    assert metadata["type"] == "conversation_initiation_metadata"
+    assert on_record == metadata["conversation_initiation_metadata_event"]["conversation_id"]
 
 
 @pytest.mark.parametrize("who", ["outsider", "unknown agent"])
