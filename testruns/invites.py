@@ -14,7 +14,7 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Case, F, QuerySet, TextChoices, Value, When
 from django.utils import timezone
 
 from agents.models import VoiceAgent
@@ -127,18 +127,57 @@ def invite_for_key(key: str | None) -> InviteLink | None:
     )
 
 
+class InviteState(TextChoices):
+    """Whether a link may still be used, and if not, why not: the first of these that holds."""
+
+    ACTIVE = "active", "active"
+    REVOKED = "revoked", "revoked"
+    EXPIRED = "expired", "expired"
+    USED_UP = "used_up", "used up"
+    AGENT_ARCHIVED = "agent_archived", "agent archived"
+
+
+def invite_state(invite: InviteLink) -> InviteState:
+    """The link's state. `invite_states()` says the same for a query, rule for rule."""
+    if invite.revoked_at is not None:
+        return InviteState.REVOKED
+    if invite.expires_at <= timezone.now():
+        return InviteState.EXPIRED
+    if invite.uses >= invite.max_uses:
+        return InviteState.USED_UP
+    if invite.agent.archived_at is not None:
+        return InviteState.AGENT_ARCHIVED
+    return InviteState.ACTIVE
+
+
+def invite_states() -> Case:
+    """Each link's state as a database expression (to filter or take a use by), in the order
+    and by the rules of `invite_state`."""
+    return Case(
+        When(revoked_at__isnull=False, then=Value(InviteState.REVOKED)),
+        When(expires_at__lte=timezone.now(), then=Value(InviteState.EXPIRED)),
+        When(uses__gte=F("max_uses"), then=Value(InviteState.USED_UP)),
+        When(agent__archived_at__isnull=False, then=Value(InviteState.AGENT_ARCHIVED)),
+        default=Value(InviteState.ACTIVE),
+    )
+
+
 def invite_refusal(invite: InviteLink) -> str | None:
     """Why the link cannot be used any more, or None while it can."""
-    if invite.revoked_at is not None:
-        return "This invite link was revoked; ask whoever sent it for a new one."
-    if invite.expires_at <= timezone.now():
-        return "This invite link has expired; ask whoever sent it for a new one."
-    if invite.uses >= invite.max_uses:
+    state = invite_state(invite)
+    if state == InviteState.USED_UP:
         times = "once" if invite.max_uses == 1 else f"{invite.max_uses} times"
         return f"This invite link has been used {times}, its limit."
-    if invite.agent.archived_at is not None:
-        return "This invite link's agent is no longer being tested."
-    return None
+    return {
+        InviteState.REVOKED: "This invite link was revoked; ask whoever sent it for a new one.",
+        InviteState.EXPIRED: "This invite link has expired; ask whoever sent it for a new one.",
+        InviteState.AGENT_ARCHIVED: "This invite link's agent is no longer being tested.",
+    }.get(state)
+
+
+def invites_in_state(state: str) -> QuerySet[InviteLink]:
+    """Every link in that state (one of InviteState's values)."""
+    return InviteLink.objects.alias(state=invite_states()).filter(state=state)
 
 
 def invite_valid_for_key(key: str | None) -> InviteLink:
@@ -157,12 +196,7 @@ def invite_conversation_start(*, invite: InviteLink) -> Conversation:
     version. The use is taken by a conditional update: two callers at once cannot pass the
     limit, and a link revoked or expired meanwhile is not used."""
     with transaction.atomic():
-        taken = InviteLink.objects.filter(
-            pk=invite.pk,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-            uses__lt=F("max_uses"),
-        ).update(uses=F("uses") + 1)
+        taken = invites_in_state(InviteState.ACTIVE).filter(pk=invite.pk).update(uses=F("uses") + 1)
         if not taken:
             invite.refresh_from_db()
             raise Conflict(
@@ -181,12 +215,7 @@ def invite_conversation_start(*, invite: InviteLink) -> Conversation:
 
 def invite_list_active(*, agent: VoiceAgent) -> QuerySet[InviteLink]:
     """The agent's links that may still be used, newest first."""
-    return InviteLink.objects.filter(
-        agent=agent,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-        uses__lt=F("max_uses"),
-    )
+    return invites_in_state(InviteState.ACTIVE).filter(agent=agent)
 
 
 def invite_conversation_get(*, invite: InviteLink, conversation_id: object) -> Conversation:

@@ -8,28 +8,46 @@ refused call answers with the error shape and leaves the database as it was.
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.urls import URLPattern, resolve
 from django.utils import timezone
 
 from agents.models import Status
 from agents.services import agent_archive
+from api import urls as api_urls
+from common.errors import api_not_found
+from deployments.services import deployment_create
 from elevenlabs_sync.drift import drift_check
+from elevenlabs_sync.live import invite_create
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync
-from tests.factories import AgentFactory, UserFactory, record_passing_test, sample_config
+from testruns.models import Conversation, ConversationTurn, InviteLink
+from tests.factories import (
+    AgentFactory,
+    ConversationFactory,
+    ConversationTurnFactory,
+    UserFactory,
+    record_passing_test,
+    sample_config,
+)
 
 
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # "{id}" is the target agent's id
+    path: str  # "{id}" is the target's id
     body: dict | None = None  # "{elevenlabs_agent_id}" in a value is the target's
-    # "draft", "testing", "tested" (testing + a pass), "production", "drifted" (changed on
-    # ElevenLabs, the sandbox), "live_drifted" (production, drift flagged) or "elsewhere" (an
-    # agent on ElevenLabs that Switchboard does not manage)
+    # The agent acted on: "draft", "testing", "tested" (testing + a pass), "production",
+    # "drifted" (changed on ElevenLabs, the sandbox), "live_drifted" (production, drift
+    # flagged), "elsewhere" (an agent on ElevenLabs that Switchboard does not manage),
+    # "branched" (testing, with a testing branch recorded) or "on_sandbox" (testing, with its
+    # testing branch on the sandbox); or another object of the agent's workspace:
+    # "conversation" (a finished test conversation) or "invite" (an invite link).
     target: str = "draft"
     is_list: bool = False  # a list that shows the target agent's rows to its workspace only
     writes: bool = False
@@ -100,7 +118,42 @@ ENDPOINTS = {
     "drift.overwrite": Endpoint(
         "post", "/api/agents/{id}/drift/overwrite", target="live_drifted", writes=True
     ),
+    "test_conversation_url": Endpoint(
+        "post", "/api/agents/{id}/test-conversation-url", target="on_sandbox"
+    ),
+    "test_call": Endpoint(
+        "post",
+        "/api/agents/{id}/test-call",
+        {"to_number": "+14155550123"},
+        target="on_sandbox",
+        writes=True,
+    ),
+    "conversations.list": Endpoint("get", "/api/agents/{id}/conversations/"),
+    "conversations.detail": Endpoint("get", "/api/conversations/{id}/", target="conversation"),
+    "conversations.transcript": Endpoint(
+        "get", "/api/conversations/{id}/transcript.txt", target="conversation"
+    ),
+    "conversations.test_result": Endpoint(
+        "post",
+        "/api/conversations/{id}/test-result",
+        {"status": "passed", "rating": 4, "notes": "Fine"},
+        target="conversation",
+        writes=True,
+    ),
+    "invites.list": Endpoint("get", "/api/agents/{id}/invites/", target="branched"),
+    "invites.create": Endpoint(
+        "post",
+        "/api/agents/{id}/invites/",
+        {"expires_in_hours": 24, "max_uses": 3, "note": "Try booking."},
+        target="branched",
+        writes=True,
+    ),
+    "invites.revoke": Endpoint("post", "/api/invites/{id}/revoke", target="invite", writes=True),
 }
+
+# Routes of api/urls.py that are not the matrix's: the API's documentation, public (tested at
+# the end of this file).
+PUBLIC_ROUTES = {"api-schema", "api-docs"}
 
 CALLERS = ("owner", "editor", "tester", "viewer", "outsider", "stranger", "anonymous")
 
@@ -130,6 +183,15 @@ EXPECTED = {
     "agents.sync":           (202, 202, 403, 403, 404, 404, 401),
     "drift.pull":            (200, 200, 403, 403, 404, 404, 401),
     "drift.overwrite":       (202, 403, 403, 403, 404, 404, 401),
+    "test_conversation_url": (200, 200, 200, 403, 404, 404, 401),
+    "test_call":             (202, 202, 202, 403, 404, 404, 401),
+    "conversations.list":    (200, 200, 200, 200, 404, 404, 401),
+    "conversations.detail":  (200, 200, 200, 200, 404, 404, 401),
+    "conversations.transcript": (200, 200, 200, 200, 404, 404, 401),
+    "conversations.test_result": (201, 201, 201, 403, 404, 404, 401),
+    "invites.list":          (200, 200, 200, 200, 404, 404, 401),
+    "invites.create":        (201, 201, 403, 403, 404, 404, 401),
+    "invites.revoke":        (200, 200, 403, 403, 404, 404, 401),
 }  # fmt: skip
 
 ERROR_CODES = {401: "not_authenticated", 403: "role_required", 404: "not_found"}
@@ -144,16 +206,72 @@ CASES = [
 def test_the_matrix_covers_every_endpoint():
     assert set(EXPECTED) == set(ENDPOINTS)
     assert all(len(row) == len(CALLERS) for row in EXPECTED.values())
+    # Against the URL conf, so that a new endpoint cannot be left out: every method of every
+    # route of api/urls.py is in the matrix, and nothing in the matrix is unrouted.
+    routed = set()
+    for pattern in api_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern), f"{pattern}: list its routes here"
+        actions = getattr(pattern.callback, "actions", None)  # a viewset's method → action
+        if actions is None:
+            assert pattern.name in PUBLIC_ROUTES or pattern.callback is api_not_found, pattern
+            continue
+        # DRF answers HEAD as it answers GET, by the same action.
+        routed |= {(pattern.name, method) for method in actions if method != "head"}
+    in_matrix = {
+        (resolve(urlsplit(spec.path.format(id=1)).path).url_name, spec.method)
+        for spec in ENDPOINTS.values()
+    }
+    assert routed - in_matrix == set(), "endpoints missing from ENDPOINTS and EXPECTED"
+    assert in_matrix - routed == set(), "ENDPOINTS that no route serves"
+
+
+@pytest.fixture
+def db_state(db_state):
+    """The snapshot of conftest.py, with the rows the conversation and invite endpoints
+    write."""
+
+    def snapshot() -> dict:
+        written = (Conversation, ConversationTurn, InviteLink)
+        return {
+            **db_state(),
+            **{model.__name__: list(model.objects.order_by("pk").values()) for model in written},
+        }
+
+    return snapshot
 
 
 @pytest.fixture
 def target(request, workspace, owner, agent, agent_in, settings):
-    """`target(kind)`: the agent of `workspace` an endpoint acts on."""
+    """`target(kind)`: the agent of `workspace` an endpoint acts on, or its object."""
     settings.ELEVENLABS_SANDBOX = True  # sync on, whatever the shell exports
+
+    def branched():
+        testing = agent_in(Status.TESTING)
+        AgentSync.objects.filter(pk=testing.pk).update(testing_branch_id="agtbrch_1")
+        testing.refresh_from_db()
+        return testing
 
     def make(kind: str):
         if kind == "draft":
             return agent
+        if kind == "conversation":
+            tester = request.getfixturevalue("tester")
+            conversation = ConversationFactory(agent=agent, started_by=tester, ended_after=60)
+            ConversationTurnFactory(conversation=conversation, text="Hello!")
+            ConversationTurnFactory(conversation=conversation, role="user", text="Hi.")
+            return conversation
+        if kind == "branched":
+            return branched()
+        if kind == "invite":
+            invite, _ = invite_create(
+                agent=branched(),
+                actor=request.getfixturevalue("editor"),
+                expires_in=timedelta(days=1),
+                max_uses=3,
+            )
+            return invite
+        if kind == "on_sandbox":
+            return in_testing_on_the_sandbox(request, workspace, owner)
         if kind == "elsewhere":
             sdk = request.getfixturevalue("sandbox_sdk")
             created = sdk.conversational_ai.agents.create(
@@ -181,6 +299,20 @@ def target(request, workspace, owner, agent, agent_in, settings):
     return make
 
 
+def in_testing_on_the_sandbox(request, workspace, owner):
+    """An agent of `workspace` in testing, synced to the sandbox: ElevenLabs has its testing
+    branch, so a conversation or a call can reach it."""
+    request.getfixturevalue("sandbox")
+    committing = request.getfixturevalue("django_capture_on_commit_callbacks")
+    with committing(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner)
+    with committing(execute=True):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    agent.refresh_from_db()
+    assert agent.sync.testing_branch_id, agent.sync.last_error
+    return agent
+
+
 def drifted_on_elevenlabs(sandbox, workspace, owner):
     """An agent of `workspace` on the sandbox, since changed there by someone else: flagged by
     the drift check, as the periodic sweep would."""
@@ -198,21 +330,22 @@ def drifted_on_elevenlabs(sandbox, workspace, owner):
 
 @pytest.fixture
 def call_as(request, api):
-    """`call_as(caller, endpoint, agent)`: the response to `caller` calling `endpoint`."""
+    """`call_as(caller, endpoint, target)`: the response to `caller` calling `endpoint` on
+    `target` (an agent, or the conversation or invite link it names)."""
 
-    def call(caller: str, endpoint: Endpoint, agent):
+    def filled(value, target):
+        if isinstance(value, str) and "{elevenlabs_agent_id}" in value:
+            return value.format(elevenlabs_agent_id=target.sync.elevenlabs_agent_id)
+        return value
+
+    def call(caller: str, endpoint: Endpoint, target):
         user = None if caller == "anonymous" else request.getfixturevalue(caller)
         client = api(user)
         send = getattr(client, endpoint.method)
         body = endpoint.body
         if body is not None:
-            body = {
-                key: value.format(elevenlabs_agent_id=agent.sync.elevenlabs_agent_id)
-                if isinstance(value, str)
-                else value
-                for key, value in body.items()
-            }
-        return send(endpoint.path.format(id=agent.pk), body, format="json")
+            body = {key: filled(value, target) for key, value in body.items()}
+        return send(endpoint.path.format(id=target.pk), body, format="json")
 
     return call
 
@@ -222,10 +355,10 @@ def test_caller_gets_the_status_its_role_allows(
     endpoint, caller, expected, target, call_as, db_state, api_error
 ):
     spec = ENDPOINTS[endpoint]
-    agent = target(spec.target)
+    acted_on = target(spec.target)
     before = db_state()
 
-    response = call_as(caller, spec, agent)
+    response = call_as(caller, spec, acted_on)
 
     assert response.status_code == expected, response.content[:1000]
     if expected >= 400:
@@ -239,7 +372,7 @@ def test_caller_gets_the_status_its_role_allows(
         agent_key = "id" if endpoint == "agents.list" else "agent"
         listed = {row[agent_key] for row in response.json()["results"]}
         is_member = caller in ("owner", "editor", "tester", "viewer")
-        assert (agent.pk in listed) is is_member
+        assert (acted_on.pk in listed) is is_member
 
 
 @pytest.mark.parametrize("caller", ["outsider", "stranger"])
@@ -303,7 +436,15 @@ def test_the_api_schema_is_public_and_lists_every_endpoint(api, db):
         "/api/agents/{id}/sync/",
         "/api/agents/{id}/drift/pull/",
         "/api/agents/{id}/drift/overwrite/",
+        "/api/agents/{id}/test-conversation-url/",
+        "/api/agents/{id}/test-call/",
+        "/api/agents/{id}/conversations/",
+        "/api/agents/{id}/invites/",
         "/api/deployments/",
+        "/api/conversations/{id}/",
+        "/api/conversations/{id}/transcript.txt/",
+        "/api/conversations/{id}/test-result/",
+        "/api/invites/{id}/revoke/",
     }
 
 

@@ -197,3 +197,16 @@ def test_a_link_judges_only_its_own_conversations(agent, editor):
 )
 def test_a_rating_says_the_status(rating, status):
     assert invites.rating_status(rating) == status
+
+
+def test_a_link_to_an_archived_agent_is_no_longer_active_nor_usable(agent, editor, owner):
+    from agents.services import agent_archive
+
+    invite, _ = make(agent, editor)
+    agent_archive(agent=agent, actor=owner)
+
+    assert not invites.invite_list_active(agent=agent).exists()
+    assert invites.invite_state(InviteLink.objects.get(pk=invite.pk)) == "agent_archived"
+    with pytest.raises(Conflict, match="no longer being tested"):
+        invites.invite_conversation_start(invite=InviteLink.objects.get(pk=invite.pk))
+    assert InviteLink.objects.get(pk=invite.pk).uses == 0
