@@ -1,9 +1,9 @@
 """The conversation WebSocket's plumbing: one way out for server messages, pings, closes.
 
 ConversationConsumer (sandbox/conversation.py) holds the conversation; this base holds the
-socket: every server message leaves through `_send` (so an injected drop can count them), no
-handler error escapes (each ends the call with an `error` message), background tasks die
-with the socket, and pings go out on a timer.
+socket: every server message leaves through `_send` (so an injected drop can count them and
+an injected latency delay them), no handler error escapes (each ends the call with an `error`
+message), background tasks die with the socket, and pings go out on a timer.
 """
 
 import asyncio
@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.typing import WebSocketDisconnectEvent
@@ -33,6 +34,14 @@ logger = logging.getLogger(__name__)
 _CLOSE_REASON_BYTES = 123  # all a close frame holds
 
 
+@dataclass(frozen=True)
+class _HangUp:
+    """The sandbox's close, on a slow socket: it follows what was sent before it."""
+
+    code: int
+    reason: str
+
+
 class ConversationSocket(AsyncWebsocketConsumer):
     # No channel layer: nothing is sent to a conversation from outside it. (An alias that is
     # not configured gives none, as in sandbox/http.py.)
@@ -40,10 +49,16 @@ class ConversationSocket(AsyncWebsocketConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.closed = False
+        self.closed = False  # the conversation is over: nothing more is said
         self.closed_by_sandbox = False
-        self.sent = 0
+        self.hung_up = False  # the socket itself is closed, by either side
+        self.sent = 0  # server messages on the wire
         self.fault: Fault | None = None
+        # With a socket_latency_ms fault, server messages wait in the outbox, each with the time
+        # it is due, until the courier puts them on the wire.
+        self.latency = 0.0
+        self.outbox: asyncio.Queue[tuple[float, str | _HangUp]] = asyncio.Queue()
+        self.courier: asyncio.Task | None = None
         self.tasks: set[asyncio.Task] = set()
         self.event_ids = itertools.count(1)
         self.pings: dict[int, float] = {}  # event_id -> when it was sent
@@ -63,41 +78,78 @@ class ConversationSocket(AsyncWebsocketConsumer):
         raise StopConsumer
 
     async def disconnect(self, code: int) -> None:
-        self.closed = True
+        self.closed = self.hung_up = True
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _send(self, message_type: str, event: dict) -> None:
-        """Every server message leaves through here."""
+        """Every server message leaves through here: at once, or through the courier."""
         if self.closed:
             return
-        await self.send(text_data=json.dumps(server_message(message_type, event)))
+        frame = json.dumps(server_message(message_type, event))
+        if self.courier is None:
+            await self._on_the_wire(frame)
+        else:
+            self.outbox.put_nowait((time.monotonic() + self.latency, frame))
+
+    async def _on_the_wire(self, frame: str) -> None:
+        await self.send(text_data=frame)
         self.sent += 1
         await self._drop_if_due()
 
     async def _expect_faults(self) -> None:
-        """Take the queued socket fault, if any: it drops this socket after so many messages."""
+        """Take the queued socket fault, if any: it slows this socket's server messages, drops
+        the socket after so many of them, or both."""
         self.fault = store.socket_fault()
+        if self.fault is not None and self.fault.socket_latency_ms > 0:
+            self.latency = self.fault.socket_latency_ms / 1000
+            self.courier = asyncio.create_task(self._carry())
+            self.tasks.add(self.courier)
         await self._drop_if_due()
+
+    async def _carry(self) -> None:
+        """Put each server message on the wire `latency` after it was sent, in order, as a slow
+        network would; the conversation itself goes on meanwhile, reading the client."""
+        while not self.hung_up:
+            due, item = await self.outbox.get()
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if isinstance(item, _HangUp):
+                await self._hang_up(item.code, item.reason)
+            else:
+                await self._on_the_wire(item)
 
     async def _drop_if_due(self) -> None:
         drop_after = self.fault.drop_socket_after if self.fault is not None else None
         if drop_after is not None and self.sent >= drop_after:
-            await self._close(DROPPED_CONNECTION)  # without a word, as a lost network would
+            # Without a word, as a lost network would: what was still on its way is lost.
+            await self._close(DROPPED_CONNECTION, at_once=True)
 
     async def _fail(self, error: ProtocolError) -> None:
         await self._send("error", error.event())
         reason = error.message.encode()[:_CLOSE_REASON_BYTES].decode(errors="ignore")
         await self._close(error.close_code, reason=reason)
 
-    async def _close(self, code: int, *, reason: str = "") -> None:
-        if self.closed:
+    async def _close(self, code: int, *, reason: str = "", at_once: bool = False) -> None:
+        """End the call from the sandbox's side. On a slow socket the close follows what was
+        sent before it, unless `at_once`."""
+        if self.hung_up or (self.closed and not at_once):
             return
         self.closed = self.closed_by_sandbox = True
         for task in self.tasks:
-            if task is not asyncio.current_task():
+            if task is not asyncio.current_task() and task is not self.courier:
                 task.cancel()
+        if self.courier is None or at_once:
+            await self._hang_up(code, reason)
+        else:
+            self.outbox.put_nowait((time.monotonic() + self.latency, _HangUp(code, reason)))
+
+    async def _hang_up(self, code: int, reason: str) -> None:
+        if self.hung_up:
+            return
+        self.hung_up = True
+        if self.courier is not None and self.courier is not asyncio.current_task():
+            self.courier.cancel()
         await self.close(code=code, reason=reason)
 
     async def _guarded(self, work: Awaitable[None]) -> None:

@@ -52,6 +52,10 @@ FAULT_FIELDS = {
         lambda value: value is None or (is_int(value) and value >= 0),
         "a number of server messages (0 or more), or null",
     ),
+    "socket_latency_ms": (
+        lambda value: is_int(value) and value >= 0,
+        "whole milliseconds, 0 or more",
+    ),
     "count": (lambda value: is_int(value) and value >= 1, "a whole number, 1 or more"),
     "message": (lambda value: isinstance(value, str), "a string"),
 }

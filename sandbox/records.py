@@ -144,7 +144,13 @@ class Fault:
     `method` an HTTP method or "" for any; `status` the status to answer with (0: answer
     normally). `latency_ms` delays the answer; with `after_effect` the request is carried out
     first and only its answer is slow or lost, as when a response times out upstream.
-    `drop_socket_after` closes a conversation WebSocket after that many server messages.
+
+    A fault with `drop_socket_after` or `socket_latency_ms` is a socket fault instead: it
+    applies to the next `count` conversation WebSockets, whatever their path, and never to an
+    HTTP request. `drop_socket_after` closes the socket after that many server messages;
+    `socket_latency_ms` delays each server message by that much, as a slow network would: in
+    order, without holding up what the client sends, and the sandbox's own close comes after
+    what it sent before it. Both may be given: the drop counts messages as they arrive.
     """
 
     path: str = ""
@@ -154,8 +160,14 @@ class Fault:
     latency_ms: int = 0
     after_effect: bool = False
     drop_socket_after: int | None = None
+    socket_latency_ms: int = 0
     count: int = 1
     message: str = "Injected by the sandbox."
+
+    @property
+    def on_socket(self) -> bool:
+        """A fault for conversation WebSockets rather than HTTP requests."""
+        return self.drop_socket_after is not None or self.socket_latency_ms > 0
 
 
 @dataclass

@@ -297,7 +297,7 @@ class SandboxStore:
         """Take the first fault matching this request, counting it down."""
         with self.lock:
             for fault in self.faults:
-                if fault.drop_socket_after is not None:
+                if fault.on_socket:
                     continue
                 if fault.method and fault.method.upper() != method.upper():
                     continue
@@ -310,9 +310,10 @@ class SandboxStore:
             return None
 
     def socket_fault(self) -> Fault | None:
+        """Take the first socket fault (a drop, slowness), counting it down."""
         with self.lock:
             for fault in self.faults:
-                if fault.drop_socket_after is not None:
+                if fault.on_socket:
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)

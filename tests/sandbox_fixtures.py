@@ -69,8 +69,9 @@ class SandboxControl:
 
     def add_fault(self, **fault) -> None:
         """Fail or delay the next `count` (default 1) matching requests; fields as in
-        sandbox.store.Fault: path (regex), method, status, retry_after, latency_ms,
-        after_effect, drop_socket_after, count, message."""
+        sandbox.records.Fault: path (regex), method, status, retry_after, latency_ms,
+        after_effect, count, message. With drop_socket_after or socket_latency_ms, the next
+        `count` conversation WebSockets instead: dropped after so many messages, or slow."""
         self._call("POST", "_sandbox/faults", json=fault)
 
     def clear_faults(self) -> None:

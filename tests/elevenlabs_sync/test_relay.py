@@ -26,7 +26,7 @@ from tests.elevenlabs_sync.relay_client import (
     socket,
     token_header,
 )
-from tests.factories import AgentFactory, sample_config
+from tests.factories import AgentFactory, record_passing_test, sample_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -371,6 +371,64 @@ def test_the_live_version_or_a_published_one_is_talked_to_on_request(
     )
 
 
+def config_of(name: str) -> dict:
+    """A config whose first message and prompt both name it: the sandbox's agent greets with
+    the one and quotes the other in every reply, so what it says shows which config it runs."""
+    config = sample_config(f"{name} here. How can I help?")
+    config["conversation_config"]["agent"]["prompt"]["prompt"] = f"You are {name}, a helper."
+    return config
+
+
+@pytest.fixture
+def three_configs(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """An agent whose version 2 (published) runs Alpha, whose live version 3 runs Beta, and
+    whose testing branch runs Gamma."""
+    from agents.services import agent_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner, config=config_of("Alpha"))
+    for name in ("Alpha", "Beta", "Gamma"):
+        if name != "Alpha":
+            with django_capture_on_commit_callbacks(execute=True):
+                agent_update(agent=agent, actor=owner, config=config_of(name))
+        with django_capture_on_commit_callbacks(execute=True):
+            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+        if name != "Gamma":
+            record_passing_test(agent, owner)
+            with django_capture_on_commit_callbacks(execute=True):
+                deployment_create(
+                    agent=agent, to_status=Status.PRODUCTION, changes=name, actor=owner
+                )
+    agent.refresh_from_db()
+    assert (agent.live_version, agent.status) == (3, Status.TESTING), agent.sync.last_error
+    return agent
+
+
+@pytest.mark.parametrize(
+    ("query", "config"),
+    [("target=testing", "Gamma"), ("target=live", "Beta"), ("version=2", "Alpha")],
+)
+def test_each_target_answers_with_its_own_config(application, tester, three_configs, query, config):
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, three_configs.pk, headers=headers, query=query)
+        first = await opened(communicator)
+        await send(communicator, {"type": "user_message", "text": "Who are you?"})
+        reply = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return first[-1], reply[-1]
+
+    first, reply = asyncio.run(talk())
+
+    assert first["agent_response_event"]["agent_response"] == f"{config} here. How can I help?"
+    assert reply["agent_response_event"]["agent_response"] == (
+        f'You said: "Who are you?". My instructions begin: "You are {config}, a helper.".'
+    )
+    said = [turn.text for turn in Conversation.objects.get().turns.all()]
+    assert said[-1] == reply["agent_response_event"]["agent_response"]
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -397,19 +455,25 @@ def test_a_target_that_cannot_be_talked_to_is_refused_saying_why(
 class FakeElevenLabs:
     """A conversation socket of our own making, to see exactly what the relay sends upstream."""
 
-    def __init__(self, script: list[str]) -> None:
+    def __init__(self, script: list[str], *, latency: float = 0.0) -> None:
         self.script = script  # frames sent on connect, as text
+        self.latency = latency  # seconds before each frame of the script: a slow upstream
         self.received: list[str] = []
         self.url = ""
 
     async def __aenter__(self) -> "FakeElevenLabs":
         from websockets.asyncio.server import serve
 
-        async def converse(connection) -> None:
+        async def say(connection) -> None:
             for frame in self.script:
+                await asyncio.sleep(self.latency)
                 await connection.send(frame)
+
+        async def converse(connection) -> None:
+            saying = asyncio.create_task(say(connection))
             async for frame in connection:
                 self.received.append(frame)
+            saying.cancel()
 
         self.server = await serve(converse, "127.0.0.1", 0)
         port = self.server.sockets[0].getsockname()[1]
@@ -469,6 +533,111 @@ def test_frames_pass_unchanged_and_the_relay_answers_pings_itself(
         {"type": "user_message", "text": "Hi there"},
     ]
     assert upstream_got[1] == typed
+
+
+def test_a_slow_elevenlabs_holds_up_nothing_the_browser_sends(
+    application, tester, agent_in_testing, sandbox
+):
+    sandbox.add_fault(socket_latency_ms=1_000)  # each of ElevenLabs' messages a second late
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
+        await communicator.connect(TIMEOUT)
+        await send(communicator, {"type": "conversation_initiation_client_data"})
+        await communicator.send_to(text_data="{not json")  # while ElevenLabs' answer is late
+        opening = await receive_until(communicator, "agent_response")
+        await send(communicator, {"type": "user_message", "text": "Are you there?"})
+        await communicator.send_to(text_data="{not json")  # while the reply is late
+        reply = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return opening, reply
+
+    opening, reply = asyncio.run(talk())
+
+    # The relay's answer to a bad frame comes before ElevenLabs' late messages, each time.
+    assert [message["type"] for message in opening] == [
+        "error",
+        "conversation_initiation_metadata",
+        "agent_response",
+    ]
+    reply_types = [message["type"] for message in reply]
+    assert reply_types.index("error") < reply_types.index("agent_response")
+    # ElevenLabs' own messages pass in the order it sent them, and what was said is kept so.
+    greeting = opening[-1]["agent_response_event"]
+    assert all(
+        message["audio_event"]["event_id"] == greeting["event_id"]
+        for message in reply
+        if message["type"] == "audio"
+    )
+    answer = reply[-1]["agent_response_event"]["agent_response"]
+    assert answer.startswith('You said: "Are you there?".')
+    conversation = Conversation.objects.get()
+    assert conversation.status == ConversationStatus.COMPLETED
+    assert [(turn.role, turn.text) for turn in conversation.turns.all()] == [
+        (TurnRole.AGENT, greeting["agent_response"]),
+        (TurnRole.USER, "Are you there?"),
+        (TurnRole.AGENT, answer),
+    ]
+
+
+def test_a_slow_elevenlabs_has_its_pings_answered_and_gets_the_browsers_frames_at_once(
+    application, tester, agent_in_testing, upstream_at
+):
+    ping = '{"type": "ping", "ping_event": {"event_id": 7, "ping_ms": null}}'
+    headers = [ORIGIN, token_header(tester)]
+
+    async def talk():
+        async with FakeElevenLabs([ping], latency=1.0) as fake:
+            upstream_at(fake)
+            communicator = socket(application, agent_in_testing.pk, headers=headers)
+            await communicator.connect(TIMEOUT)
+            await send(communicator, {"type": "user_message", "text": "Anyone there?"})
+            await communicator.send_to(text_data="{not json")
+            first, second = await receive(communicator), await receive(communicator)
+            await arrived(fake.received, 2)  # the browser never answers the ping itself
+            await communicator.disconnect(code=1000)
+            return first, second, fake.received
+
+    first, second, upstream_got = asyncio.run(talk())
+
+    assert (first["type"], second["type"]) == ("error", "ping")
+    assert [json.loads(frame) for frame in upstream_got] == [
+        {"type": "user_message", "text": "Anyone there?"},  # relayed before the ping came
+        {"type": "pong", "event_id": 7},
+    ]
+    assert Conversation.objects.get().turns.filter(text="Anyone there?").exists()
+
+
+def test_a_browser_that_reads_nothing_for_a_while_holds_up_neither_relaying_nor_recording(
+    application, tester, agent_in_testing
+):
+    # What is said is written as it passes, not once the browser has read it. (The
+    # communicator buffers what it is sent without limit, as Daphne does, so this cannot show
+    # a server whose sends wait for a stalled browser.)
+    headers = [ORIGIN, token_header(tester)]
+
+    def agent_turns() -> list[str]:
+        turns = Conversation.objects.get().turns.filter(role=TurnRole.AGENT)
+        return list(turns.values_list("text", flat=True))
+
+    async def talk():
+        communicator = socket(application, agent_in_testing.pk, headers=headers)
+        await opened(communicator)
+        await send(communicator, {"type": "user_message", "text": "Still with me?"})
+        # The browser reads nothing: the reply is relayed and written all the same.
+        async with asyncio.timeout(TIMEOUT):
+            while len(await database_sync_to_async(agent_turns)()) < 2:
+                await asyncio.sleep(0.05)
+        unread = await receive_until(communicator, "agent_response")
+        await communicator.disconnect(code=1000)
+        return unread
+
+    unread = asyncio.run(talk())
+
+    answer = unread[-1]["agent_response_event"]["agent_response"]
+    assert answer.startswith('You said: "Still with me?".')
+    assert agent_turns()[-1] == answer
 
 
 def test_a_workspace_holds_no_more_conversations_at_once_than_it_allows(

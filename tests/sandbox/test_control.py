@@ -69,6 +69,7 @@ def test_faults_are_added_one_or_several_and_cleared(sandbox):
         ({"path": "("}, "path"),
         ({"method": "FETCH"}, "method"),
         ({"latency_ms": -1}, "latency_ms"),
+        ({"socket_latency_ms": 0.5}, "socket_latency_ms"),
         ({"count": 0}, "count"),
         ({"after_effect": "yes"}, "after_effect"),
         ({"retry_after": 1.5}, "retry_after"),

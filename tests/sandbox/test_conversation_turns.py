@@ -5,6 +5,7 @@ import base64
 import json
 import math
 import struct
+import time
 
 import pytest
 
@@ -175,9 +176,10 @@ async def test_pings_carry_the_last_round_trip(sandbox_settings):
     assert second["event_id"] > first["event_id"]
 
 
+@pytest.mark.parametrize("latency_ms", [0, 200], ids=["at once", "on a slow socket"])
 @synchronously
-async def test_a_socket_fault_drops_the_connection_after_n_messages():
-    store.faults.append(Fault(drop_socket_after=2))
+async def test_a_socket_fault_drops_the_connection_after_n_messages(latency_ms):
+    store.faults.append(Fault(drop_socket_after=2, socket_latency_ms=latency_ms))
     async with ConversationClient(signed_query(agent_with())) as client:
         metadata = await client.start()
         await client.expect("agent_response")
@@ -188,6 +190,58 @@ async def test_a_socket_fault_drops_the_connection_after_n_messages():
     async with ConversationClient(signed_query(agent_with())) as client:
         await client.start()
         await client.agent_turn()
+
+
+@synchronously
+async def test_a_slow_socket_delays_every_server_message_keeping_their_order():
+    store.faults.append(Fault(socket_latency_ms=300))
+    assert store.fault_for("GET", "v1/convai/agents") is None  # not for HTTP requests
+    async with ConversationClient(signed_query(agent_with())) as client:
+        started = time.monotonic()
+        await client.send({"type": "conversation_initiation_client_data"})
+        await client.expect("conversation_initiation_metadata")
+        first_arrived = time.monotonic()
+        greeting = await client.agent_turn()
+        asked = time.monotonic()
+        await client.send({"type": "user_message", "text": "Are you there?"})
+        await client.expect("agent_response")
+        answered = time.monotonic()
+    assert greeting.text == FIRST_MESSAGE
+    assert first_arrived - started >= 0.3
+    assert answered - asked >= 0.3
+    assert store.faults == []  # used up: the next call goes at once
+
+
+@synchronously
+async def test_a_slow_socket_hears_the_client_at_once():
+    # Only the way out is slow: what the client says is taken as it arrives.
+    store.faults.append(Fault(socket_latency_ms=500))
+    async with ConversationClient(signed_query(agent_with())) as client:
+        await client.send({"type": "conversation_initiation_client_data"})
+        await client.send({"type": "user_message", "text": "Hello?"})
+        metadata = await client.expect("conversation_initiation_metadata")
+        transcript = store.conversations[metadata["conversation_id"]].transcript
+        heard_before_the_first_message_arrived = [turn["message"] for turn in transcript]
+        said = []
+        while len(said) < 2:
+            message = await client.receive()
+            if message["type"] == "agent_response":
+                said.append(message["agent_response_event"]["agent_response"])
+    assert "Hello?" in heard_before_the_first_message_arrived
+    assert said[0] == FIRST_MESSAGE
+    assert said[1].startswith('You said: "Hello?".')
+
+
+@synchronously
+async def test_a_slow_socket_closes_after_what_it_sent_before():
+    store.faults.append(Fault(socket_latency_ms=200))
+    async with ConversationClient(signed_query(agent_with())) as client:
+        await client.greeted()
+        await client.send_frame(text="{not json")
+        error = await client.expect("error")
+        closed = await client.expect_close()
+    assert (error["code"], closed.code) == (1008, 4008)
+    assert store.conversations[client.conversation_id].status == "failed"
 
 
 @synchronously
