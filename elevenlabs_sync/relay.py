@@ -54,7 +54,10 @@ SUBPROTOCOL = "convai"  # what ElevenLabs' browser client asks for
 NORMAL, PROTOCOL_ERROR, INPUT_ERROR, INTERNAL_ERROR = 1000, 1002, 1008, 1011
 WRITE_RETRY_SECS = 1.0
 WRITE_GATHER_SECS = 0.25
-CLOSE_WAIT_SECS = 10.0  # for the writer to finish, when a side has gone
+CLOSE_WAIT_SECS = 10.0  # for the writer, and the browser, to finish when a side has gone
+# ElevenLabs' frames the browser has not read yet, at most: a minute or more of the agent's
+# audio. A browser that far behind has stopped reading (a frozen tab, a stalled network).
+BROWSER_BACKLOG_FRAMES = 256
 # ElevenLabs' frames are trusted as far as size goes: an agent's audio may come in large chunks.
 UPSTREAM_MAX_FRAME_BYTES = 16 * 2**20
 
@@ -67,6 +70,8 @@ class ConversationRelay(AsyncWebsocketConsumer):
         self.max_seconds = 0
         self.started = 0.0
         self.said: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
+        self.outbox: asyncio.Queue[str | bytes] = asyncio.Queue(BROWSER_BACKLOG_FRAMES)
+        self.browser_gone = False
         self.tasks: list[asyncio.Task] = []
         self.answered_pings: set[Any] = set()
         self.window_start, self.window_count, self.told_to_slow_down = 0.0, 0, False
@@ -112,6 +117,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
             asyncio.create_task(self._relay_from_elevenlabs()),
             asyncio.create_task(self._write_what_is_said()),
             asyncio.create_task(self._stop_at_maximum_duration()),
+            asyncio.create_task(self._relay_to_browser()),
         ]
 
     async def dispatch(self, message: dict) -> None:
@@ -178,16 +184,22 @@ class ConversationRelay(AsyncWebsocketConsumer):
         assert self.upstream is not None
         try:
             async for frame in self.upstream:
-                if isinstance(frame, bytes):
-                    await self.send(bytes_data=frame)
-                    continue
-                message: Any = None if is_audio(frame) else _decoded(frame)
+                text = frame if isinstance(frame, str) else None
+                message: Any = None if text is None or is_audio(text) else _decoded(text)
                 if _is(message, "ping"):
                     await self._answer_ping(message)
                 event = transcript_event(message, offset_ms=self._offset_ms())
                 if isinstance(event, Identified) and await self._identified(event):
                     event = None
-                await self.send(text_data=frame)
+                if not self._pass_on(frame):
+                    await self._finish(
+                        ConversationStatus.INTERRUPTED,
+                        "The browser stopped reading what ElevenLabs sent.",
+                        tell="The browser fell too far behind the conversation; it has ended.",
+                        code=INTERNAL_ERROR,
+                        catch_up=False,
+                    )
+                    return
                 if event is not None:
                     self.said.put_nowait(event)
         except ConnectionClosed:
@@ -221,6 +233,31 @@ class ConversationRelay(AsyncWebsocketConsumer):
             logger.exception("Conversation %s: writing ElevenLabs' id", self.conversation_id)
             return False
         return True
+
+    def _pass_on(self, frame: str | bytes) -> bool:
+        """Queue one of ElevenLabs' frames for the browser: a browser slow to read holds up
+        neither ElevenLabs' side (its pings, the transcript) nor anything else. False when the
+        browser is BROWSER_BACKLOG_FRAMES behind: it has stopped reading."""
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def _relay_to_browser(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            try:
+                if self.browser_gone:
+                    continue  # nobody to send it to
+                if isinstance(frame, bytes):
+                    await self.send(bytes_data=frame)
+                else:
+                    await self.send(text_data=frame)
+            except Exception:  # the browser has gone
+                self.browser_gone = True
+            finally:
+                self.outbox.task_done()
 
     async def _answer_ping(self, message: dict) -> None:
         """Keep the conversation alive from here, whatever the browser does (a background tab
@@ -290,6 +327,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        self.browser_gone = True
         await self._leave_group()
         if self.conversation_id is None or self.ending:
             return
@@ -308,8 +346,10 @@ class ConversationRelay(AsyncWebsocketConsumer):
         tell: str | None = None,
         code: int = NORMAL,
         error_type: str = "websocket_disconnect",
+        catch_up: bool = True,
     ) -> None:
-        """End both sides once: what was said written, the record closed, the browser told."""
+        """End both sides once: what was said written, the record closed, the browser told
+        (after what ElevenLabs said before the end, if it is still reading: `catch_up`)."""
         if self.ending:
             return
         self.ending = True
@@ -322,20 +362,34 @@ class ConversationRelay(AsyncWebsocketConsumer):
             logger.error(
                 "Conversation %s: the last of its transcript was not written", self.conversation_id
             )
+        sender = self.tasks[3]  # left to pass on what ElevenLabs said before the end
         for task in self.tasks:
-            if task is not current:
+            if task is not current and (task is not sender or not catch_up):
                 task.cancel()
         if self.upstream is not None:
             await self.upstream.close()
         await self._end(status, reason.strip())
         await self._leave_group()
         try:
-            if tell is not None:
-                await self._tell_and_close(tell, code=code, error_type=error_type)
-            else:
-                await self.close(code)
-        except Exception:  # the browser had gone already: nobody left to tell
-            logger.debug("Conversation %s: the browser had gone", self.conversation_id)
+            await asyncio.wait_for(
+                self._goodbye(tell, code=code, error_type=error_type, catch_up=catch_up),
+                CLOSE_WAIT_SECS,
+            )
+        except Exception:  # gone, or not reading: nobody left to tell
+            logger.debug("Conversation %s: the browser was not told", self.conversation_id)
+        sender.cancel()
+
+    async def _goodbye(
+        self, tell: str | None, *, code: int, error_type: str, catch_up: bool
+    ) -> None:
+        if self.browser_gone:
+            return
+        if catch_up:
+            await self.outbox.join()
+        if tell is not None:
+            await self._tell_and_close(tell, code=code, error_type=error_type)
+        else:
+            await self.close(code)
 
     async def _leave_group(self) -> None:
         if self.group is not None and self.channel_layer is not None:

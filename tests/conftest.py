@@ -14,7 +14,7 @@ from tests.factories import (
 from workspaces.roles import Role
 from workspaces.services import api_token_create
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.sync_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.sync_fixtures", "tests.asgi_server"]
 
 
 @pytest.fixture
