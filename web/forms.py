@@ -309,6 +309,27 @@ class InviteForm(ServiceForm):
         return INVITE_LIFETIMES[self.cleaned_data["expires_in"]]
 
 
+class PhoneCallForm(ServiceForm):
+    """A test call from the console: the number to ring and what rings it. The number's
+    format is the service's to check (elevenlabs_sync.live.phone_call_place), so the API and
+    the console refuse the same numbers in the same words."""
+
+    to_number = forms.CharField(
+        label="Number to ring",
+        max_length=20,
+        help_text="In international format (E.164), such as +14155550123.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    target = forms.ChoiceField(label="Ring with")
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        """`targets`: (value, label) of what a call can ring for this agent."""
+        super().__init__(*args, **kwargs)
+        target = self.fields["target"]
+        assert isinstance(target, forms.ChoiceField)
+        target.choices = targets
+
+
 class InviteResultForm(ServiceForm):
     """What a caller through an invite link made of the conversation."""
 

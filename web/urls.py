@@ -25,6 +25,10 @@ urlpatterns = [
     path("agents/<int:pk>/test-results/new", results.new, name="test-result-new"),
     path("agents/<int:pk>/test", conversations.console, name="agent-console"),
     path(
+        "agents/<int:pk>/test/options", conversations.console_options, name="agent-console-options"
+    ),
+    path("agents/<int:pk>/test/call", conversations.console_call, name="agent-console-call"),
+    path(
         "agents/<int:pk>/test/finished",
         conversations.console_finished,
         name="agent-console-finished",

@@ -11,6 +11,9 @@
 //   it, corrections applied in place, interruptions and tool calls marked.
 // - A `client_tool_call` is answered from the stubs (JSON by tool name), else as an error:
 //   "not available in test".
+// - The first frame, `conversation_initiation_client_data`, carries the dynamic variables and
+//   the overrides set on the page (the part [data-console-options], rendered by the server
+//   for the version chosen: only the overrides that version allows).
 // - When the conversation ends, the record the relay kept is fetched by ElevenLabs' id (the
 //   page never learns the record's own id otherwise) with its length, transcript and the
 //   form that saves it as a test result.
@@ -51,6 +54,7 @@
   let mic = null; // {stream, source, node}
   let muted = false;
   let stubs = {};
+  let useMic = true;
   const playing = new Set();
   let playhead = 0;
   let interruptedUpTo = 0;
@@ -64,9 +68,14 @@
     ui.state.textContent = text;
     root.dataset.state = state;
     const live = state === "connected";
-    ui.start.disabled = state === "connecting" || live;
-    ui.end.disabled = !(state === "connecting" || live);
-    ui.target.disabled = ui.useMic.disabled = state === "connecting" || live;
+    const busy = state === "connecting" || live;
+    ui.start.disabled = busy;
+    ui.end.disabled = !busy;
+    ui.target.disabled = ui.useMic.disabled = busy;
+    // What the conversation started with cannot change while it goes on.
+    for (const control of root.querySelectorAll("[data-console-options] :is(input, textarea, button)")) {
+      control.disabled = busy;
+    }
     ui.message.disabled = ui.send.disabled = !live;
     ui.mute.disabled = !(live && mic);
     ui.mute.hidden = !mic;
@@ -133,7 +142,7 @@
     element.classList.toggle("active", active);
   }
 
-  // --- the conversation
+  // --- what the conversation starts with
 
   function parseFormat(format) {
     const match = /^(pcm|ulaw)_(\d+)$/.exec(format || "");
@@ -155,16 +164,105 @@
     return parsed;
   }
 
+  // A field the tester got wrong: the error says which, and the field is shown and focused.
+  class FieldError extends Error {
+    constructor(message, field) {
+      super(message);
+      this.field = field;
+    }
+  }
+
+  function readVariables() {
+    const variables = {};
+    for (const row of root.querySelectorAll("[data-console-options] [data-console-variable]")) {
+      const nameField = row.querySelector("[data-variable-name]");
+      const valueField = row.querySelector("[data-variable-value]");
+      const name = nameField.value.trim();
+      if (!name) continue;
+      if (Object.prototype.hasOwnProperty.call(variables, name)) {
+        throw new FieldError(`Dynamic variable ${name} is given twice; keep one.`, nameField);
+      }
+      if (name.startsWith("system__")) {
+        throw new FieldError(`Dynamic variable ${name}: ElevenLabs sets system__ variables itself.`, nameField);
+      }
+      variables[name] = typedValue(name, valueField, row.dataset.kind);
+    }
+    return variables;
+  }
+
+  // The value as its placeholder's type: ElevenLabs keeps a variable's JSON type.
+  function typedValue(name, field, kind) {
+    const text = field.value.trim();
+    if (kind === "number") {
+      const number = Number(text);
+      if (text === "" || !Number.isFinite(number)) throw new FieldError(`Dynamic variable ${name}: give a number.`, field);
+      return number;
+    }
+    if (kind === "boolean") {
+      if (!/^(true|false)$/i.test(text)) throw new FieldError(`Dynamic variable ${name}: give true or false.`, field);
+      return text.toLowerCase() === "true";
+    }
+    return field.value;
+  }
+
+  // Only the fields changed from the config's own value: an override equal to the config
+  // would change nothing, and an emptied field means "not overridden" except where empty is
+  // a value (a first message left empty: the agent waits for the caller).
+  function readOverrides() {
+    const override = {};
+    for (const field of root.querySelectorAll("[data-console-options] [data-override]")) {
+      let value;
+      if (field.type === "checkbox") {
+        if (field.checked === field.defaultChecked) continue;
+        value = field.checked;
+      } else {
+        if (field.value === field.defaultValue) continue;
+        if (field.value.trim() === "" && !("overrideEmptyIsAValue" in field.dataset)) continue;
+        value = field.value;
+      }
+      const path = field.dataset.override.split(".");
+      let node = override;
+      for (const key of path.slice(0, -1)) node = node[key] = node[key] || {};
+      node[path[path.length - 1]] = value;
+    }
+    return override;
+  }
+
+  // conversation_initiation_client_data, as shared/elevenlabs/agent.asyncapi.yaml defines it.
+  function readInitiation() {
+    const message = { type: "conversation_initiation_client_data" };
+    const variables = readVariables();
+    if (Object.keys(variables).length) message.dynamic_variables = variables;
+    const override = readOverrides();
+    if (Object.keys(override).length) message.conversation_config_override = override;
+    return message;
+  }
+
+  function addVariable() {
+    const template = root.querySelector("[data-console-options] [data-console-variable-template]");
+    const row = template.content.firstElementChild.cloneNode(true);
+    root.querySelector("[data-console-options] [data-console-variables]").append(row);
+    row.querySelector("[data-variable-name]").focus();
+  }
+
+  // --- the conversation
+
   async function start() {
     showError("");
+    let initiation;
     try {
       stubs = readStubs();
+      initiation = readInitiation();
     } catch (error) {
+      const field = error instanceof FieldError ? error.field : ui.stubs;
       showError(error.message);
-      ui.stubs.closest("details").open = true;
-      ui.stubs.focus();
+      field.closest("details").open = true;
+      field.focus();
       return;
     }
+    // A conversation overridden to text only has no use for the microphone.
+    const textOnly = ((initiation.conversation_config_override || {}).conversation || {}).text_only === true;
+    useMic = ui.useMic.checked && !textOnly;
     ui.transcript.replaceChildren();
     const finished = document.getElementById("console-finished");
     finished.replaceChildren();
@@ -181,7 +279,7 @@
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
     const url = `${scheme}//${window.location.host}${root.dataset.socketPath}?${ui.target.value}`;
     socket = new WebSocket(url, ["convai"]);
-    socket.addEventListener("open", () => send({ type: "conversation_initiation_client_data" }));
+    socket.addEventListener("open", () => send(initiation));
     socket.addEventListener("message", (event) => {
       let message;
       try {
@@ -229,7 +327,7 @@
       startedAt = Date.now();
       clockTimer = setInterval(() => { ui.clock.textContent = clockText(elapsed()); }, 500);
       setState("Connected", "connected");
-      if (ui.useMic.checked) startMic();
+      if (useMic) startMic();
       ui.message.focus();
     },
     tentative_user_transcript(message) {
@@ -431,6 +529,10 @@
   // --- controls
 
   ui.start.addEventListener("click", start);
+  // Delegated: the options are swapped for the version chosen (htmx).
+  root.addEventListener("click", (event) => {
+    if (event.target.closest("[data-console-add-variable]")) addVariable();
+  });
   ui.end.addEventListener("click", end);
   ui.compose.addEventListener("submit", (event) => {
     event.preventDefault();

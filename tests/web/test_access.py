@@ -12,9 +12,9 @@ from web.forms import AgentEditorForm
 
 PAGES = ["agent", "agent-edit", "agent-sync-state", "agent-deploy", "agent-rollback", "agent-diff"]
 PAGES += ["test-result-new", "agent-archive", "agent-restore", "agent-console"]
-PAGES += ["agent-console-finished", "agent-conversations", "agent-invites"]
+PAGES += ["agent-console-finished", "agent-console-options", "agent-conversations", "agent-invites"]
 ACTIONS = ["agent-edit", "agent-sync", "agent-deploy", "agent-rollback", "test-result-new"]
-ACTIONS += ["agent-archive", "agent-restore", "agent-invites"]
+ACTIONS += ["agent-archive", "agent-restore", "agent-invites", "agent-console-call"]
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def attempt(name: str, agent) -> dict:
         "agent-archive": {"note": "Hijacked"},
         "agent-restore": {"note": "Hijacked"},
         "agent-invites": {"expires_in": "7d", "max_uses": "3", "note": "Hijacked"},
+        "agent-console-call": {"to_number": "+14155550123", "target": "live"},
     }[name]
 
 

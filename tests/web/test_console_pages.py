@@ -9,13 +9,23 @@ import pytest
 from django.urls import reverse
 
 from agents.models import Status
-from agents.services import agent_archive
+from agents.services import agent_archive, agent_update
 from deployments.models import AgentVersion
+from deployments.services import deployment_create
+from elevenlabs_adapter import remote
 from elevenlabs_sync.models import AgentSync
-from testruns.models import ConversationStatus, ConversationTarget, TestResult, TurnRole
+from testruns.models import (
+    Conversation,
+    ConversationStatus,
+    ConversationTarget,
+    TestResult,
+    TurnRole,
+)
 from testruns.services import conversation_end, conversation_start, conversation_transcript_add
 from testruns.transcript import Corrected, Identified, Interrupted, Said, ToolCalled
+from tests.factories import AgentFactory, sample_config
 from tests.web.helpers import (
+    alert_shown,
     attrs,
     browser,
     dom,
@@ -32,14 +42,42 @@ from tests.web.helpers import (
 from workspaces.roles import Role
 
 VERDICT = {"status": "passed", "rating": "4", "notes": "Booked the table"}
+NUMBER = "+14155550123"
+
+
+def config_with(*, placeholders=None, allowed=None, first_message="Hello {{customer}}!") -> dict:
+    """The factories' config, with dynamic variable placeholders and allowed overrides."""
+    config = sample_config(first_message)
+    if placeholders is not None:
+        config["conversation_config"]["agent"]["dynamic_variables"] = {
+            "dynamic_variable_placeholders": placeholders
+        }
+    if allowed is not None:
+        config["platform_settings"] = {"overrides": {"conversation_config_override": allowed}}
+    return config
 
 
 @pytest.fixture
 def testing_agent(agent_in):
     """In testing, with a testing branch on ElevenLabs (as its sync leaves it)."""
-    agent = agent_in(Status.TESTING)
-    AgentSync.objects.filter(pk=agent.pk).update(testing_branch_id="agtbrch_1")
+    return with_testing_branch(agent_in(Status.TESTING))
+
+
+def with_testing_branch(agent, **sync):
+    AgentSync.objects.filter(pk=agent.pk).update(testing_branch_id="agtbrch_1", **sync)
     agent.refresh_from_db()
+    return agent
+
+
+@pytest.fixture
+def on_sandbox(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """An agent in testing, synced to the sandbox: a call can ring its testing branch."""
+    with django_capture_on_commit_callbacks(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    agent.refresh_from_db()
+    assert agent.sync.testing_branch_id, agent.sync.last_error
     return agent
 
 
@@ -172,6 +210,317 @@ def test_the_agent_page_and_dashboard_link_to_the_console(tester, testing_agent)
     assert attrs(one(dashboard, "a", href=console))["aria-label"] == (
         f"Test {testing_agent.name} in the browser"
     )
+
+
+# --- what the conversation starts with: dynamic variables and overrides ----------------------
+
+
+def options_of(response):
+    return one(dom(response), "div", id_="console-options")
+
+
+def variables_shown(options) -> list[tuple[str, str, str]]:
+    """(name, value, kind) of each variable row (not the empty row "Add" copies)."""
+    rows = []
+    for row in select(one(options, "ul", data_console_variables=True), "li"):
+        name = attrs(one(row, "input", data_variable_name=True)).get("value", "")
+        value = attrs(one(row, "input", data_variable_value=True)).get("value", "")
+        rows.append((name, value, attrs(row)["data-kind"]))
+    return rows
+
+
+def overrides_shown(options) -> dict[str, str]:
+    """The override fields, by the path they override: their starting value."""
+    fields = {}
+    for field in select(options, data_override=True):
+        value = text(field) if field.name == "textarea" else attrs(field).get("value", "")
+        if attrs(field).get("type") == "checkbox":
+            value = "checked" if "checked" in attrs(field) else "unchecked"
+        fields[attrs(field)["data-override"]] = value
+    return fields
+
+
+def test_the_agents_placeholders_are_prefilled_and_unset_variables_offered(tester, agent_in):
+    config = config_with(placeholders={"customer": "Ada", "visits": 3})
+    config["conversation_config"]["agent"]["prompt"]["prompt"] = (
+        "Greet {{customer}}; the order is {{order_id}}. Call {{system__caller_id}} back."
+    )
+    agent = with_testing_branch(agent_in(Status.TESTING, config=config))
+
+    response = browser(tester).get(url("agent-console", agent))
+
+    options = options_of(response)
+    assert variables_shown(options) == [
+        ("customer", "Ada", "string"),
+        ("visits", "3", "number"),
+        ("order_id", "", "string"),
+    ]
+    without_default = one(options, "input", aria_label="Value of order_id")
+    assert attrs(without_default)["placeholder"] == "no default"
+    assert select(options, "template", data_console_variable_template=True)
+    assert text(one(options, "button", data_console_add_variable=True)) == "Add a variable"
+
+
+def test_only_the_overrides_the_agent_allows_are_offered(tester, agent_in):
+    allowed = {"agent": {"first_message": True, "language": False}, "tts": {"voice_id": True}}
+    agent = with_testing_branch(agent_in(Status.TESTING, config=config_with(allowed=allowed)))
+
+    options = options_of(browser(tester).get(url("agent-console", agent)))
+
+    assert overrides_shown(options) == {
+        "agent.first_message": "Hello {{customer}}!",
+        "tts.voice_id": "21m00Tcm4TlvDq8ikWAM",
+    }
+    first_message = one(options, "textarea", data_override="agent.first_message")
+    assert "data-override-empty-is-a-value" in attrs(first_message)
+    assert text(one(options, "label", for_=attrs(first_message)["id"])) == "First message"
+    assert select(options, id_="console-no-overrides") == []
+
+
+def test_every_override_the_console_knows_has_its_field(tester, agent_in):
+    allowed = {
+        "agent": {"first_message": True, "language": True, "prompt": {"prompt": True, "llm": True}},
+        "tts": {"voice_id": True},
+        "conversation": {"text_only": True},
+    }
+    agent = with_testing_branch(agent_in(Status.TESTING, config=config_with(allowed=allowed)))
+
+    options = options_of(browser(tester).get(url("agent-console", agent)))
+
+    assert overrides_shown(options) == {
+        "agent.first_message": "Hello {{customer}}!",
+        "agent.prompt.prompt": "You are a helpful assistant.",
+        "agent.language": "en",
+        "agent.prompt.llm": "",
+        "tts.voice_id": "21m00Tcm4TlvDq8ikWAM",
+        "conversation.text_only": "unchecked",
+    }
+
+
+def test_an_agent_allowing_no_override_says_where_to_allow_them(tester, testing_agent):
+    options = options_of(browser(tester).get(url("agent-console", testing_agent)))
+
+    assert overrides_shown(options) == {}
+    note = one(options, id_="console-no-overrides")
+    assert "allows no overrides" in text(note)
+    assert "platform_settings.overrides.conversation_config_override" in text(note)
+    assert select(note, "a", href=url("agent-edit", testing_agent))
+    # The first message's {{customer}} is still offered as a variable.
+    assert variables_shown(options) == []  # the factories' first message uses none
+
+
+def test_the_options_follow_the_version_chosen(tester, owner, agent_in):
+    """Live: the live version's config, which ElevenLabs checks the overrides against; the
+    testing branch: the working config."""
+    live_config = config_with(
+        placeholders={"customer": "Ada"}, allowed={"agent": {"language": True}}
+    )
+    agent = agent_in(Status.PRODUCTION, config=live_config)
+    edited = config_with(
+        placeholders={"caller": "Bo"},
+        first_message="Hi {{caller}}",
+        allowed={"tts": {"voice_id": True}},
+    )
+    agent_update(agent=agent, actor=owner, config=edited)
+    agent = with_testing_branch(agent)
+    client = browser(tester)
+
+    page = dom(client.get(url("agent-console", agent)))
+    target = one(page, "select", id_="console-target")
+    assert attrs(target)["hx-get"] == url("agent-console-options", agent)
+    assert (attrs(target)["name"], attrs(target)["hx-target"]) == ("talk_to", "#console-options")
+    testing = options_of(client.get(url("agent-console", agent)))
+    assert variables_shown(testing) == [("caller", "Bo", "string")]
+    assert list(overrides_shown(testing)) == ["tts.voice_id"]
+
+    response = client.get(url("agent-console-options", agent, "talk_to=target%3Dlive"), **htmx())
+
+    assert response.status_code == 200
+    assert is_fragment(response)
+    live = options_of(response)
+    assert variables_shown(live) == [("customer", "Ada", "string")]
+    assert list(overrides_shown(live)) == ["agent.language"]
+
+
+def test_a_testing_branch_behind_the_working_config_is_said(tester, agent_in):
+    agent = with_testing_branch(agent_in(Status.DRAFT), testing_synced_revision="0ld0ld0ld0ld0ld0")
+
+    options = options_of(browser(tester).get(url("agent-console", agent)))
+
+    assert "edited after its last deploy to testing" in text(
+        one(options, id_="console-options-behind")
+    )
+
+
+def test_the_options_of_something_not_offered_are_not_found(tester, testing_agent):
+    client = browser(tester)
+
+    for chosen in ("target%3Dlive", "version%3D1", "", "target%3Dtesting%26x"):
+        response = client.get(url("agent-console-options", testing_agent, f"talk_to={chosen}"))
+        assert response.status_code == 404, chosen
+
+
+def test_a_viewer_is_offered_no_options(viewer, testing_agent):
+    page = dom(browser(viewer).get(url("agent-console", testing_agent)))
+
+    assert select(page, id_="console-options") == []
+    assert "hx-get" not in attrs(one(page, "select", id_="console-target"))
+
+
+# --- a phone call from the console ------------------------------------------------------------
+
+
+def call_url(agent) -> str:
+    return url("agent-console-call", agent)
+
+
+def test_the_console_offers_a_call_with_the_targets_a_call_can_ring(tester, agent_in):
+    agent = with_testing_branch(agent_in(Status.PRODUCTION))
+    AgentVersion.objects.filter(agent=agent, number=agent.live_version).update(
+        elevenlabs_version_id="agtvrsn_2"
+    )
+
+    response = browser(tester).get(url("agent-console", agent))
+
+    card = one(dom(response), "section", id_="console-call")
+    form = one(card, "form", id_="call-form")
+    assert attrs(form)["hx-post"] == call_url(agent)
+    assert (attrs(form)["hx-target"], attrs(form)["hx-swap"]) == ("#console-call", "outerHTML")
+    options = select(one(form, "select", name="target"), "option")
+    # A published version is talked to in the browser, never rung: ElevenLabs rings branches.
+    assert [(attrs(o)["value"], text(o)) for o in options] == [
+        ("testing", f"Testing branch (v{agent.version})"),
+        ("live", f"Live version (v{agent.live_version})"),
+    ]
+    assert attrs(one(form, "input", name="to_number"))["type"] == "tel"
+    assert missing_targets(response) == []
+
+
+def test_a_viewer_sees_the_call_disabled_with_the_reason(viewer, testing_agent):
+    card = one(dom(browser(viewer).get(url("agent-console", testing_agent))), id_="console-call")
+
+    assert select(card, "form") == []
+    assert text(one(card, id_="call-why")) == "Placing test calls needs the tester role."
+
+
+def test_a_call_rings_the_testing_branch_and_is_recorded_as_a_phone_conversation(
+    tester, on_sandbox, sandbox
+):
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": "+1 415 555 0123", "target": "testing"}, **htmx()
+    )
+
+    assert response.status_code == 200, response.content
+    assert is_fragment(response)
+    record = Conversation.objects.get()
+    assert (record.channel, record.target, record.started_by) == ("phone", "testing", tester)
+    [rung] = sandbox.state()["conversations"]
+    assert rung["branch_id"] == on_sandbox.sync.testing_branch_id
+    assert (rung["to_number"], rung["conversation_id"]) == (
+        NUMBER,
+        record.elevenlabs_conversation_id,
+    )
+    placed = one(dom(response), id_="call-placed")
+    assert "Calling +1 415 555 0123 with the testing branch" in text(placed)
+    assert select(placed, "a", href=conversation_url(record))
+    # The form is ready for another call.
+    assert "value" not in attrs(one(dom(response), "input", name="to_number"))
+
+
+def test_a_call_can_ring_the_live_version(
+    tester, owner, on_sandbox, sandbox, django_capture_on_commit_callbacks
+):
+    from tests.factories import record_passing_test
+
+    record_passing_test(on_sandbox, owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=on_sandbox, to_status=Status.PRODUCTION, changes="Go", actor=owner)
+
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": NUMBER, "target": "live"}, **htmx()
+    )
+
+    assert response.status_code == 200, response.content
+    assert Conversation.objects.get().target == "live"
+    [rung] = sandbox.state()["conversations"]
+    assert rung["branch_id"] != on_sandbox.sync.testing_branch_id
+
+
+def test_without_javascript_a_call_answers_with_the_console(tester, on_sandbox):
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}
+    )
+
+    assert response.status_code == 200
+    page = dom(response)
+    assert select(page, id_="console")
+    assert "Calling +14155550123" in text(one(page, id_="call-placed"))
+
+
+def test_a_viewer_may_not_place_a_call(viewer, on_sandbox, sandbox):
+    response = browser(viewer).post(
+        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}, **htmx()
+    )
+
+    assert response.status_code == 403
+    assert "tester role" in alert_shown(response)
+    assert not Conversation.objects.exists()
+    assert sandbox.state()["conversations"] == []
+
+
+@pytest.mark.parametrize("number", ["4155550123", "call me", "+0123456789"])
+def test_a_bad_number_is_refused_beside_its_field(tester, on_sandbox, sandbox, number):
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": number, "target": "testing"}, **htmx()
+    )
+
+    assert response.status_code == 400
+    assert is_fragment(response)
+    assert "international format, such as +14155550123" in error_shown(response, "to_number")
+    assert not Conversation.objects.exists()
+    assert sandbox.state()["conversations"] == []
+
+
+def test_a_published_version_is_not_a_choice_for_a_call(tester, on_sandbox, sandbox):
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": NUMBER, "target": "version"}, **htmx()
+    )
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in error_shown(response, "target")
+    assert not Conversation.objects.exists()
+
+
+def test_a_refusal_of_the_service_is_shown_in_its_words(
+    tester, on_sandbox, sandbox, settings, monkeypatch
+):
+    """Several numbers to call from and none set: the service's sentence says what to do."""
+    settings.ELEVENLABS_PHONE_NUMBER_ID = ""
+    monkeypatch.setattr(remote, "outbound_phone_number_ids", lambda: ["phnum_a", "phnum_b"])
+
+    response = browser(tester).post(
+        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}, **htmx()
+    )
+
+    assert response.status_code == 409
+    assert "set ELEVENLABS_PHONE_NUMBER_ID" in alert_shown(response)
+    assert not Conversation.objects.exists()
+    assert sandbox.state()["conversations"] == []
+
+
+def test_a_call_without_the_csrf_token_is_refused(tester, on_sandbox, sandbox):
+    client = browser(tester, enforce_csrf_checks=True)
+    data = {"to_number": NUMBER, "target": "testing"}
+
+    refused = client.post(call_url(on_sandbox), data, **htmx())
+
+    assert refused.status_code == 403
+    assert not Conversation.objects.exists()
+    form = one(dom(client.get(url("agent-console", on_sandbox))), "form", id_="call-form")
+    token = attrs(one(form, name="csrfmiddlewaretoken"))["value"]
+    accepted = client.post(call_url(on_sandbox), {**data, "csrfmiddlewaretoken": token}, **htmx())
+    assert accepted.status_code == 200
+    assert Conversation.objects.get().channel == "phone"
 
 
 # --- after the conversation: the record, found by ElevenLabs' id ---------------------------

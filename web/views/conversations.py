@@ -2,9 +2,10 @@
 pages of the conversations it records, with the form that judges one as a test result.
 
 The console's talking is static/app/console.js, on the relay's WebSocket
-(elevenlabs_sync/relay.py); these views only render the page around it, find the record the
-relay made once the browser knows ElevenLabs' id for it, and save the tester's verdict
-through `result_record_from_conversation`.
+(elevenlabs_sync/relay.py); these views only render the page around it (with the dynamic
+variables and overrides the chosen version takes: agents.conversation_options), find the
+record the relay made once the browser knows ElevenLabs' id for it, save the tester's verdict
+through `result_record_from_conversation`, and place a test call through `phone_call_place`.
 """
 
 from dataclasses import dataclass
@@ -12,18 +13,20 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.conversation_options import conversation_overrides, conversation_variables
 from agents.models import VoiceAgent
 from common.errors import NotFound
-from deployments.selectors import version_list
+from deployments.selectors import WORKING, version_config, version_list
+from elevenlabs_sync.live import phone_call_place
 from testruns.models import Conversation, ConversationTarget
 from testruns.selectors import conversation_get_for, conversation_list, conversation_started_by
 from testruns.services import result_record_from_conversation
-from web.forms import ConversationResultForm
+from web.forms import ConversationResultForm, PhoneCallForm
 from web.pages import agent_or_404, is_htmx, remember_workspace, render_fragment, render_page
 
 CONVERSATIONS_PAGE_SIZE = 50
@@ -31,10 +34,14 @@ CONVERSATIONS_PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Target:
-    """Something the console can talk to: `query` is what the relay's URL asks for."""
+    """Something the console can talk to: `query` is what the relay's URL asks for, `config`
+    the version whose config it runs ("working" for the testing branch), `rings` what a test
+    call asks for to ring it (None: ElevenLabs' calls cannot ring a published version)."""
 
     query: str
     label: str
+    config: str
+    rings: str | None = None
 
 
 def console_targets(agent: VoiceAgent) -> list[Target]:
@@ -44,30 +51,117 @@ def console_targets(agent: VoiceAgent) -> list[Target]:
         return []
     targets = []
     if agent.sync.testing_branch_id:
-        targets.append(
-            Target(f"target={ConversationTarget.TESTING}", f"Testing branch (v{agent.version})")
-        )
+        testing = ConversationTarget.TESTING
+        label = f"Testing branch (v{agent.version})"
+        targets.append(Target(f"target={testing}", label, WORKING, rings=testing))
     if agent.live_version is not None:
-        targets.append(
-            Target(f"target={ConversationTarget.LIVE}", f"Live version (v{agent.live_version})")
-        )
+        live, number = ConversationTarget.LIVE, agent.live_version
+        label = f"Live version (v{number})"
+        targets.append(Target(f"target={live}", label, str(number), rings=live))
     published = version_list(agent=agent).exclude(elevenlabs_version_id="").defer("config")
-    targets += [Target(f"version={v.number}", f"Version {v.number}") for v in published]
+    targets += [
+        Target(f"version={v.number}", f"Version {v.number}", str(v.number)) for v in published
+    ]
     return targets
 
 
 @require_GET
 @login_required
 def console(request: HttpRequest, pk: int) -> HttpResponse:
-    """The test console: choose what to talk to, talk or type, end, then judge it."""
+    """The test console: choose what to talk to, set its variables and overrides, talk or
+    type, end, then judge it; or ring a phone with it."""
     agent = agent_or_404(request, pk)
     remember_workspace(request, agent.workspace)
+    targets = console_targets(agent) if not agent.archived_at else []
+    return _console_page(request, agent, targets, {"call_form": _call_form(targets)})
+
+
+@require_GET
+@login_required
+def console_options(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dynamic variables and overrides of the target chosen (`?talk_to=` one of the
+    targets' queries), for the console to swap in when the choice changes."""
+    agent = agent_or_404(request, pk)
+    chosen = request.GET.get("talk_to", "")
+    target = next((t for t in console_targets(agent) if t.query == chosen), None)
+    if target is None or agent.archived_at:
+        raise Http404(f"'{agent.name}' has nothing to talk to as '{chosen}'.")
+    return render_fragment(
+        request,
+        "testruns/_console_options.html",
+        {"agent": agent, **_options(agent, target)},
+        workspace=agent.workspace,
+    )
+
+
+@require_POST
+@login_required
+def console_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ring a phone with the version under test, as `POST /api/agents/{id}/test-call` does:
+    the same service, so the same rules and refusals. Answered with the call's part of the
+    console (htmx), or the console page around it."""
+    agent = agent_or_404(request, pk)
+    targets = console_targets(agent) if not agent.archived_at else []
+    form = _call_form(targets, request.POST)
+    placed = form.submit(
+        lambda data: phone_call_place(
+            agent=agent, actor=request.user, to_number=data["to_number"], target=data["target"]
+        )
+    )
+    call = {"call_form": form, "placed": placed}
+    if placed is not None:
+        # The number as the tester wrote it, and a blank form for the next call.
+        call.update(called=form.cleaned_data["to_number"], call_form=_call_form(targets))
+    if not is_htmx(request):
+        return _console_page(request, agent, targets, call, status=form.http_status)
+    return render_fragment(
+        request,
+        "testruns/_console_call.html",
+        {"agent": agent, **call},
+        workspace=agent.workspace,
+        status=form.http_status,
+    )
+
+
+def _console_page(
+    request: HttpRequest,
+    agent: VoiceAgent,
+    targets: list[Target],
+    call: dict,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The console page; `call`: its call card's form, and the call just placed if one was."""
     context = {
         "agent": agent,
-        "targets": console_targets(agent) if not agent.archived_at else [],
+        "targets": targets,
         "socket_path": f"/ws/agents/{agent.pk}/conversation",
+        **call,
+        **(_options(agent, targets[0]) if targets else {}),
     }
-    return render_page(request, "testruns/console.html", context, workspace=agent.workspace)
+    return render_page(
+        request, "testruns/console.html", context, workspace=agent.workspace, status=status
+    )
+
+
+def _options(agent: VoiceAgent, target: Target) -> dict:
+    """What the console offers to set before talking to `target`: from the config that
+    target runs, since that is the config ElevenLabs checks the overrides against."""
+    config = version_config(agent=agent, version=target.config, field="talk_to")
+    # Edited since its last deploy to testing: the branch still runs the config pushed then,
+    # which Switchboard does not keep unless it became a version; the page says so.
+    pushed = agent.sync.testing_synced_revision
+    testing_behind = target.config == WORKING and pushed not in ("", agent.config_revision)
+    return {
+        "variables": conversation_variables(config),
+        "overrides": conversation_overrides(config),
+        "testing_behind": testing_behind,
+    }
+
+
+def _call_form(targets: list[Target], data: QueryDict | None = None) -> PhoneCallForm:
+    rings = [(target.rings, target.label) for target in targets if target.rings]
+    return PhoneCallForm(data, targets=rings)
 
 
 @require_GET

@@ -1,6 +1,7 @@
 """The test console in a real browser: a tester talks to an agent in testing through the
 relay, by microphone and by keyboard, ends the conversation, saves a rated result, and finds
-it in the agent's test history with its transcript.
+it in the agent's test history with its transcript; sets dynamic variables and an override
+that the agent's first message shows; rings a phone from the console.
 
 The microphone is Chromium's fake device playing a WAV made here. The sandbox hears audio
 that is not UTF-8 text as "speech" while a chunk's peak is loud and an utterance once a quiet
@@ -15,8 +16,6 @@ separate server the `sandbox` fixture runs.
 
 import math
 import re
-import threading
-import time
 import wave
 from array import array
 from collections.abc import Callable, Iterator
@@ -25,8 +24,7 @@ from pathlib import Path
 import pytest
 
 from agents.models import Status
-from tests.factories import MembershipFactory, UserFactory
-from tests.sandbox_fixtures import free_port
+from tests.factories import MembershipFactory, UserFactory, sample_config
 from tests.web.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, watched_page
 from workspaces.roles import Role
 
@@ -78,50 +76,6 @@ def voice_browser(browser, tmp_path_factory):
     )
     yield chromium
     chromium.close()
-
-
-@pytest.fixture
-def asgi_server(transactional_db, sandbox, settings) -> Iterator[str]:
-    """The product's ASGI application on a free port, in a thread: pages, static files and
-    the conversation relay's WebSocket. Routed as config/asgi.py routes the relay, built here
-    so its origin check reads this test's ALLOWED_HOSTS (config.asgi reads them once, at
-    import, in whatever test imported it first)."""
-    uvicorn = pytest.importorskip("uvicorn")
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.urls import re_path
-
-    from common.asgi import asgi_application
-    from common.websocket import SameSiteOrigin
-    from elevenlabs_sync.relay import ConversationRelay
-    from workspaces.websocket_auth import WebSocketAuthStack
-
-    settings.ALLOWED_HOSTS = ["127.0.0.1"]
-    relay = SameSiteOrigin(WebSocketAuthStack(ConversationRelay.as_asgi()))
-    application = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(asgi_application()),
-            "websocket": URLRouter(
-                [re_path(r"^ws/agents/(?P<agent_id>[^/]+)/conversation/?$", relay)]
-            ),
-        }
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped at start-up"
-        assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -203,6 +157,68 @@ def test_a_tester_talks_to_the_agent_and_saves_a_rated_result(
     expect(shown).to_contain_text(HEARD)
     # And the conversation is listed on the agent's page, judged.
     expect(page.locator("#conversations")).to_contain_text("Passed (4/5)")
+
+
+def test_the_agent_opens_with_the_variables_and_override_the_tester_set(
+    open_console_page, log_in, admin, tester_sam, workspace, agent_at
+):
+    config = sample_config("Hello {{customer}}, how can I help?")
+    agent_config = config["conversation_config"]["agent"]
+    agent_config["dynamic_variables"] = {"dynamic_variable_placeholders": {"customer": "there"}}
+    allowed = {"agent": {"first_message": True}}
+    config["platform_settings"] = {"overrides": {"conversation_config_override": allowed}}
+    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk", config=config)
+    page = open_console_page()
+    log_in(page, tester_sam)
+    page.goto(f"/app/agents/{agent.pk}/test")
+    page.get_by_label("Talk through the microphone").uncheck()
+
+    customer = page.get_by_label("Value of customer")
+    expect(customer).to_have_value("there")
+    customer.fill("Ada")
+    page.get_by_role("button", name="Add a variable").click()
+    page.get_by_label("Variable name").last.fill("order")
+    page.get_by_label("Value of the new variable").fill("A-42")
+    page.locator("summary", has_text="Overrides").click()
+    first_message = page.get_by_label("First message")
+    expect(first_message).to_have_value("Hello {{customer}}, how can I help?")
+    first_message.fill("Good evening {{customer}}, is this about order {{order}}?")
+    page.get_by_role("button", name="Start conversation").click()
+
+    expect(page.locator("[data-console-state]")).to_have_text("Connected")
+    expect(first_message).to_be_disabled()  # what the conversation started with stays
+    opening = page.get_by_role("list", name="Transcript").locator(".turn-agent .turn-text").first
+    expect(opening).to_have_text("Good evening Ada, is this about order A-42?")
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#result-form")).to_be_visible()
+    expect(page.locator("#console-finished")).to_contain_text("Good evening Ada")
+
+
+def test_a_tester_rings_a_phone_from_the_console(
+    open_console_page, log_in, admin, tester_sam, workspace, agent_at
+):
+    from testruns.models import Conversation
+
+    agent = agent_at(workspace, admin, Status.PRODUCTION, name="Front desk")
+    page = open_console_page()
+    log_in(page, tester_sam)
+    page.goto(f"/app/agents/{agent.pk}/test")
+    # Choosing what to talk to brings that version's variables and overrides.
+    with page.expect_response(lambda response: "/test/options?" in response.url) as options:
+        page.get_by_label("Talk to").select_option(label=f"Live version (v{agent.live_version})")
+    assert options.value.status == 200
+
+    call = page.get_by_role("region", name="Call a phone")
+    call.get_by_label("Number to ring").fill("+1 415 555 0123")
+    call.get_by_label("Ring with").select_option("live")
+    call.get_by_role("button", name="Call").click()
+
+    placed = call.get_by_role("status")
+    expect(placed).to_contain_text("Calling +1 415 555 0123 with the live version")
+    record = Conversation.objects.get()
+    assert (record.channel, record.target) == ("phone", "live")
+    placed.get_by_role("link", name="The call's conversation").click()
+    expect(page).to_have_url(re.compile(rf"/app/conversations/{record.pk}$"))
 
 
 def test_the_console_on_a_phone(
