@@ -145,9 +145,20 @@ def db_state(db):
     from agents.models import AgentTag, VoiceAgent
     from deployments.models import AgentVersion, Deployment
     from elevenlabs_sync.models import AgentSync, RemoteDeletion
-    from testruns.models import TestResult
+    from testruns.models import Conversation, ConversationTurn, InviteLink, TestResult
 
-    models = (VoiceAgent, AgentTag, AgentVersion, Deployment, TestResult, AgentSync, RemoteDeletion)
+    models = (
+        VoiceAgent,
+        AgentTag,
+        AgentVersion,
+        Deployment,
+        TestResult,
+        Conversation,
+        ConversationTurn,
+        InviteLink,
+        AgentSync,
+        RemoteDeletion,
+    )
 
     def snapshot() -> dict:
         return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}

@@ -26,7 +26,6 @@ from elevenlabs_sync.drift import drift_check
 from elevenlabs_sync.live import invite_create
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync
-from testruns.models import Conversation, ConversationTurn, InviteLink
 from tests.factories import (
     AgentFactory,
     ConversationFactory,
@@ -223,21 +222,6 @@ def test_the_matrix_covers_every_endpoint():
     }
     assert routed - in_matrix == set(), "endpoints missing from ENDPOINTS and EXPECTED"
     assert in_matrix - routed == set(), "ENDPOINTS that no route serves"
-
-
-@pytest.fixture
-def db_state(db_state):
-    """The snapshot of conftest.py, with the rows the conversation and invite endpoints
-    write."""
-
-    def snapshot() -> dict:
-        written = (Conversation, ConversationTurn, InviteLink)
-        return {
-            **db_state(),
-            **{model.__name__: list(model.objects.order_by("pk").values()) for model in written},
-        }
-
-    return snapshot
 
 
 @pytest.fixture
