@@ -14,6 +14,7 @@ from agents.selectors import agent_get_for, agent_scope_for
 from agents.services import agent_archive, agent_create, agent_update
 from api.conversations import ConversationActions
 from api.elevenlabs import ElevenLabsActions
+from api.idempotency import IdempotentPosts
 from api.invites import InviteActions
 from api.lifecycle import LifecycleActions
 from api.representation import (
@@ -44,6 +45,7 @@ from workspaces.selectors import workspace_choose_for
     retrieve=extend_schema(summary="One agent"),
 )
 class AgentViewSet(
+    IdempotentPosts,
     SeedActions,
     LifecycleActions,
     ElevenLabsActions,

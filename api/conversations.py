@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
+from api.idempotency import IdempotentPosts
 from api.rendering import PlainTextRenderer, RefusesInJson
 from api.representation import test_result_shown
 from api.schema import error
@@ -128,7 +129,7 @@ class ConversationActions(ViewSetActions):
         description="The conversation and everything said in it, in order: its JSON export.",
     )
 )
-class ConversationViewSet(RefusesInJson, viewsets.GenericViewSet):
+class ConversationViewSet(IdempotentPosts, RefusesInJson, viewsets.GenericViewSet):
     """Test conversations with the agents of your workspaces. Errors are JSON, whatever the
     endpoint answers with otherwise (the transcript is text)."""
 

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from agents.selectors import agent_get_for
 from api.actions import ViewSetActions
+from api.idempotency import IdempotentPosts
 from api.rendering import RefusesInJson
 from api.schema import CONFLICT
 from common.ids import ID_PATTERN
@@ -93,7 +94,7 @@ class InviteActions(ViewSetActions):
         return Response(shown, status=status.HTTP_201_CREATED)
 
 
-class InviteViewSet(RefusesInJson, viewsets.GenericViewSet):
+class InviteViewSet(IdempotentPosts, RefusesInJson, viewsets.GenericViewSet):
     """Invite links of your workspaces' agents."""
 
     serializer_class = InviteSerializer

@@ -9,12 +9,14 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import get_doc
-from drf_spectacular.utils import Direction, OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
+from api.idempotency import IdempotentPosts
 from common.serializers import ErrorSerializer
+from workspaces.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 
 def error(description: str) -> OpenApiResponse:
@@ -31,6 +33,17 @@ NOT_FOUND = error("No such object in your workspaces (another workspace's is not
 TOO_LARGE = error("The body is larger than the upload limit; the message says the limit.")
 UNSUPPORTED = error("The body is not JSON, a form or multipart data.")
 THROTTLED = error("Too many requests: retry after the `Retry-After` header's seconds.")
+KEY_REUSED = error(
+    "The `Idempotency-Key` was used for another request in the last 24 hours: use a new key."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Any string of 1 to 255 characters, such as a UUID. A retry with the same key "
+    "and body is answered as the first success was (with the header `Idempotent-Replayed: "
+    "true`) and changes nothing more; keys are kept 24 hours.",
+)
 BUSY = error(
     "No request thread or database connection came free in time: retry after `Retry-After` seconds."
 )
@@ -42,6 +55,12 @@ class AutoSchema(SpectacularAutoSchema):
         action = getattr(self.view, getattr(self.view, "action", None) or "", None)
         first = get_doc(action).split(". ")[0].split("\n\n")[0].replace("\n", " ")
         return super().get_summary() or first.rstrip(".") or None
+
+    def get_override_parameters(self) -> list:
+        parameters = list(super().get_override_parameters())
+        if self._is_idempotent():
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
 
     def get_serializer_name(self, serializer: serializers.Serializer, direction: Direction) -> str:
         # `DeployRequestSerializer` as a request body: "DeployRequest", not the
@@ -64,8 +83,10 @@ class AutoSchema(SpectacularAutoSchema):
     def _errors(self) -> dict[int, OpenApiResponse]:
         has_body = self.method in ("POST", "PUT", "PATCH") and bool(self.get_request_serializer())
         errors = {}
-        if has_body or self._has_query_parameters():
+        if has_body or self._has_query_parameters() or self._is_idempotent():
             errors[400] = BAD_INPUT
+        if self._is_idempotent():
+            errors[422] = KEY_REUSED
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             errors[401] = NO_CREDENTIALS
             errors[503] = BUSY  # checking the credentials takes a database connection
@@ -79,6 +100,9 @@ class AutoSchema(SpectacularAutoSchema):
         if self.view.get_throttles():
             errors[429] = THROTTLED
         return errors
+
+    def _is_idempotent(self) -> bool:
+        return self.method == "POST" and isinstance(self.view, IdempotentPosts)
 
     def _has_query_parameters(self) -> bool:
         return any(parameter["in"] == "query" for parameter in self._get_parameters())

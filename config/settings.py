@@ -145,6 +145,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Re-queues syncs lost to a broker outage or a dead worker, and looks for drift.
     "sync-sweep": {"task": "elevenlabs_sync.tasks.sync_sweep_task", "schedule": 60.0},
+    # Idempotency keys are kept a day (workspaces/idempotency.py).
+    "idempotency-keys-expire": {
+        "task": "workspaces.tasks.idempotency_keys_expire_task",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Cache: the counters of the API throttles and of the login lockout. In Redis when it is set,

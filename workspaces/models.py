@@ -92,3 +92,25 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """A state-changing API request made with an `Idempotency-Key` header, and the answer it
+    got: a retry with the same key is given that answer again and changes nothing more
+    (workspaces/idempotency.py). Written in the transaction of the change it answers, so there
+    is never one without the other."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)  # of the method, path and body
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_a_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -322,14 +322,14 @@ def call_as(request, api):
             return value.format(elevenlabs_agent_id=target.sync.elevenlabs_agent_id)
         return value
 
-    def call(caller: str, endpoint: Endpoint, target):
+    def call(caller: str, endpoint: Endpoint, target, *, headers: dict | None = None):
         user = None if caller == "anonymous" else request.getfixturevalue(caller)
         client = api(user)
         send = getattr(client, endpoint.method)
         body = endpoint.body
         if body is not None:
             body = {key: filled(value, target) for key, value in body.items()}
-        return send(endpoint.path.format(id=target.pk), body, format="json")
+        return send(endpoint.path.format(id=target.pk), body, format="json", headers=headers)
 
     return call
 
@@ -357,6 +357,27 @@ def test_caller_gets_the_status_its_role_allows(
         listed = {row[agent_key] for row in response.json()["results"]}
         is_member = caller in ("owner", "editor", "tester", "viewer")
         assert (acted_on.pk in listed) is is_member
+
+
+@pytest.mark.parametrize(
+    "endpoint", [name for name, spec in ENDPOINTS.items() if spec.method == "post" and spec.writes]
+)
+def test_every_write_retried_with_its_idempotency_key_is_answered_again_and_changes_nothing(
+    endpoint, target, call_as, db_state
+):
+    spec = ENDPOINTS[endpoint]
+    acted_on = target(spec.target)
+    key = {"Idempotency-Key": f"retry-{endpoint}"}
+    first = call_as("owner", spec, acted_on, headers=key)
+    assert first.status_code in (200, 201, 202), first.content[:1000]
+    after_first = db_state()
+
+    retried = call_as("owner", spec, acted_on, headers=key)
+
+    assert (retried.status_code, retried.json()) == (first.status_code, first.json())
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert db_state() == after_first, "a retry changed the database again"
 
 
 @pytest.mark.parametrize("caller", ["outsider", "stranger"])
