@@ -8,6 +8,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+
+@receiver(connection_created)
+def _read_past_table_locks(sender, connection, **kwargs) -> None:
+    """On the tests' SQLite database, in memory and shared between threads (a server's, the
+    test's), a table one connection is writing is locked to all the others, which then fail at
+    once ("database table is locked": the console's page, read while the relay closed the
+    record). On a file, as `make run` has it, a reader reads what was last committed instead.
+    Reading uncommitted rows is the nearest a shared in-memory database comes to that."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.cursor().execute("PRAGMA read_uncommitted = true")
 
 
 @pytest.fixture
