@@ -21,7 +21,6 @@ from agents.models import Status
 from agents.services import agent_archive
 from api import urls as api_urls
 from common.errors import api_not_found
-from deployments.services import deployment_create
 from elevenlabs_sync.drift import drift_check
 from elevenlabs_sync.live import invite_create
 from elevenlabs_sync.models import AgentSync
@@ -255,7 +254,7 @@ def target(request, workspace, owner, agent, agent_in, settings):
             )
             return invite
         if kind == "on_sandbox":
-            return in_testing_on_the_sandbox(request, workspace, owner)
+            return request.getfixturevalue("agent_in_testing")
         if kind == "elsewhere":
             sdk = request.getfixturevalue("sandbox_sdk")
             created = sdk.conversational_ai.agents.create(
@@ -281,20 +280,6 @@ def target(request, workspace, owner, agent, agent_in, settings):
         return agent_in(Status.PRODUCTION)
 
     return make
-
-
-def in_testing_on_the_sandbox(request, workspace, owner):
-    """An agent of `workspace` in testing, synced to the sandbox: ElevenLabs has its testing
-    branch, so a conversation or a call can reach it."""
-    request.getfixturevalue("sandbox")
-    committing = request.getfixturevalue("django_capture_on_commit_callbacks")
-    with committing(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner)
-    with committing(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    assert agent.sync.testing_branch_id, agent.sync.last_error
-    return agent
 
 
 def drifted_on_elevenlabs(sandbox, workspace, owner):

@@ -23,7 +23,7 @@ from testruns.models import (
 )
 from testruns.services import conversation_end, conversation_start, conversation_transcript_add
 from testruns.transcript import Corrected, Identified, Interrupted, Said, ToolCalled
-from tests.factories import AgentFactory, sample_config
+from tests.factories import sample_config
 from tests.web.helpers import (
     alert_shown,
     attrs,
@@ -66,18 +66,6 @@ def testing_agent(agent_in):
 def with_testing_branch(agent, **sync):
     AgentSync.objects.filter(pk=agent.pk).update(testing_branch_id="agtbrch_1", **sync)
     agent.refresh_from_db()
-    return agent
-
-
-@pytest.fixture
-def on_sandbox(sandbox, workspace, owner, django_capture_on_commit_callbacks):
-    """An agent in testing, synced to the sandbox: a call can ring its testing branch."""
-    with django_capture_on_commit_callbacks(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    assert agent.sync.testing_branch_id, agent.sync.last_error
     return agent
 
 
@@ -404,10 +392,10 @@ def test_a_viewer_sees_the_call_disabled_with_the_reason(viewer, testing_agent):
 
 
 def test_a_call_rings_the_testing_branch_and_is_recorded_as_a_phone_conversation(
-    tester, on_sandbox, sandbox
+    tester, agent_in_testing, sandbox
 ):
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": "+1 415 555 0123", "target": "testing"}, **htmx()
+        call_url(agent_in_testing), {"to_number": "+1 415 555 0123", "target": "testing"}, **htmx()
     )
 
     assert response.status_code == 200, response.content
@@ -415,7 +403,7 @@ def test_a_call_rings_the_testing_branch_and_is_recorded_as_a_phone_conversation
     record = Conversation.objects.get()
     assert (record.channel, record.target, record.started_by) == ("phone", "testing", tester)
     [rung] = sandbox.state()["conversations"]
-    assert rung["branch_id"] == on_sandbox.sync.testing_branch_id
+    assert rung["branch_id"] == agent_in_testing.sync.testing_branch_id
     assert (rung["to_number"], rung["conversation_id"]) == (
         NUMBER,
         record.elevenlabs_conversation_id,
@@ -428,27 +416,29 @@ def test_a_call_rings_the_testing_branch_and_is_recorded_as_a_phone_conversation
 
 
 def test_a_call_can_ring_the_live_version(
-    tester, owner, on_sandbox, sandbox, django_capture_on_commit_callbacks
+    tester, owner, agent_in_testing, sandbox, django_capture_on_commit_callbacks
 ):
     from tests.factories import record_passing_test
 
-    record_passing_test(on_sandbox, owner)
+    record_passing_test(agent_in_testing, owner)
     with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(agent=on_sandbox, to_status=Status.PRODUCTION, changes="Go", actor=owner)
+        deployment_create(
+            agent=agent_in_testing, to_status=Status.PRODUCTION, changes="Go", actor=owner
+        )
 
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": NUMBER, "target": "live"}, **htmx()
+        call_url(agent_in_testing), {"to_number": NUMBER, "target": "live"}, **htmx()
     )
 
     assert response.status_code == 200, response.content
     assert Conversation.objects.get().target == "live"
     [rung] = sandbox.state()["conversations"]
-    assert rung["branch_id"] != on_sandbox.sync.testing_branch_id
+    assert rung["branch_id"] != agent_in_testing.sync.testing_branch_id
 
 
-def test_without_javascript_a_call_answers_with_the_console(tester, on_sandbox):
+def test_without_javascript_a_call_answers_with_the_console(tester, agent_in_testing):
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}
+        call_url(agent_in_testing), {"to_number": NUMBER, "target": "testing"}
     )
 
     assert response.status_code == 200
@@ -457,9 +447,9 @@ def test_without_javascript_a_call_answers_with_the_console(tester, on_sandbox):
     assert "Calling +14155550123" in text(one(page, id_="call-placed"))
 
 
-def test_a_viewer_may_not_place_a_call(viewer, on_sandbox, sandbox):
+def test_a_viewer_may_not_place_a_call(viewer, agent_in_testing, sandbox):
     response = browser(viewer).post(
-        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}, **htmx()
+        call_url(agent_in_testing), {"to_number": NUMBER, "target": "testing"}, **htmx()
     )
 
     assert response.status_code == 403
@@ -469,9 +459,9 @@ def test_a_viewer_may_not_place_a_call(viewer, on_sandbox, sandbox):
 
 
 @pytest.mark.parametrize("number", ["4155550123", "call me", "+0123456789"])
-def test_a_bad_number_is_refused_beside_its_field(tester, on_sandbox, sandbox, number):
+def test_a_bad_number_is_refused_beside_its_field(tester, agent_in_testing, sandbox, number):
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": number, "target": "testing"}, **htmx()
+        call_url(agent_in_testing), {"to_number": number, "target": "testing"}, **htmx()
     )
 
     assert response.status_code == 400
@@ -481,9 +471,9 @@ def test_a_bad_number_is_refused_beside_its_field(tester, on_sandbox, sandbox, n
     assert sandbox.state()["conversations"] == []
 
 
-def test_a_published_version_is_not_a_choice_for_a_call(tester, on_sandbox, sandbox):
+def test_a_published_version_is_not_a_choice_for_a_call(tester, agent_in_testing, sandbox):
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": NUMBER, "target": "version"}, **htmx()
+        call_url(agent_in_testing), {"to_number": NUMBER, "target": "version"}, **htmx()
     )
 
     assert response.status_code == 400
@@ -492,14 +482,14 @@ def test_a_published_version_is_not_a_choice_for_a_call(tester, on_sandbox, sand
 
 
 def test_a_refusal_of_the_service_is_shown_in_its_words(
-    tester, on_sandbox, sandbox, settings, monkeypatch
+    tester, agent_in_testing, sandbox, settings, monkeypatch
 ):
     """Several numbers to call from and none set: the service's sentence says what to do."""
     settings.ELEVENLABS_PHONE_NUMBER_ID = ""
     monkeypatch.setattr(remote, "outbound_phone_number_ids", lambda: ["phnum_a", "phnum_b"])
 
     response = browser(tester).post(
-        call_url(on_sandbox), {"to_number": NUMBER, "target": "testing"}, **htmx()
+        call_url(agent_in_testing), {"to_number": NUMBER, "target": "testing"}, **htmx()
     )
 
     assert response.status_code == 409
@@ -508,17 +498,19 @@ def test_a_refusal_of_the_service_is_shown_in_its_words(
     assert sandbox.state()["conversations"] == []
 
 
-def test_a_call_without_the_csrf_token_is_refused(tester, on_sandbox, sandbox):
+def test_a_call_without_the_csrf_token_is_refused(tester, agent_in_testing, sandbox):
     client = browser(tester, enforce_csrf_checks=True)
     data = {"to_number": NUMBER, "target": "testing"}
 
-    refused = client.post(call_url(on_sandbox), data, **htmx())
+    refused = client.post(call_url(agent_in_testing), data, **htmx())
 
     assert refused.status_code == 403
     assert not Conversation.objects.exists()
-    form = one(dom(client.get(url("agent-console", on_sandbox))), "form", id_="call-form")
+    form = one(dom(client.get(url("agent-console", agent_in_testing))), "form", id_="call-form")
     token = attrs(one(form, name="csrfmiddlewaretoken"))["value"]
-    accepted = client.post(call_url(on_sandbox), {**data, "csrfmiddlewaretoken": token}, **htmx())
+    accepted = client.post(
+        call_url(agent_in_testing), {**data, "csrfmiddlewaretoken": token}, **htmx()
+    )
     assert accepted.status_code == 200
     assert Conversation.objects.get().channel == "phone"
 
