@@ -70,3 +70,15 @@ def form_data(response, **overrides) -> dict:
             add(form)
     data.update(overrides)
     return data
+
+
+def read_only_inline(response):
+    """The one inline of a read-only change page, checked to be read-only too, as the page."""
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    assert response.context["adminform"].form.fields == {}
+    [inline] = response.context["inline_admin_formsets"]
+    assert not inline.has_add_permission
+    assert not inline.has_change_permission
+    assert not inline.has_delete_permission
+    return inline

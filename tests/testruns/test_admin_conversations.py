@@ -10,6 +10,7 @@ from tests.admin_helpers import (
     change_url,
     changelist_url,
     delete_url,
+    read_only_inline,
     staff_client,
 )
 from tests.factories import (
@@ -66,13 +67,7 @@ def test_change_page_is_a_read_only_view_with_the_turns_in_order(
     with django_assert_max_num_queries(12):
         response = client.get(change_url(conversation))
 
-    assert response.status_code == 200
-    assert not response.context["has_change_permission"]
-    assert response.context["adminform"].form.fields == {}
-    [inline] = response.context["inline_admin_formsets"]
-    assert not inline.has_add_permission
-    assert not inline.has_change_permission
-    assert not inline.has_delete_permission
+    inline = read_only_inline(response)
     assert [form.instance.pk for form in inline.formset.forms] == [turn.pk for turn in said]
     assert said[-1].text in response.content.decode()
 
