@@ -7,8 +7,9 @@ Frames pass unchanged both ways, in ElevenLabs' own protocol
 browser client included, works against the relay's URL as it is. Each direction runs on its
 own (the browser's in `receive`, ElevenLabs' in a task), so a slow side never holds up the other.
 
-What is said is written as it passes, by a writer task fed through a queue: the relay never
-waits for the database, and the writer keeps a batch it failed to write and tries again. When
+What is said is written as it passes, by the process's transcript writer
+(elevenlabs_sync/transcript_writer.py): the relay never waits for the database, and the
+writer keeps what it failed to write and tries again. When
 either side goes, what was said is written before the conversation's record is closed, and the
 side still there is told why.
 
@@ -43,6 +44,7 @@ from common.errors import DomainError, InvalidInput, Upstream
 from common.ids import is_id
 from elevenlabs_sync.conversations import conversation_close
 from elevenlabs_sync.live import OpenedConversation, conversation_open, conversation_open_by_invite
+from elevenlabs_sync.transcript_writer import TranscriptWriter, transcript_writer
 from testruns.invites import NO_SUCH_INVITE, REVOKED_MESSAGE, invite_for_key, invite_group
 from testruns.models import ConversationStatus, ConversationTarget
 from testruns.services import conversation_transcript_add
@@ -52,8 +54,6 @@ logger = logging.getLogger(__name__)
 
 SUBPROTOCOL = "convai"  # what ElevenLabs' browser client asks for
 NORMAL, PROTOCOL_ERROR, INPUT_ERROR, INTERNAL_ERROR = 1000, 1002, 1008, 1011
-WRITE_RETRY_SECS = 1.0
-WRITE_GATHER_SECS = 0.25
 CLOSE_WAIT_SECS = 10.0  # for the writer, and the browser, to finish when a side has gone
 # ElevenLabs' frames the browser has not read yet, at most: a minute or more of the agent's
 # audio. A browser that far behind has stopped reading (a frozen tab, a stalled network).
@@ -69,10 +69,11 @@ class ConversationRelay(AsyncWebsocketConsumer):
         self.conversation_id: int | None = None
         self.max_seconds = 0
         self.started = 0.0
-        self.said: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
+        self.writer: TranscriptWriter | None = None
         self.outbox: asyncio.Queue[str | bytes] = asyncio.Queue(BROWSER_BACKLOG_FRAMES)
         self.browser_gone = False
         self.tasks: list[asyncio.Task] = []
+        self.sender: asyncio.Task | None = None
         self.answered_pings: set[Any] = set()
         self.window_start, self.window_count, self.told_to_slow_down = 0.0, 0, False
         self.ending = False
@@ -113,11 +114,13 @@ class ConversationRelay(AsyncWebsocketConsumer):
             )
             return
         self.started = time.monotonic()
+        self.writer = transcript_writer()
+        self.writer.open(self.conversation_id)
+        self.sender = asyncio.create_task(self._relay_to_browser())
         self.tasks = [
             asyncio.create_task(self._relay_from_elevenlabs()),
-            asyncio.create_task(self._write_what_is_said()),
             asyncio.create_task(self._stop_at_maximum_duration()),
-            asyncio.create_task(self._relay_to_browser()),
+            self.sender,
         ]
 
     async def dispatch(self, message: dict) -> None:
@@ -167,7 +170,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
             return  # the ElevenLabs side is ending the conversation; it says why
         said = typed_event(message, offset_ms=self._offset_ms())
         if said is not None:
-            self.said.put_nowait(said)
+            self._keep(said)
 
     def _flooding(self) -> bool:
         """More frames this second than RELAY_MAX_MESSAGES_PER_SECOND? Those are dropped, and
@@ -201,7 +204,7 @@ class ConversationRelay(AsyncWebsocketConsumer):
                     )
                     return
                 if event is not None:
-                    self.said.put_nowait(event)
+                    self._keep(event)
         except ConnectionClosed:
             pass
         code, reason = self.upstream.close_code, self.upstream.close_reason or ""
@@ -272,35 +275,10 @@ class ConversationRelay(AsyncWebsocketConsumer):
 
     # --- what is said, written
 
-    async def _write_what_is_said(self) -> None:
-        """Write each batch that gathered while the last was written, until told to stop (a
-        None in the queue); a batch that fails is kept and tried again."""
-        assert self.conversation_id is not None  # started once the record was
-        batch: list[TranscriptEvent] = []
-        stopping = False
-        while not (stopping and not batch):
-            waiting = not stopping and not batch
-            incoming = [await self.said.get()] if waiting else []
-            if incoming and incoming[0] is not None:
-                # What else is said meanwhile goes in the same write: every write holds the
-                # interpreter lock a while, which every conversation's relaying waits for.
-                await asyncio.sleep(WRITE_GATHER_SECS)
-            for event in [*incoming, *_drain(self.said)]:
-                if event is None:
-                    stopping = True
-                else:
-                    batch.append(event)
-            if not batch:
-                continue
-            try:
-                await database_sync_to_async(conversation_transcript_add)(
-                    conversation_id=self.conversation_id, events=batch
-                )
-            except Exception:
-                logger.exception("Conversation %s: writing its transcript", self.conversation_id)
-                await asyncio.sleep(WRITE_RETRY_SECS)
-            else:
-                batch = []
+    def _keep(self, event: TranscriptEvent) -> None:
+        assert self.writer is not None  # opened before anything can be said
+        assert self.conversation_id is not None
+        self.writer.add(self.conversation_id, event)
 
     # --- ending
 
@@ -354,17 +332,16 @@ class ConversationRelay(AsyncWebsocketConsumer):
             return
         self.ending = True
         current = asyncio.current_task()
-        self.said.put_nowait(None)
-        writer = self.tasks[1]
-        try:
-            await asyncio.wait_for(asyncio.shield(writer), CLOSE_WAIT_SECS)
-        except TimeoutError:
+        written = self.writer is None or await self.writer.close(
+            self.conversation_id or 0, timeout=CLOSE_WAIT_SECS
+        )
+        if not written:
             logger.error(
-                "Conversation %s: the last of its transcript was not written", self.conversation_id
+                "Conversation %s: the last of its transcript was not written in time",
+                self.conversation_id,
             )
-        sender = self.tasks[3]  # left to pass on what ElevenLabs said before the end
-        for task in self.tasks:
-            if task is not current and (task is not sender or not catch_up):
+        for task in self.tasks:  # the sender is left to pass on what ElevenLabs said before
+            if task is not current and (task is not self.sender or not catch_up):
                 task.cancel()
         if self.upstream is not None:
             await self.upstream.close()
@@ -377,7 +354,8 @@ class ConversationRelay(AsyncWebsocketConsumer):
             )
         except Exception:  # gone, or not reading: nobody left to tell
             logger.debug("Conversation %s: the browser was not told", self.conversation_id)
-        sender.cancel()
+        if self.sender is not None:
+            self.sender.cancel()
 
     async def _goodbye(
         self, tell: str | None, *, code: int, error_type: str, catch_up: bool
@@ -479,10 +457,3 @@ def _decoded(frame: str) -> Any:
         return json.loads(frame)
     except ValueError:
         return None
-
-
-def _drain(queue: asyncio.Queue) -> list:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items

@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -21,7 +21,6 @@ from testruns.models import (
 from testruns.transcript import (
     Corrected,
     Identified,
-    Interrupted,
     Said,
     ToolCalled,
     TranscriptEvent,
@@ -176,41 +175,72 @@ def conversation_start(
 
 
 def conversation_transcript_add(*, conversation_id: int, events: Iterable[TranscriptEvent]) -> None:
-    """Write what was said, in the order it was said, in one transaction: the relay hands
-    over whatever gathered while the last batch was being written."""
-    new_turns: list[ConversationTurn] = []
+    """Write what was said in one conversation, in the order it was said."""
+    conversation_transcripts_add(said={conversation_id: events})
 
-    def write_new_turns() -> None:
-        ConversationTurn.objects.bulk_create(new_turns)
-        new_turns.clear()
 
+def conversation_transcripts_add(*, said: Mapping[int, Iterable[TranscriptEvent]]) -> None:
+    """Write what was said in several conversations, each in the order it was said, in one
+    transaction: the relays' writer hands over what gathered in every conversation of its
+    process (elevenlabs_sync/transcript_writer.py). What names a turn said in the same batch
+    (a correction, an interruption, a tool call) is applied to it before it is written, the
+    new turns of every conversation are written in one statement, and a turn both cut short
+    and corrected is updated once."""
     with transaction.atomic():
-        for event in events:
-            if isinstance(event, Said):
-                new_turns.append(
-                    ConversationTurn(
-                        conversation_id=conversation_id,
-                        role=event.role,
-                        text=event.text,
-                        offset_ms=event.offset_ms,
-                        event_id=event.event_id,
-                    )
+        new_turns: list[ConversationTurn] = []
+        for conversation_id, events in said.items():
+            new_turns += _transcript_apply(conversation_id, events)
+        ConversationTurn.objects.bulk_create(new_turns)
+
+
+def _transcript_apply(conversation_id: int, events: Iterable[TranscriptEvent]) -> list:
+    """Apply a conversation's events: the new turns, to be written; the changes to turns
+    written before, made."""
+    new_turns: list[ConversationTurn] = []
+    changes: dict[int, dict] = {}  # event id -> what changes on the agent's turns written
+    for event in events:
+        if isinstance(event, Said):
+            new_turns.append(
+                ConversationTurn(
+                    conversation_id=conversation_id,
+                    role=event.role,
+                    text=event.text,
+                    offset_ms=event.offset_ms,
+                    event_id=event.event_id,
                 )
-                continue
-            write_new_turns()  # a correction or a tool call may name a turn just said
-            if isinstance(event, Identified):
-                Conversation.objects.filter(pk=conversation_id).update(
-                    elevenlabs_conversation_id=event.conversation_id
-                )
-            elif isinstance(event, Corrected):
-                _agent_turns(conversation_id, event.event_id).update(
-                    text=event.text, corrected=True
-                )
-            elif isinstance(event, Interrupted):
-                _agent_turns(conversation_id, event.event_id).update(interrupted=True)
-            elif isinstance(event, ToolCalled):
+            )
+            continue
+        if isinstance(event, Identified):
+            Conversation.objects.filter(pk=conversation_id).update(
+                elevenlabs_conversation_id=event.conversation_id
+            )
+            continue
+        named = [
+            turn
+            for turn in new_turns
+            if turn.role == TurnRole.AGENT
+            and event.event_id is not None
+            and turn.event_id == event.event_id
+        ]
+        if isinstance(event, ToolCalled):
+            if named:
+                named[-1].tool_calls = [*named[-1].tool_calls, event.call]
+            else:
                 _tool_call_keep(conversation_id, event)
-        write_new_turns()
+            continue
+        change = (
+            {"text": event.text, "corrected": True}
+            if isinstance(event, Corrected)
+            else {"interrupted": True}
+        )
+        for turn in named:
+            for name, value in change.items():
+                setattr(turn, name, value)
+        if not named:
+            changes.setdefault(event.event_id, {}).update(change)
+    for event_id, change in changes.items():
+        _agent_turns(conversation_id, event_id).update(**change)
+    return new_turns
 
 
 def conversation_end(*, conversation_id: int, status: str, reason: str) -> bool:
