@@ -148,6 +148,7 @@ _TYPES = {
     dict: ("dictionary", "dict_type"),
     list: ("list", "list_type"),
     bool: ("boolean", "bool_type"),
+    int: ("integer", "int_type"),
     float: ("number", "float_type"),
 }
 
@@ -158,8 +159,9 @@ Location = tuple[str | int, ...]
 def body_field(
     data: dict, name: str, kind: type, *, required: bool = False, loc: Location = ("body",)
 ) -> Any:
-    """`data[name]` checked to be of `kind` (float accepts integers); None when absent or null,
-    unless `required`. `loc` is where `data` sits in the request, for the error."""
+    """`data[name]` checked to be of `kind` (float accepts integers, int refuses booleans); None
+    when absent or null, unless `required`. `loc` is where `data` sits in the request, for the
+    error."""
     value = data.get(name)
     where = [*loc, name]
     if value is None:
@@ -167,8 +169,13 @@ def body_field(
             raise invalid(where, "Field required", "missing")
         return None
     word, error_type = _TYPES[kind]
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not (is_number if kind is float else isinstance(value, kind)):
+    if isinstance(value, bool) and kind is not bool:
+        valid = False
+    elif kind is float:
+        valid = isinstance(value, int | float)
+    else:
+        valid = isinstance(value, kind)
+    if not valid:
         raise invalid(where, f"Input should be a valid {word}", error_type)
     return value
 

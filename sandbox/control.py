@@ -4,12 +4,16 @@ and can reset or break the sandbox, so they want its key too (sandbox/access.py,
 sandbox/http.py before anything else).
 
     POST   _sandbox/reset        back to the state of a fresh start
-    GET    _sandbox/state        agents (branches, versions, traffic), conversations, the
-                                 request log, faults, the rate limit and the webhook URL
+    GET    _sandbox/state        agents (branches, versions, traffic), conversations, tests
+                                 and test invocations, the request log, faults, the rate
+                                 limit, the webhook URL and the test-run delay
     POST   _sandbox/faults       add a fault, or a list of them (fields of store.Fault)
     DELETE _sandbox/faults       remove every fault
     PUT    _sandbox/rate-limit   {"per_second": float | null, "burst": int}
     PUT    _sandbox/webhook      {"url": str, "secret": str}
+    PUT    _sandbox/test-run-delay
+                                 {"seconds": float | null}: how long test runs submitted from
+                                 now on stay pending (null: as the settings say)
 
 Bad input is refused with 400 and `{"field": <the bad field>, "message": ...}`.
 """
@@ -31,6 +35,10 @@ def state() -> dict:
             "conversations": [
                 dataclasses.asdict(conversation) for conversation in store.conversations.values()
             ],
+            "tests": [dataclasses.asdict(test) for test in store.tests.values()],
+            "test_invocations": [
+                dataclasses.asdict(invocation) for invocation in store.test_invocations.values()
+            ],
             "requests": [dataclasses.asdict(record) for record in store.requests],
             "faults": [dataclasses.asdict(fault) for fault in store.faults],
             "rate_limit": (
@@ -39,6 +47,7 @@ def state() -> dict:
                 else None
             ),
             "webhook_url": store.webhook_url,  # never the secret
+            "test_run_delay": store.test_run_delay,
         }
 
 
@@ -107,6 +116,17 @@ async def set_webhook(request: Request) -> Response:
     return Response(200, {"url": url})
 
 
+async def set_test_run_delay(request: Request) -> Response:
+    """How long test runs submitted from now on stay pending, until the next reset."""
+    seconds = _object_body(request, {"seconds"}).get("seconds")
+    is_number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if seconds is not None and not (is_number and 0 <= seconds < float("inf")):
+        raise BadInput("seconds", "must be seconds (0 or more), or null for the settings' delay")
+    with store.lock:
+        store.test_run_delay_override = seconds
+        return Response(200, {"seconds": store.test_run_delay})
+
+
 def _refusing_bad_input(handler: Handler) -> Handler:
     """The handler, answering 400 naming the field when its input is bad."""
 
@@ -128,5 +148,6 @@ ROUTES = [
         ("DELETE", "faults", clear_faults),
         ("PUT", "rate-limit", set_rate_limit),
         ("PUT", "webhook", set_webhook),
+        ("PUT", "test-run-delay", set_test_run_delay),
     ]
 ]

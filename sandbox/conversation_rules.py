@@ -46,7 +46,6 @@ def session_for(config: dict, initiation: dict, *, system_variables: dict[str, s
         ("tts", "voice_id"),
     ):
         _check_string_override(override, *path)
-    tools = dig(config, "agent", "prompt", "tools")
     return Session(
         prompt=fill_variables(
             _string_setting(config, override, "agent", "prompt", "prompt"), variables
@@ -56,12 +55,18 @@ def session_for(config: dict, initiation: dict, *, system_variables: dict[str, s
         text_only=text_only(config, override),
         output_format=speech.audio_format(dig(config, "tts", "agent_output_audio_format")),
         input_format=speech.audio_format(dig(config, "asr", "user_input_audio_format")),
-        client_tools=[
-            tool
-            for tool in (tools if isinstance(tools, list) else [])
-            if isinstance(tool, dict) and tool.get("type") == "client" and tool.get("name")
-        ],
+        client_tools=[tool for tool in named_tools(config) if tool.get("type") == "client"],
     )
+
+
+def named_tools(config: dict) -> list[dict]:
+    """The agent's tools (`agent.prompt.tools`) that have a name, of any type."""
+    tools = dig(config, "agent", "prompt", "tools")
+    return [
+        tool
+        for tool in (tools if isinstance(tools, list) else [])
+        if isinstance(tool, dict) and isinstance(tool.get("name"), str) and tool["name"]
+    ]
 
 
 def text_only(config: dict, override: dict) -> bool:
@@ -94,8 +99,13 @@ def reply_to(text: str, session: Session) -> str:
 
 def tool_mentioned(text: str, session: Session) -> dict | None:
     """The first client tool whose name the text contains, with underscores or spaces."""
+    return tool_named(text, session.client_tools)
+
+
+def tool_named(text: str, tools: list[dict]) -> dict | None:
+    """The first of `tools` whose name the text contains, with underscores or spaces."""
     lowered = text.lower()
-    for tool in session.client_tools:
+    for tool in tools:
         name = tool["name"].lower()
         spellings = {re.escape(name), re.escape(name.replace("_", " "))}
         if re.search(rf"\b(?:{'|'.join(spellings)})\b", lowered):

@@ -6,9 +6,11 @@ body, and answers in the shape of the SDK's response model (`elevenlabs/types/`)
 
 from sandbox import (
     endpoints_agent,
+    endpoints_agent_testing,
     endpoints_branch,
     endpoints_conversation,
     endpoints_phone_number,
+    endpoints_test_invocation,
 )
 
 ROUTES = [
@@ -16,4 +18,6 @@ ROUTES = [
     *endpoints_branch.ROUTES,
     *endpoints_conversation.ROUTES,
     *endpoints_phone_number.ROUTES,
+    *endpoints_agent_testing.ROUTES,
+    *endpoints_test_invocation.ROUTES,
 ]

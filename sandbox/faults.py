@@ -6,6 +6,7 @@ import re
 from sandbox.records import Fault
 
 HTTP_METHODS = {"", "GET", "POST", "PUT", "PATCH", "DELETE"}
+TEST_RUN_FAULTS = ("", "error", "pending")
 
 
 class BadInput(ValueError):
@@ -56,6 +57,10 @@ FAULT_FIELDS = {
         lambda value: is_int(value) and value >= 0,
         "whole milliseconds, 0 or more",
     ),
+    "test_run": (
+        lambda value: value in TEST_RUN_FAULTS,
+        '"error" (the run fails with an error) or "pending" (it stays pending), or empty',
+    ),
     "count": (lambda value: is_int(value) and value >= 1, "a whole number, 1 or more"),
     "message": (lambda value: isinstance(value, str), "a string"),
 }
@@ -70,7 +75,10 @@ def fault_from_json(data: object) -> Fault:
         check, expected = FAULT_FIELDS[name]
         if not check(value):
             raise BadInput(name, f"must be {expected}")
-    return Fault(**data)
+    fault = Fault(**data)
+    if fault.on_test_run and fault.on_socket:
+        raise BadInput("test_run", "a fault is for sockets or for test runs, not both")
+    return fault
 
 
 def faults_from_json(data: object) -> list[Fault]:

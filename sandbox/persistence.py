@@ -1,7 +1,8 @@
 """The sandbox's account kept in a JSON file across restarts: its agents (branches, versions,
-traffic, deployments) and conversations, as ElevenLabs keeps them whatever happens to its
-servers. The instruments of tests (faults, the rate limit, the webhook, the request log) are
-not kept: a restart sets them up from the sandbox's settings again.
+traffic, deployments), conversations, tests and test invocations (with their runs), as
+ElevenLabs keeps them whatever happens to its servers. The instruments of tests (faults, the
+rate limit, the webhook, the request log) are not kept: a restart sets them up from the
+sandbox's settings again.
 
 Written whole after every change, to a temporary file in the same directory and then renamed
 over the old one, so a crash leaves the old state or the new one, never half of either. The
@@ -12,24 +13,46 @@ owns a file (the embedded sandbox is single-process by design).
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from sandbox.records import Agent, Branch, Conversation, Deployment, Version
+from sandbox.records import (
+    Agent,
+    AgentTest,
+    AgentTestInvocation,
+    AgentTestRun,
+    Branch,
+    Conversation,
+    Deployment,
+    Version,
+)
 
 FORMAT = 1
 
 
-def save(path: str, agents: dict[str, Agent], conversations: dict[str, Conversation]) -> None:
-    account = {
+@dataclass
+class Account:
+    """What the sandbox's account holds, each record by its id."""
+
+    agents: dict[str, Agent] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    tests: dict[str, AgentTest] = field(default_factory=dict)
+    test_invocations: dict[str, AgentTestInvocation] = field(default_factory=dict)
+
+
+def save(path: str, account: Account) -> None:
+    kept = {
         "format": FORMAT,
-        "agents": list(agents.values()),
-        "conversations": list(conversations.values()),
+        "agents": list(account.agents.values()),
+        "conversations": list(account.conversations.values()),
+        "tests": list(account.tests.values()),
+        "test_invocations": list(account.test_invocations.values()),
     }
     # Records are dataclasses of JSON values: their fields are read as they are (`vars`), not
     # deep-copied first as dataclasses.asdict would, which took most of a save's time.
-    text = json.dumps(account, default=vars)
+    text = json.dumps(kept, default=vars)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -45,27 +68,37 @@ def save(path: str, agents: dict[str, Agent], conversations: dict[str, Conversat
         raise
 
 
-def load(path: str) -> tuple[dict[str, Agent], dict[str, Conversation]]:
+def load(path: str) -> Account:
     """The account kept in `path`; an empty one when there is no file yet.
-    ImproperlyConfigured naming the file when it holds something else."""
+    ImproperlyConfigured naming the file when it holds something else. A file written before
+    the sandbox kept tests has none."""
     try:
         with open(path) as file:
-            account = json.load(file)
+            kept = json.load(file)
     except FileNotFoundError:
-        return {}, {}
+        return Account()
     except (OSError, ValueError) as error:
         raise _unreadable(path, str(error)) from None
-    if not isinstance(account, dict) or account.get("format") != FORMAT:
+    if not isinstance(kept, dict) or kept.get("format") != FORMAT:
         raise _unreadable(path, f"not the sandbox's state (format {FORMAT})")
     try:
-        agents = [_agent(data) for data in account["agents"]]
-        conversations = [Conversation(**data) for data in account["conversations"]]
+        agents = [_agent(data) for data in kept["agents"]]
+        conversations = [Conversation(**data) for data in kept["conversations"]]
+        tests = [AgentTest(**data) for data in kept.get("tests", [])]
+        invocations = [_invocation(data) for data in kept.get("test_invocations", [])]
     except (KeyError, TypeError, AttributeError) as error:
         raise _unreadable(path, f"a record is malformed ({error!r})") from None
-    return (
-        {agent.agent_id: agent for agent in agents},
-        {item.conversation_id: item for item in conversations},
+    return Account(
+        agents={agent.agent_id: agent for agent in agents},
+        conversations={item.conversation_id: item for item in conversations},
+        tests={test.id: test for test in tests},
+        test_invocations={invocation.id: invocation for invocation in invocations},
     )
+
+
+def _invocation(data: dict) -> AgentTestInvocation:
+    runs = [AgentTestRun(**run) for run in data["runs"]]
+    return AgentTestInvocation(**{**data, "runs": runs})
 
 
 def _agent(data: dict) -> Agent:

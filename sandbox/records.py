@@ -1,6 +1,6 @@
 """What the sandbox remembers: agents with their branches and versions, deployments,
-conversations, and the faults and limits it plays back. Plain records; `sandbox.store` keeps
-them and changes them under its lock."""
+conversations, tests of agents and their runs, and the faults and limits it plays back. Plain
+records; `sandbox.store` keeps them and changes them under its lock."""
 
 import itertools
 import secrets
@@ -14,7 +14,8 @@ MAIN_BRANCH = "Main"
 # a deployment's shares must add up to it.
 TRAFFIC_PERCENTAGE_SCALE = 100.0
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-# Creation order of agents and conversations, which list endpoints page through by cursor:
+# Creation order of agents, conversations, tests and test invocations, which list endpoints page
+# through by cursor:
 # timestamps in whole seconds tie.
 _creation_order = itertools.count(1)
 
@@ -137,6 +138,63 @@ class Conversation:
 
 
 @dataclass
+class AgentTest:
+    """A test of agents (ElevenLabs' "agent response test"): its name, its type ("llm", "tool"
+    or "simulation") and the other fields of that type as they were sent, once checked
+    (sandbox/agent_tests.py)."""
+
+    id: str
+    name: str
+    type: str
+    fields: dict
+    created_at: int = field(default_factory=now)
+    updated_at: int = field(default_factory=now)
+    seq: int = field(default_factory=_next_in_creation_order)
+
+
+@dataclass
+class AgentTestRun:
+    """One run of a test on one agent version. It is `pending` until `finishes_at` (wall-clock
+    seconds; None: pending until cancelled), then takes its `outcome`, judged when it was
+    submitted: {"status", "condition_result", "agent_responses"} (sandbox/agent_test_rules.py).
+    """
+
+    test_run_id: str
+    test_invocation_id: str
+    test_id: str
+    test_name: str
+    test_info: dict  # the test as it was run: its type and fields
+    agent_id: str
+    branch_id: str
+    version_id: str
+    outcome: dict
+    finishes_at: float | None
+    status: str = "pending"  # then "passed", "failed" or "cancelled"
+    ran_against_draft: bool = False
+    workflow_node_id: str | None = None
+    root_folder_id: str | None = None
+    root_folder_name: str | None = None
+    last_updated_at: int = field(default_factory=now)
+
+
+@dataclass
+class AgentTestInvocation:
+    """Tests run together on an agent (`run-tests`): one run per test per repeat."""
+
+    id: str
+    agent_id: str
+    branch_id: str
+    version_id: str  # of the latest submission: resubmitted runs may run on a newer one
+    repeat_count: int
+    runs: list[AgentTestRun]
+    name: str | None = None
+    ran_against_draft: bool = False
+    cancelled: bool = False
+    created_at: int = field(default_factory=now)
+    seq: int = field(default_factory=_next_in_creation_order)
+
+
+@dataclass
 class Fault:
     """One injected failure, applied to the next `count` requests that match.
 
@@ -151,6 +209,11 @@ class Fault:
     `socket_latency_ms` delays each server message by that much, as a slow network would: in
     order, without holding up what the client sends, and the sandbox's own close comes after
     what it sent before it. Both may be given: the drop counts messages as they arrive.
+
+    A fault with `test_run` is a test-run fault: it applies to the next `count` test runs
+    submitted (by `run-tests` or a resubmission), whatever their path: "error" makes the run
+    end `failed` with an error instead of its verdict, "pending" keeps it pending until it is
+    cancelled.
     """
 
     path: str = ""
@@ -161,6 +224,7 @@ class Fault:
     after_effect: bool = False
     drop_socket_after: int | None = None
     socket_latency_ms: int = 0
+    test_run: str = ""  # "error" or "pending": a test-run fault
     count: int = 1
     message: str = "Injected by the sandbox."
 
@@ -168,6 +232,11 @@ class Fault:
     def on_socket(self) -> bool:
         """A fault for conversation WebSockets rather than HTTP requests."""
         return self.drop_socket_after is not None or self.socket_latency_ms > 0
+
+    @property
+    def on_test_run(self) -> bool:
+        """A fault for test runs rather than HTTP requests."""
+        return bool(self.test_run)
 
 
 @dataclass

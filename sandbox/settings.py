@@ -39,6 +39,10 @@ class Settings:
     ping_interval: float = 20.0
     initiation_wait: float = 0.5
     audio_chunk_delay: float = 0.2
+    # How long a test run stays pending before it shows its verdict, in seconds: long enough
+    # for a client to see it pending and poll, short enough for tests (0: done by the first
+    # read after run-tests). The control endpoint may change it until the next reset.
+    test_run_delay: float = 1.0
 
     def fresh_faults(self) -> list[Fault]:
         """Copies of the start-up faults: a fault counts itself down as requests take it."""
@@ -66,4 +70,5 @@ def settings_from_env() -> Settings:
         audio_chunk_delay=env_float(
             "SANDBOX_AUDIO_CHUNK_DELAY", default=defaults.audio_chunk_delay
         ),
+        test_run_delay=env_float("SANDBOX_TEST_RUN_DELAY", default=defaults.test_run_delay),
     )

@@ -3,20 +3,25 @@
 One store per process, guarded by a lock: the HTTP and WebSocket handlers run on the event
 loop, while tests and the standalone runner may look in from other threads. A restart sets the
 sandbox up as its settings say (read from its environment when the store is created:
-sandbox/settings.py). With a state file the account (agents, conversations) survives it, saved
-after every change (sandbox/persistence.py); without one, a restart is a clean account.
+sandbox/settings.py). With a state file the account (agents, conversations, tests and their
+runs) survives it, saved after every change (sandbox/persistence.py); without one, a restart
+is a clean account.
 """
 
 import random
 import re
 import threading
 import time
+from collections.abc import Callable
 
 from sandbox import persistence
 from sandbox.records import (
     MAIN_BRANCH,
     TRAFFIC_PERCENTAGE_SCALE,
     Agent,
+    AgentTest,
+    AgentTestInvocation,
+    AgentTestRun,
     Branch,
     BranchNameTaken,
     Conversation,
@@ -36,25 +41,33 @@ from sandbox.settings import Settings, settings_from_env
 class SandboxStore:
     agents: dict[str, Agent]
     conversations: dict[str, Conversation]
+    tests: dict[str, AgentTest]
+    test_invocations: dict[str, AgentTestInvocation]
     faults: list[Fault]
     requests: list[RequestRecord]
     rate_limit: RateLimit | None
     webhook_url: str
     webhook_secret: str
+    # Seconds a test run stays pending, when set at run time; None: the settings' delay.
+    test_run_delay_override: float | None
 
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.RLock()
         self.settings = settings
         self._start_fresh()
         if settings.state_file:  # the account as it was before the restart
-            self.agents, self.conversations = persistence.load(settings.state_file)
+            account = persistence.load(settings.state_file)
+            self.agents, self.conversations = account.agents, account.conversations
+            self.tests, self.test_invocations = account.tests, account.test_invocations
             kept = [agent.seq for agent in self.agents.values()]
             kept += [conversation.seq for conversation in self.conversations.values()]
+            kept += [test.seq for test in self.tests.values()]
+            kept += [invocation.seq for invocation in self.test_invocations.values()]
             creation_order_continues_after(max(kept, default=0))
 
     def reset(self) -> None:
-        """Back to a fresh start: no agents, conversations or requests, and the faults, rate
-        limit and webhook that `settings` give."""
+        """Back to a fresh start: no agents, conversations, tests or requests, and the faults,
+        rate limit, webhook and test-run delay that `settings` give."""
         with self.lock:
             self._start_fresh()
             self._changed()
@@ -62,18 +75,24 @@ class SandboxStore:
     def _changed(self) -> None:
         """Keep the account as it now is, when the sandbox keeps it (callers hold the lock)."""
         if self.settings.state_file:
-            persistence.save(self.settings.state_file, self.agents, self.conversations)
+            account = persistence.Account(
+                self.agents, self.conversations, self.tests, self.test_invocations
+            )
+            persistence.save(self.settings.state_file, account)
 
     def _start_fresh(self) -> None:
         with self.lock:
             self.agents = {}
             self.conversations = {}
+            self.tests = {}
+            self.test_invocations = {}
             self.faults = self.settings.fresh_faults()
             self.requests = []
             self.rate_limit = None
             self.set_rate_limit(self.settings.rate_limit, burst=1)  # in bursts of one
             self.webhook_url = self.settings.webhook_url
             self.webhook_secret = self.settings.webhook_secret
+            self.test_run_delay_override = None
 
     # --- agents, branches, versions
 
@@ -279,6 +298,92 @@ class SandboxStore:
         (branch_id,) = random.choices(list(live), weights=list(live.values()))
         return agent.branches[branch_id]
 
+    # --- tests of agents and their runs
+
+    def agent_test_save(self, test: AgentTest) -> None:
+        """Keep a new test, or a test's new fields."""
+        with self.lock:
+            test.updated_at = now()
+            self.tests[test.id] = test
+            self._changed()
+
+    def agent_test_delete(self, test: AgentTest) -> None:
+        with self.lock:
+            self.tests.pop(test.id, None)
+            self._changed()
+
+    @property
+    def test_run_delay(self) -> float:
+        """Seconds a test run stays pending: as set at run time, else as the settings say."""
+        override = self.test_run_delay_override
+        return self.settings.test_run_delay if override is None else override
+
+    def test_run_schedule(self) -> tuple[float | None, Fault | None]:
+        """When a test run submitted now finishes (None: never, a "pending" fault), and the
+        test-run fault it takes, if any."""
+        with self.lock:
+            fault = self._take_fault(lambda fault: fault.on_test_run)
+            if fault is not None and fault.test_run == "pending":
+                return None, fault
+            return time.time() + self.test_run_delay, fault
+
+    def invocation_add(self, invocation: AgentTestInvocation) -> None:
+        with self.lock:
+            self.test_invocations[invocation.id] = invocation
+            self._changed()
+
+    def invocation_settle(self, invocation: AgentTestInvocation) -> None:
+        """Finish the pending runs whose time has come: they show their outcome."""
+        with self.lock:
+            clock = time.time()
+            due = [
+                run
+                for run in invocation.runs
+                if run.status == "pending"
+                and run.finishes_at is not None
+                and run.finishes_at <= clock
+            ]
+            for run in due:
+                run.status = run.outcome["status"]
+                run.last_updated_at = now()
+            if due:
+                self._changed()
+
+    def invocation_cancel(self, invocation: AgentTestInvocation) -> None:
+        """Cancel the invocation's pending runs; finished ones keep their results."""
+        with self.lock:
+            self.invocation_settle(invocation)
+            for run in invocation.runs:
+                if run.status == "pending":
+                    run.status = "cancelled"
+                    run.last_updated_at = now()
+            invocation.cancelled = True
+            self._changed()
+
+    def invocation_rename(self, invocation: AgentTestInvocation, name: str | None) -> None:
+        with self.lock:
+            invocation.name = name
+            self._changed()
+
+    def runs_resubmit(
+        self,
+        invocation: AgentTestInvocation,
+        reruns: list[AgentTestRun],
+        *,
+        branch_id: str,
+        version_id: str,
+        ran_against_draft: bool,
+    ) -> None:
+        """Put runs submitted again in the place of the runs of the same ids; the invocation
+        now names the version of this latest submission."""
+        with self.lock:
+            by_id = {run.test_run_id: run for run in reruns}
+            invocation.runs = [by_id.get(run.test_run_id, run) for run in invocation.runs]
+            invocation.branch_id, invocation.version_id = branch_id, version_id
+            invocation.ran_against_draft = ran_against_draft
+            invocation.cancelled = False  # some of its runs are running again
+            self._changed()
+
     # --- faults and the rate limit
 
     def set_rate_limit(self, per_second: float | None, burst: int = 1) -> None:
@@ -295,25 +400,22 @@ class SandboxStore:
 
     def fault_for(self, method: str, path: str) -> Fault | None:
         """Take the first fault matching this request, counting it down."""
-        with self.lock:
-            for fault in self.faults:
-                if fault.on_socket:
-                    continue
-                if fault.method and fault.method.upper() != method.upper():
-                    continue
-                if fault.path and not re.search(fault.path, path):
-                    continue
-                fault.count -= 1
-                if fault.count <= 0:
-                    self.faults.remove(fault)
-                return fault
-            return None
+        return self._take_fault(
+            lambda fault: (
+                not (fault.on_socket or fault.on_test_run)
+                and (not fault.method or fault.method.upper() == method.upper())
+                and (not fault.path or re.search(fault.path, path) is not None)
+            )
+        )
 
     def socket_fault(self) -> Fault | None:
         """Take the first socket fault (a drop, slowness), counting it down."""
+        return self._take_fault(lambda fault: fault.on_socket)
+
+    def _take_fault(self, applies: Callable[[Fault], bool]) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.on_socket:
+                if applies(fault):
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)

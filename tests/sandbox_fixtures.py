@@ -71,7 +71,9 @@ class SandboxControl:
         """Fail or delay the next `count` (default 1) matching requests; fields as in
         sandbox.records.Fault: path (regex), method, status, retry_after, latency_ms,
         after_effect, count, message. With drop_socket_after or socket_latency_ms, the next
-        `count` conversation WebSockets instead: dropped after so many messages, or slow."""
+        `count` conversation WebSockets instead: dropped after so many messages, or slow; with
+        test_run ("error" or "pending"), the next `count` test runs submitted: failed with an
+        error, or pending until cancelled."""
         self._call("POST", "_sandbox/faults", json=fault)
 
     def clear_faults(self) -> None:
@@ -85,6 +87,11 @@ class SandboxControl:
     def webhook(self, url: str, secret: str) -> None:
         """POST signed post-call webhooks to `url` when conversations end."""
         self._call("PUT", "_sandbox/webhook", json={"url": url, "secret": secret})
+
+    def test_run_delay(self, seconds: float | None) -> None:
+        """Keep test runs submitted from now on pending for `seconds` (0: finished by the first
+        read of their invocation); None: as the sandbox's settings say (1 s)."""
+        self._call("PUT", "_sandbox/test-run-delay", json={"seconds": seconds})
 
     def patch_agent(self, agent_id: str, *, branch_id: str | None = None, **body) -> dict:
         """Change an agent behind the product's back, as someone editing it in the ElevenLabs
