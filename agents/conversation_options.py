@@ -72,12 +72,13 @@ OVERRIDABLE = (
 
 def conversation_variables(config: dict) -> list[DynamicVariable]:
     """The dynamic variables a conversation with `config` uses: its placeholders with their
-    defaults, then each `{{name}}` its prompt or first message refers to without one. Not
+    defaults, by name (PostgreSQL keeps a JSON object's keys in an order of its own), then
+    each `{{name}}` its prompt or first message refers to without one, as they come. Not
     ElevenLabs' own system__ variables."""
     placeholders = config_value(config, CONFIG_PATHS["dynamic_variables"])
     variables = [
         DynamicVariable(name, _as_text(value), _kind(value), has_placeholder=True)
-        for name, value in (placeholders if isinstance(placeholders, dict) else {}).items()
+        for name, value in sorted((placeholders if isinstance(placeholders, dict) else {}).items())
         if not name.startswith(SYSTEM_PREFIX)
     ]
     known = {variable.name for variable in variables}

@@ -196,7 +196,18 @@ def invite_conversation_start(*, invite: InviteLink) -> Conversation:
     version. The use is taken by a conditional update: two callers at once cannot pass the
     limit, and a link revoked or expired meanwhile is not used."""
     with transaction.atomic():
-        taken = invites_in_state(InviteState.ACTIVE).filter(pk=invite.pk).update(uses=F("uses") + 1)
+        refusal = invite_refusal(invite)  # its agent archived, above all: not the row's to say
+        if refusal is not None:
+            raise Conflict(refusal, code="invite_not_valid")
+        # On the row's own columns only, the rules of `invite_state` that the row holds:
+        # PostgreSQL checks those again after waiting for another caller's update of the row,
+        # where a condition through a join (a subquery) it would not.
+        taken = InviteLink.objects.filter(
+            pk=invite.pk,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            uses__lt=F("max_uses"),
+        ).update(uses=F("uses") + 1)
         if not taken:
             invite.refresh_from_db()
             raise Conflict(

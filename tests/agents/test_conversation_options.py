@@ -26,17 +26,17 @@ def variables_of(agent: dict) -> list[tuple[str, str, str, bool]]:
 # --- dynamic variables ----------------------------------------------------------------------
 
 
-def test_placeholders_come_with_their_defaults_and_types():
-    placeholders = {"customer": "Ada", "visits": 3, "ratio": 0.5, "vip": True, "note": None}
+def test_placeholders_come_with_their_defaults_and_types_by_name():
+    placeholders = {"visits": 3, "customer": "Ada", "ratio": 0.5, "vip": True, "note": None}
 
     found = variables_of({"dynamic_variables": {"dynamic_variable_placeholders": placeholders}})
 
     assert found == [
         ("customer", "Ada", "string", True),
-        ("visits", "3", "number", True),
+        ("note", "", "string", True),
         ("ratio", "0.5", "number", True),
         ("vip", "true", "boolean", True),
-        ("note", "", "string", True),
+        ("visits", "3", "number", True),
     ]
 
 
