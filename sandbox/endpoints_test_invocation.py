@@ -182,12 +182,7 @@ def invocation_json(invocation: AgentTestInvocation) -> dict:
     pending = any(run.status == "pending" for run in invocation.runs)
     repeated = invocation.repeat_count > 1
     return {
-        "id": invocation.id,
-        "name": invocation.name,
-        "agent_id": invocation.agent_id,
-        "branch_id": invocation.branch_id,
-        "version_id": invocation.version_id,
-        "ran_against_draft": invocation.ran_against_draft,
+        **_identity(invocation),
         "created_at": invocation.created_at,
         "folder_id": None,
         "repeat_count": invocation.repeat_count,
@@ -195,6 +190,18 @@ def invocation_json(invocation: AgentTestInvocation) -> dict:
         "bucketing_status": ("pending" if pending else "completed") if repeated else None,
         "result_groups": _result_groups(invocation) if repeated and not pending else None,
         "test_runs": [run_json(run) for run in invocation.runs],
+    }
+
+
+def _identity(invocation: AgentTestInvocation) -> dict:
+    """What an invocation and its summary both say of it."""
+    return {
+        "id": invocation.id,
+        "name": invocation.name,
+        "agent_id": invocation.agent_id,
+        "branch_id": invocation.branch_id,
+        "version_id": invocation.version_id,
+        "ran_against_draft": invocation.ran_against_draft,
     }
 
 
@@ -211,12 +218,7 @@ def invocation_summary(invocation: AgentTestInvocation) -> dict:
     for run in invocation.runs:
         counts[run.status] += 1
     return {
-        "id": invocation.id,
-        "name": invocation.name,
-        "agent_id": invocation.agent_id,
-        "branch_id": invocation.branch_id,
-        "version_id": invocation.version_id,
-        "ran_against_draft": invocation.ran_against_draft,
+        **_identity(invocation),
         "runs_diverged_from_version": len({run.version_id for run in invocation.runs}) > 1,
         "created_at_unix_secs": invocation.created_at,
         "test_run_count": len(invocation.runs),

@@ -10,6 +10,7 @@ from tests.factories import (
     WorkspaceFactory,
     put_on_elevenlabs,
     record_passing_test,
+    taken_to,
 )
 from workspaces.roles import Role
 from workspaces.services import api_token_create
@@ -93,15 +94,7 @@ def agent_in(workspace, owner):
 
     def make(status: str, **kwargs):
         agent = put_on_elevenlabs(AgentFactory(workspace=workspace, actor=owner, **kwargs))
-        if status in (Status.TESTING, Status.PRODUCTION):
-            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-        if status == Status.PRODUCTION:
-            record_passing_test(agent, owner)
-            deployment_create(
-                agent=agent, to_status=Status.PRODUCTION, changes="Go live", actor=owner
-            )
-        agent.refresh_from_db()
-        return agent
+        return taken_to(agent, status, owner)
 
     return make
 

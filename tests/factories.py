@@ -6,7 +6,7 @@ import secrets
 import factory
 from django.contrib.auth import get_user_model
 
-from agents.models import VoiceAgent
+from agents.models import Status, VoiceAgent
 from agents.services import agent_create
 from deployments.models import SyncState
 from elevenlabs_sync.models import AgentSync
@@ -93,6 +93,20 @@ def put_on_elevenlabs(agent: VoiceAgent) -> VoiceAgent:
 def record_passing_test(agent: VoiceAgent, actor) -> None:
     agent.refresh_from_db()
     result_record(agent=agent, actor=actor, duration=30, status=TestStatus.PASSED, rating=5)
+
+
+def taken_to(agent: VoiceAgent, status: str, actor) -> VoiceAgent:
+    """`agent` moved to `status` the real way: testing; for production, a passing test and
+    then production (version 2 live)."""
+    from deployments.services import deployment_create  # the lifecycle's, as the UI's
+
+    if status in (Status.TESTING, Status.PRODUCTION):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=actor)
+    if status == Status.PRODUCTION:
+        record_passing_test(agent, actor)
+        deployment_create(agent=agent, to_status=Status.PRODUCTION, changes="Go live", actor=actor)
+    agent.refresh_from_db()
+    return agent
 
 
 class ConversationFactory(factory.django.DjangoModelFactory):

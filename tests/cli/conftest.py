@@ -6,10 +6,9 @@ from dataclasses import dataclass
 import pytest
 
 from agents.models import Status
-from deployments.services import deployment_create
 from switchboard_cli import client
 from switchboard_cli.main import main
-from tests.factories import AgentFactory, record_passing_test
+from tests.factories import AgentFactory, taken_to
 from workspaces.services import api_token_create
 
 
@@ -82,14 +81,6 @@ def make_agent(workspace, owner):
         agent = AgentFactory(workspace=workspace, actor=owner, **fields)
         agent.refresh_from_db()
         assert not agent.sync.elevenlabs_agent_id.startswith("local_"), "synced to the sandbox"
-        if status in (Status.TESTING, Status.PRODUCTION):
-            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-        if status == Status.PRODUCTION:
-            record_passing_test(agent, owner)
-            deployment_create(
-                agent=agent, to_status=Status.PRODUCTION, changes="Go live", actor=owner
-            )
-        agent.refresh_from_db()
-        return agent
+        return taken_to(agent, status, owner)
 
     return make
