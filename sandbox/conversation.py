@@ -21,6 +21,7 @@ from sandbox import speech
 from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
 from sandbox.conversation_rules import (
     Session,
+    refuse_overrides_not_allowed,
     reply_to,
     session_for,
     tool_mentioned,
@@ -101,6 +102,7 @@ class ConversationConsumer(ConversationSocket):
             "system__agent_id": self.agent.agent_id,
             "system__conversation_id": self.conversation.conversation_id,
         }
+        refuse_overrides_not_allowed(initiation, version.platform_settings)
         self.session = session_for(config, initiation, system_variables=system_variables)
         self.ears = speech.Ears(self.session.input_format)
         self._spawn(self._keep_pinging)

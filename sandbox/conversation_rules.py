@@ -59,6 +59,33 @@ def session_for(config: dict, initiation: dict, *, system_variables: dict[str, s
     )
 
 
+def refuse_overrides_not_allowed(initiation: dict, platform_settings: dict) -> None:
+    """Raise ProtocolError, as ElevenLabs does, for an override the agent's
+    `platform_settings.overrides.conversation_config_override` does not allow (each setting
+    allowed one by one, with `true`)."""
+    allowed = dig(platform_settings, "overrides", "conversation_config_override")
+    for path in _leaves(initiation.get("conversation_config_override") or {}):
+        # The Python SDK sends text_only at the top; its place in the allow-list is
+        # conversation.text_only, as the contract's.
+        checked = ("conversation", "text_only") if path == ("text_only",) else path
+        if dig(allowed if isinstance(allowed, dict) else {}, *checked) is not True:
+            raise ProtocolError(
+                f"Override for field '{'.'.join(checked)}' is not allowed by config.",
+                error_type="override_error",
+            )
+
+
+def _leaves(override: dict, *above: str) -> list[tuple[str, ...]]:
+    """The paths of the settings an override sets (a None sets nothing)."""
+    paths: list[tuple[str, ...]] = []
+    for key, value in override.items():
+        if isinstance(value, dict):
+            paths += _leaves(value, *above, key)
+        elif value is not None:
+            paths.append((*above, key))
+    return paths
+
+
 def named_tools(config: dict) -> list[dict]:
     """The agent's tools (`agent.prompt.tools`) that have a name, of any type."""
     tools = dig(config, "agent", "prompt", "tools")

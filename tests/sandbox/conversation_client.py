@@ -47,12 +47,24 @@ def synchronously(test: Callable[..., Coroutine]) -> Callable[..., None]:
     return run
 
 
-def agent_with(config: dict | None = None) -> Agent:
+# Every override the sandbox's conversations take, allowed (platform_settings).
+ALLOWING_OVERRIDES = {
+    "overrides": {
+        "conversation_config_override": {
+            "agent": {"prompt": {"prompt": True}, "first_message": True, "language": True},
+            "tts": {"voice_id": True},
+            "conversation": {"text_only": True},
+        }
+    }
+}
+
+
+def agent_with(config: dict | None = None, *, platform_settings: dict | None = None) -> Agent:
     """An agent in the sandbox whose config is CONFIG with `config` merged in."""
     return store.agent_create(
         name="Acme support",
         conversation_config=deep_merge(CONFIG, config or {}),
-        platform_settings={},
+        platform_settings=platform_settings or {},
         tags=[],
     )
 

@@ -9,6 +9,7 @@ from sandbox import signing
 from sandbox.conversation_rules import text_only
 from sandbox.store import store
 from tests.sandbox.conversation_client import (
+    ALLOWING_OVERRIDES,
     FIRST_MESSAGE,
     PROMPT,
     ConversationClient,
@@ -241,7 +242,7 @@ async def test_the_first_message_fills_dynamic_variables():
 
 @synchronously
 async def test_overrides_replace_the_first_message_prompt_and_voice():
-    agent = agent_with()
+    agent = agent_with(platform_settings=ALLOWING_OVERRIDES)
     override = {
         "agent": {
             "first_message": "Custom greeting for {{name}}.",
@@ -259,6 +260,29 @@ async def test_overrides_replace_the_first_message_prompt_and_voice():
     assert 'My instructions begin: "Speak like a pirate, matey."' in reply.text
     default_voice = await _first_audio(agent_with({"agent": {"first_message": greeting.text}}))
     assert greeting.audio[0]["audio_base_64"] != default_voice
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"agent": {"first_message": "Hi."}}, "agent.first_message"),
+        ({"tts": {"voice_id": "voice_other"}}, "tts.voice_id"),
+        ({"text_only": True}, "conversation.text_only"),
+    ],
+)
+@synchronously
+async def test_an_override_the_agent_does_not_allow_fails_the_conversation_naming_it(
+    override, named
+):
+    allowed = {"overrides": {"conversation_config_override": {"agent": {"language": True}}}}
+    agent = agent_with(platform_settings=allowed)
+    initiation = {"type": "conversation_initiation_client_data"}
+    async with ConversationClient(signed_query(agent)) as client:
+        await client.send(initiation | {"conversation_config_override": override}, strict=False)
+        error = await client.expect("error")
+        closed = await client.expect_close()
+    assert error["message"] == f"Override for field '{named}' is not allowed by config."
+    assert (error["code"], error["error_type"], closed.code) == (1008, "override_error", 4008)
 
 
 async def _first_audio(agent) -> str:
@@ -310,7 +334,7 @@ TEXT_ONLY = {
 @pytest.mark.parametrize(("override", "config"), TEXT_ONLY.values(), ids=TEXT_ONLY)
 @synchronously
 async def test_text_only_conversations_send_no_audio(override, config):
-    agent = agent_with(config)
+    agent = agent_with(config, platform_settings=ALLOWING_OVERRIDES)
     async with ConversationClient(signed_query(agent)) as client:
         await client.start(conversation_config_override=override, strict=False)
         await client.expect("agent_response")
@@ -323,7 +347,8 @@ async def test_text_only_conversations_send_no_audio(override, config):
 @synchronously
 async def test_the_contracts_text_only_placement_wins():
     override = {"text_only": True, "conversation": {"text_only": False}}
-    async with ConversationClient(signed_query(agent_with())) as client:
+    agent = agent_with(platform_settings=ALLOWING_OVERRIDES)
+    async with ConversationClient(signed_query(agent)) as client:
         await client.start(conversation_config_override=override, strict=False)
         assert (await client.agent_turn()).audio
 

@@ -13,6 +13,7 @@ from sandbox import conversation
 from sandbox.records import Fault
 from sandbox.store import store
 from tests.sandbox.conversation_client import (
+    ALLOWING_OVERRIDES,
     FIRST_MESSAGE,
     PROMPT,
     ConversationClient,
@@ -314,7 +315,8 @@ async def test_a_malformed_frame_ends_the_call_with_an_error(frame, error_type):
 @synchronously
 async def test_a_bad_override_fails_the_conversation_at_its_start():
     override = {"conversation": {"text_only": "yes"}}
-    async with ConversationClient(signed_query(agent_with())) as client:
+    agent = agent_with(platform_settings=ALLOWING_OVERRIDES)
+    async with ConversationClient(signed_query(agent)) as client:
         # Sent raw: the contract itself refuses a text_only that is not a boolean.
         initiation = {
             "type": "conversation_initiation_client_data",
