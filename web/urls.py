@@ -2,12 +2,15 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from web.views import agents, conversations, invites, lifecycle, results, workspaces
 
 app_name = "app"
 
 urlpatterns = [
+    # /app/ itself, as a person types it: the dashboard.
+    path("", RedirectView.as_view(pattern_name="app:agents", permanent=False), name="home"),
     path("login", workspaces.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace", workspaces.workspace_switch, name="workspace-switch"),

@@ -334,3 +334,10 @@ def test_a_moment_the_database_cannot_compare_is_a_form_error_not_a_server_error
     assert response.status_code == 200
     assert "between -15:59 and +15:59" in alert_shown(response)
     assert listed(response) == []
+
+
+def test_app_itself_leads_to_the_dashboard(viewer):
+    response = browser(viewer).get("/app/")
+
+    assert response.status_code == 302
+    assert response["Location"] == url("agents")
