@@ -9,9 +9,8 @@ own (the browser's in `receive`, ElevenLabs' in a task), so a slow side never ho
 
 What is said is written as it passes, by the process's transcript writer
 (elevenlabs_sync/transcript_writer.py): the relay never waits for the database, and the
-writer keeps what it failed to write and tries again. When
-either side goes, what was said is written before the conversation's record is closed, and the
-side still there is told why.
+writer keeps what it failed to write and tries again. When either side goes, what was said is
+written before the conversation's record is closed, and the side still there is told why.
 
 Refusals (not signed in, no role, no such agent, a target that cannot be talked to) are
 accepted first and answered with an `error` frame and close code 1008, so a browser can show
@@ -332,9 +331,11 @@ class ConversationRelay(AsyncWebsocketConsumer):
             return
         self.ending = True
         current = asyncio.current_task()
-        written = self.writer is None or await self.writer.close(
-            self.conversation_id or 0, timeout=CLOSE_WAIT_SECS
-        )
+        writer, conversation_id = self.writer, self.conversation_id
+        if writer is not None and conversation_id is not None:
+            written = await writer.close(conversation_id, timeout=CLOSE_WAIT_SECS)
+        else:
+            written = True  # the conversation never started: nothing was said
         if not written:
             logger.error(
                 "Conversation %s: the last of its transcript was not written in time",
