@@ -34,6 +34,7 @@ from api.serializers import (
     AgentWriteSerializer,
     NoteSerializer,
 )
+from api.testing import TestingActions
 from common.ids import ID_PATTERN
 from common.serializers import validated
 from elevenlabs_sync.filters import AgentSyncFilter
@@ -51,6 +52,7 @@ class AgentViewSet(
     ElevenLabsActions,
     ConversationActions,
     InviteActions,
+    TestingActions,
     viewsets.GenericViewSet,
 ):
     """Voice agents in your workspaces. Writes go through `agents.services`."""

@@ -17,6 +17,7 @@ from api.idempotency import IdempotentPosts
 from api.rendering import PlainTextRenderer, RefusesInJson
 from api.representation import test_result_shown
 from api.schema import error
+from api.testing import ConversationTestActions
 from common.ids import ID_PATTERN
 from common.serializers import UserRefField, validated
 from testruns.models import Conversation, ConversationStatus, ConversationTarget, TurnRole
@@ -129,7 +130,9 @@ class ConversationActions(ViewSetActions):
         description="The conversation and everything said in it, in order: its JSON export.",
     )
 )
-class ConversationViewSet(IdempotentPosts, RefusesInJson, viewsets.GenericViewSet):
+class ConversationViewSet(
+    IdempotentPosts, RefusesInJson, ConversationTestActions, viewsets.GenericViewSet
+):
     """Test conversations with the agents of your workspaces. Errors are JSON, whatever the
     endpoint answers with otherwise (the transcript is text)."""
 

@@ -1,5 +1,5 @@
-"""Answers that are not JSON (the schema's YAML, its docs' HTML, a transcript's text), with
-their errors still in the API's JSON error shape."""
+"""Answers that are not JSON (the schema's YAML, its docs' HTML, a transcript's text, a JUnit
+report), with their errors still in the API's JSON error shape."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +23,21 @@ class PlainTextRenderer(BaseRenderer):
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         return str(data).encode(self.charset)
+
+
+class XmlRenderer(PlainTextRenderer):
+    """A view's XML document (`bytes`, encoding declared inside) as `application/xml`."""
+
+    media_type = "application/xml"
+    format = "xml"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        return data if isinstance(data, bytes) else super().render(data)
 
 
 class RefusesInJson(APIView):

@@ -1,4 +1,4 @@
-"""The API's one URL module, mounted at /api/: three resources on one router, their schema and
+"""The API's one URL module, mounted at /api/: its resources on one router, their schema and
 docs. Every path works with or without a trailing slash (common/routers.py)."""
 
 from django.urls import path, re_path
@@ -9,6 +9,7 @@ from api.conversations import ConversationViewSet
 from api.invites import InviteViewSet
 from api.lifecycle import DeploymentViewSet
 from api.rendering import RefusesInJson
+from api.testing import TestRunViewSet, TestViewSet
 from common.errors import api_not_found
 from common.routers import OptionalSlashRouter
 
@@ -26,6 +27,8 @@ router.register("agents", AgentViewSet, basename="agent")
 router.register("deployments", DeploymentViewSet, basename="deployment")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("invites", InviteViewSet, basename="invite")
+router.register("tests", TestViewSet, basename="test")
+router.register("test-runs", TestRunViewSet, basename="test-run")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

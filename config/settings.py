@@ -217,6 +217,13 @@ RELAY_MAX_FRAME_BYTES = env_int("RELAY_MAX_FRAME_BYTES", default=65_536, minimum
 RELAY_MAX_MESSAGES_PER_SECOND = env_int("RELAY_MAX_MESSAGES_PER_SECOND", default=100, minimum=1)
 RELAY_CONNECT_TIMEOUT = env_float("RELAY_CONNECT_TIMEOUT", default=10.0)
 
+# Test runs (elevenlabs_sync/test_runs.py): the longest a run may take, the longest an
+# agent's reply to a scripted turn may take, and how often ElevenLabs is asked how its
+# tests are going.
+TEST_RUN_TIME_LIMIT = env_int("TEST_RUN_TIME_LIMIT", default=1_800, minimum=10)
+TEST_TURN_TIMEOUT = env_float("TEST_TURN_TIMEOUT", default=30.0)
+TEST_RUN_POLL_SECONDS = env_float("TEST_RUN_POLL_SECONDS", default=2.0)
+
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

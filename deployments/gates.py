@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from agents.models import Status, VoiceAgent
 from common.errors import Conflict
-from testruns.selectors import passing_test_exists
+from testruns.selectors import passing_test_exists, run_failed_last
 from workspaces.permissions import User, abilities_of, may
 from workspaces.roles import PERMISSIONS, Action
 
@@ -137,9 +137,17 @@ def _passing_test(agent: VoiceAgent) -> Gate:
             "No passing test result for the config being deployed "
             f"(revision {agent.config_revision}). Record a passing test of this config"
         )
+    failed_run = run_failed_last(agent=agent, config_revision=agent.config_revision)
+    if failed_run is not None:
+        missing = (
+            f"Test run {failed_run.pk} of the config being deployed (revision "
+            f"{agent.config_revision}) failed: {failed_run.reason} Fix the agent and run its "
+            "tests again"
+        )
     return Gate(
         label=label,
-        passed=passing_test_exists(
+        passed=failed_run is None
+        and passing_test_exists(
             agent=agent,
             config_revision=agent.config_revision,
             evidence=workspace.production_needs_evidence,

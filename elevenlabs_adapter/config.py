@@ -92,18 +92,12 @@ def validate_config(config: Any, *, field: str = "config", accepted: dict | None
 
     for key in config:
         if key not in CONFIG_SECTIONS:
-            add(f"{field}.{key}", _unknown_key_message(key, CONFIG_SECTIONS))
+            add(f"{field}.{key}", unknown_key_message(key, CONFIG_SECTIONS))
     for section, model in CONFIG_SECTIONS.items():
-        value = config.get(section, {})
-        path = f"{field}.{section}"
-        try:
-            parsed = model.model_validate(value)
-        except pydantic.ValidationError as error:
-            for problem_path, message in _validation_problems(path, value, error.errors()):
-                add(problem_path, message)
-            continue
-        for parts, message in _unknown_keys(parsed, ()):
-            add(".".join([path, *map(str, parts)]), message)
+        for path, message in schema_problems(
+            model, config.get(section, {}), path=f"{field}.{section}"
+        ):
+            add(path, message)
     for path, message in bound_problems(config, field=field, accepted=accepted):
         add(path, message)
     for path, messages in unstorable_numbers.items():
@@ -172,7 +166,7 @@ def _unknown_keys(node: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
     if isinstance(node, pydantic.BaseModel):
         known = _field_names(type(node))
         for key in node.model_extra or {}:
-            yield (*path, key), _unknown_key_message(key, known)
+            yield (*path, key), unknown_key_message(key, known)
         for name, field in type(node).model_fields.items():
             yield from _unknown_keys(getattr(node, name), (*path, field.alias or name))
     elif isinstance(node, dict):
@@ -187,7 +181,26 @@ def _field_names(model: type[pydantic.BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _unknown_key_message(key: str, known: Iterable[str]) -> str:
+def schema_problems(
+    model: type[pydantic.BaseModel], value: Any, *, path: str
+) -> list[tuple[str, str]]:
+    """(dotted path, message) for each way `value`, JSON at `path`, does not fit `model`, one of
+    the SDK's types: pydantic's errors re-pathed through `value`; or, once it parses, every key
+    the type does not define, with the closest valid name. Empty when it fits.
+
+    Shared by configs and agent tests (`agent_testing`), so both refuse alike."""
+    try:
+        parsed = model.model_validate(value)
+    except pydantic.ValidationError as error:
+        return list(_validation_problems(path, value, error.errors()))
+    return [
+        (".".join([path, *map(str, parts)]), message)
+        for parts, message in _unknown_keys(parsed, ())
+    ]
+
+
+def unknown_key_message(key: str, known: Iterable[str]) -> str:
+    """Refusing `key`: the closest of the `known` keys, or all of them when none is close."""
     known = list(known)
     closest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if closest:

@@ -14,8 +14,10 @@ class ElevenLabsSyncConfig(AppConfig):
         from deployments.gates import production_gate_add
         from deployments.signals import agent_deployed
         from elevenlabs_sync import receivers
+        from testruns.suites import agent_test_deleted
 
         agent_created.connect(receivers.follow_creation, dispatch_uid="elevenlabs.creation")
         agent_updated.connect(receivers.follow_update, dispatch_uid="elevenlabs.update")
         agent_deployed.connect(receivers.follow_deployment, dispatch_uid="elevenlabs.deployment")
+        agent_test_deleted.connect(receivers.forget_test, dispatch_uid="elevenlabs.test_deleted")
         production_gate_add(receivers.on_elevenlabs)

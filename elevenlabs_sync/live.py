@@ -43,7 +43,7 @@ def conversation_url_create(*, agent: VoiceAgent, actor: User) -> str:
     branch while it has none yet)."""
     require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
     refuse_if_archived(agent)
-    sync = _on_elevenlabs(agent)
+    sync = agent_on_elevenlabs(agent)
     try:
         return remote.signed_url(sync.elevenlabs_agent_id, branch_id=sync.testing_branch_id or None)
     except ElevenLabsError as error:
@@ -76,15 +76,15 @@ def conversation_open(
     agent has one), the live version, or a published version; its record opened."""
     require_role(actor, agent.workspace, Action.TALK_TO_AGENT)
     refuse_if_archived(agent)
-    sync = _on_elevenlabs(agent)
-    talk = _talk_to(agent, sync, target=target, version=version)
+    sync = agent_on_elevenlabs(agent)
+    talk = talk_to(agent, sync, target=target, version=version)
     try:
         url = remote.signed_url(
             sync.elevenlabs_agent_id, branch_id=talk.branch_id, version_id=talk.version_id
         )
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
-    record, workspace = _record_start(agent=agent, actor=actor, talk=talk)
+    record, workspace = conversation_record_start(agent=agent, actor=actor, talk=talk)
     return OpenedConversation(record, url, workspace.conversation_max_seconds)
 
 
@@ -94,7 +94,9 @@ def invite_create(
     """An invite link to the agent's testing branch as it is now, and its key (shown once)."""
     require_role(actor, agent.workspace, Action.MANAGE_INVITES)
     refuse_if_archived(agent)
-    talk = _talk_to(agent, _on_elevenlabs(agent), target=ConversationTarget.TESTING, version=None)
+    talk = talk_to(
+        agent, agent_on_elevenlabs(agent), target=ConversationTarget.TESTING, version=None
+    )
     assert talk.branch_id is not None  # a testing target always has its branch
     return invites.invite_create(
         agent=agent,
@@ -116,8 +118,8 @@ def conversation_open_by_invite(*, invite: InviteLink) -> OpenedConversation:
     if refusal is not None:
         raise Conflict(refusal, code="invite_not_valid")
     agent = invite.agent
-    sync = _on_elevenlabs(agent)
-    now = _talk_to(agent, sync, target=ConversationTarget.TESTING, version=None)
+    sync = agent_on_elevenlabs(agent)
+    now = talk_to(agent, sync, target=ConversationTarget.TESTING, version=None)
     pinned = Talk(
         ConversationTarget.TESTING,
         invite.version,
@@ -134,7 +136,9 @@ def conversation_open_by_invite(*, invite: InviteLink) -> OpenedConversation:
         url = remote.signed_url(sync.elevenlabs_agent_id, branch_id=pinned.branch_id)
     except ElevenLabsError as error:
         raise Upstream(error.message) from error
-    record, workspace = _record_start(agent=agent, actor=None, talk=pinned, invite=invite)
+    record, workspace = conversation_record_start(
+        agent=agent, actor=None, talk=pinned, invite=invite
+    )
     return OpenedConversation(record, url, workspace.conversation_max_seconds)
 
 
@@ -155,8 +159,8 @@ def phone_call_place(
         raise InvalidInput.for_field(
             "to_number", "Give the number in international format, such as +14155550123."
         )
-    sync = _on_elevenlabs(agent)
-    talk = _talk_to(agent, sync, target=target, version=version)
+    sync = agent_on_elevenlabs(agent)
+    talk = talk_to(agent, sync, target=target, version=version)
     if talk.version_id:
         raise Conflict(
             f"ElevenLabs' outbound calls ring a branch, not a published version, so a call "
@@ -166,7 +170,9 @@ def phone_call_place(
         )
     calling_number = _calling_number()
     # Recorded before it rings, so the workspace's limit holds and no call goes unrecorded.
-    record, _ = _record_start(agent=agent, actor=actor, talk=talk, channel=Channel.PHONE)
+    record, _ = conversation_record_start(
+        agent=agent, actor=actor, talk=talk, channel=Channel.PHONE
+    )
     try:
         conversation_id = remote.outbound_call(
             sync.elevenlabs_agent_id,
@@ -187,9 +193,7 @@ def phone_call_place(
     return record
 
 
-def _talk_to(
-    agent: VoiceAgent, sync: AgentSync, *, target: str | None, version: int | None
-) -> Talk:
+def talk_to(agent: VoiceAgent, sync: AgentSync, *, target: str | None, version: int | None) -> Talk:
     if target is None:
         target = ConversationTarget.VERSION if version is not None else _default_target(sync)
     if target == ConversationTarget.TESTING:
@@ -217,7 +221,7 @@ def _talk_to(
     )
 
 
-def _record_start(
+def conversation_record_start(
     *,
     agent: VoiceAgent,
     actor: User | None,
@@ -291,7 +295,7 @@ def _calling_number() -> str:
     )
 
 
-def _on_elevenlabs(agent: VoiceAgent) -> AgentSync:
+def agent_on_elevenlabs(agent: VoiceAgent) -> AgentSync:
     sync = AgentSync.objects.get(pk=agent.pk)
     if sync.has_elevenlabs_id and not sync.exists_on_elevenlabs:
         raise Conflict(

@@ -7,6 +7,7 @@ ElevenLabs, is saved with the change or not at all; the work itself is queued on
 from typing import Any
 
 from agents.models import VoiceAgent
+from common.tasks import delay_or_leave_to_sweep
 from deployments.gates import Gate
 from deployments.models import Deployment, DeploymentKind
 from elevenlabs_sync.models import AgentSync
@@ -35,6 +36,18 @@ def follow_deployment(*, agent: VoiceAgent, deployment: Deployment, **kwargs: An
         sync_detach(agent)
     else:
         sync_request(agent)
+
+
+def forget_test(*, elevenlabs_test_id: str, **kwargs: Any) -> None:
+    """A deleted test's copy on ElevenLabs goes too (sent after the deletion's commit). No
+    sweep looks for copies left behind: one is an unused test in ElevenLabs' list, harmless."""
+    from elevenlabs_sync.tasks import agent_test_remote_delete_task
+
+    delay_or_leave_to_sweep(
+        agent_test_remote_delete_task,
+        elevenlabs_test_id,
+        what=f"deleting test {elevenlabs_test_id} on ElevenLabs",
+    )
 
 
 def on_elevenlabs(agent: VoiceAgent) -> Gate:

@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from elevenlabs_adapter import ElevenLabsError, remote
+from elevenlabs_adapter import ElevenLabsError, agent_testing, remote
 from elevenlabs_sync.conversations import conversation_reconcile, conversation_reconcile_sweep
 from elevenlabs_sync.drift import drift_candidates, drift_check
 from elevenlabs_sync.remote_deletion import (
@@ -19,6 +19,7 @@ from elevenlabs_sync.remote_deletion import (
     remote_deletion_sweep,
 )
 from elevenlabs_sync.sync import agent_sync, retry_delay, sync_failure_record, sync_sweep
+from elevenlabs_sync.test_runs import run_execute
 from testruns.services import conversations_abandoned_close
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,29 @@ def remote_deletion_task(self: Task, deletion_id: int) -> None:
         delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
         if self.request.retries >= settings.SYNC_MAX_ATTEMPTS:
             return  # left for the sweep
+        raise self.retry(countdown=delay) from error
+
+
+@shared_task(
+    soft_time_limit=settings.TEST_RUN_TIME_LIMIT,
+    time_limit=settings.TEST_RUN_TIME_LIMIT + 60,
+    ignore_result=True,
+)
+def run_tests_task(run_id: int) -> str:
+    """Run a queued test run to its verdict (claimed, so a second delivery does nothing)."""
+    return run_execute(run_id=run_id)
+
+
+@shared_task(bind=True, max_retries=5, soft_time_limit=30, time_limit=60, ignore_result=True)
+def agent_test_remote_delete_task(self: Task, elevenlabs_test_id: str) -> None:
+    """Delete a deleted test's copy on ElevenLabs, trying again while that may help."""
+    try:
+        agent_testing.agent_test_delete(elevenlabs_test_id)
+    except ElevenLabsError as error:
+        if not error.retryable or self.request.is_eager:
+            logger.info("Test %s not deleted on ElevenLabs: %s", elevenlabs_test_id, error.message)
+            return
+        delay = retry_delay(attempt=self.request.retries + 1, retry_after=error.retry_after)
         raise self.retry(countdown=delay) from error
 
 

@@ -2,12 +2,13 @@
 LLM judge (docs/elevenlabs.md, "Agent tests" states them with examples).
 
 The agent answers as it does in a conversation (sandbox.conversation_rules): a user turn gets
-`You said: "<text>".` and the start of its prompt, and a turn naming one of its tools gets a
-call of that tool with the turn's `key=value` pairs. What an LLM would judge in words (a
-success condition, an `llm` parameter evaluation) the sandbox judges by the phrases it quotes:
-it holds when every phrase in double quotes appears in what is judged, ignoring case and
-spacing; one that quotes nothing holds when there is something to judge. The same test on the
-same agent version always gives the same verdict.
+`You said: "<text>".` and the start of its prompt, a turn naming one of its tools gets a call
+of that tool with the turn's `key=value` pairs, and, given the built-in end_call tool, a turn
+saying goodbye gets a farewell and a call of end_call (a simulation ends there). What an LLM
+would judge in words (a success condition, an `llm` parameter evaluation) the sandbox judges
+by the phrases it quotes: it holds when every phrase in double quotes appears in what is
+judged, ignoring case and spacing; one that quotes nothing holds when there is something to
+judge. The same test on the same agent version always gives the same verdict.
 """
 
 import json
@@ -15,6 +16,9 @@ import re
 from dataclasses import dataclass
 
 from sandbox.conversation_rules import (
+    FAREWELL,
+    end_call_records,
+    ends_call,
     named_tools,
     reply_to,
     session_for,
@@ -142,6 +146,7 @@ class Exchange:
         history = fields.get("chat_history") or []
         self.clock = max((turn["time_in_call_secs"] for turn in history), default=-SECONDS_PER_TURN)
         self.turns: list[dict] = []  # what was said after the chat history
+        self.ended = False  # the agent called end_call
 
     @property
     def last_user_message(self) -> str | None:
@@ -160,9 +165,18 @@ class Exchange:
 
     def answer(self, text: str | None) -> dict:
         """The agent's turn after the user said `text` (None: the agent opens, with its first
-        message): a call of the first of its tools the text names, else its reply."""
+        message): a farewell and end_call when the text says goodbye and the agent has the
+        tool, else a call of the first of its tools the text names, else its reply."""
         if text is None:
             return self.say("agent", self.session.first_message)
+        if ends_call(text, self.session):
+            assert self.session.end_call is not None  # as ends_call holds
+            request_id = f"end_call_{len(self.turns)}"
+            call, result = end_call_records(self.session.end_call, request_id)
+            turn = self.say("agent", FAREWELL, [call])
+            turn["tool_results"] = [result]
+            self.ended = True
+            return turn
         tool = tool_named(text, self.tools)
         if tool is None:
             return self.say("agent", reply_to(text, self.session))
@@ -186,6 +200,8 @@ def _heard(turn: dict) -> str:
     called = _called(turn)
     if called:
         tool, arguments = called[0]["tool_name"], json.dumps(called[1])
+        if turn["message"]:
+            return f'The agent replied: "{turn["message"]}" and called {tool} with {arguments}.'
         return f"The agent called {tool} with {arguments} instead of replying."
     if turn["message"]:
         return f'The agent replied: "{turn["message"]}".'
@@ -238,10 +254,13 @@ def _llm(fields: dict, conversation: Exchange) -> Verdict:
 
 
 def _has_tool(conversation: Exchange, reference: dict) -> dict | None:
-    """The agent's tool a `referenced_tool` ({"id", "type"}) names: by its id or its name."""
+    """The agent's tool a `referenced_tool` ({"id", "type"}) names: by its id or its name
+    (the built-in end_call tool, which has no id, by its name)."""
     for tool in conversation.tools:
         if reference["id"] in (tool.get("id"), tool["name"]):
             return tool
+    if reference["id"] == conversation.session.end_call:
+        return {"name": conversation.session.end_call, "type": "system"}
     return None
 
 
@@ -312,8 +331,9 @@ def _simulation(fields: dict, conversation: Exchange) -> Verdict:
     """A simulated conversation after the chat history: the agent's first message when the
     history is empty, then at most `simulation_max_turns` turns of the simulated user, who
     says the scenario one sentence a turn, each answered by the agent (a tool it calls
-    returns its mock, then the agent says what it returned). Every success condition must
-    hold of everything the agent said in it."""
+    returns its mock, then the agent says what it returned; a goodbye the agent answers with
+    end_call ends the simulation). Every success condition must hold of everything the agent
+    said in it."""
     if not fields.get("chat_history"):
         opening = conversation.answer(None)
         if not opening["message"]:
@@ -323,6 +343,8 @@ def _simulation(fields: dict, conversation: Exchange) -> Verdict:
     for line in lines[:max_turns]:
         conversation.say("user", line)
         turn = conversation.answer(line)
+        if conversation.ended:
+            break
         called = _called(turn)
         if called:
             tool = next(
@@ -332,8 +354,10 @@ def _simulation(fields: dict, conversation: Exchange) -> Verdict:
             result, is_error = _mocked_result(fields, tool, called[1])
             conversation.say("agent", tool_result_reply(tool["name"], result, is_error=is_error))
     spoken = "\n".join(turn["message"] for turn in conversation.turns if turn["role"] == "agent")
-    spoken_lines = min(len(lines), max_turns)
+    spoken_lines = sum(turn["role"] == "user" for turn in conversation.turns)
     heard = f"The simulated user said {spoken_lines} of the scenario's {len(lines)} sentences."
+    if conversation.ended:
+        heard += " The agent ended the call."
     conditions = [*(fields.get("success_conditions") or []), fields.get("success_condition") or ""]
     conditions = [condition for condition in conditions if condition.strip()]
     messages = [heard]

@@ -3,7 +3,9 @@
 One consumer per call. It checks the caller, waits briefly for the client's initiation data,
 then runs the version asked for (else a branch's tip) by sandbox.conversation_rules, speaking
 through sandbox.speech. Replies stream as paced audio chunks in a background task, so user
-input can arrive (and interrupt) mid-reply. docs/elevenlabs.md, "The sandbox's conversation
+input can arrive (and interrupt) mid-reply. An agent with the built-in end_call tool ends the
+call itself when the user says goodbye: its farewell, then the tool call, then a normal close.
+docs/elevenlabs.md, "The sandbox's conversation
 WebSocket", states the rules.
 
 No database: the sandbox is async end to end and stands in front of Django.
@@ -20,7 +22,11 @@ from typing import Any
 from sandbox import speech
 from sandbox.conversation_protocol import AUDIO_CHUNK, ProtocolError, caller, client_message
 from sandbox.conversation_rules import (
+    END_CALL_CLOSE_REASON,
+    FAREWELL,
     Session,
+    end_call_records,
+    ends_call,
     refuse_overrides_not_allowed,
     reply_to,
     session_for,
@@ -32,6 +38,8 @@ from sandbox.conversation_socket import ConversationSocket
 from sandbox.records import Conversation
 from sandbox.store import store
 from sandbox.webhooks import send_post_call
+
+NORMAL_CLOSURE = 1000
 
 
 @dataclass
@@ -64,6 +72,7 @@ class ConversationConsumer(ConversationSocket):
         self.ears: speech.Ears | None = None
         self.turn: AgentTurn | None = None
         self.pending_tools: dict[str, str] = {}  # tool_call_id -> tool name
+        self.ending = False  # the agent has said goodbye: it hears nothing more
 
     # --- the call's life
 
@@ -120,7 +129,7 @@ class ConversationConsumer(ConversationSocket):
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
         if self.conversation is not None:
-            status = "failed" if self.closed_by_sandbox else "done"
+            status = "failed" if self.failed else "done"
             store.conversation_end(self.conversation, status=status)
             await send_post_call(self.conversation)
 
@@ -136,12 +145,13 @@ class ConversationConsumer(ConversationSocket):
         # Any first frame starts the conversation; initiation data after the start are late
         # and ignored, as the session is already running.
         await self._start(message if message_type == "conversation_initiation_client_data" else {})
-        handlers = {
-            "user_message": self._on_user_message,
-            AUDIO_CHUNK: self._on_audio,
-            "client_tool_result": self._on_tool_result,
-            "pong": self._on_pong,
-        }
+        handlers = {"pong": self._on_pong}
+        if not self.ending:  # after its farewell the agent only waits to hang up
+            handlers |= {
+                "user_message": self._on_user_message,
+                AUDIO_CHUNK: self._on_audio,
+                "client_tool_result": self._on_tool_result,
+            }
         # The rest (contextual_update, feedback, user_activity, ...) change nothing the
         # sandbox says, so they are read, checked and let go.
         if message_type in handlers and not self.closed:
@@ -175,6 +185,11 @@ class ConversationConsumer(ConversationSocket):
     async def _user_said(self, text: str) -> None:
         self._record("user", text)
         assert self.session is not None  # as the conversation has started
+        if ends_call(text, self.session):
+            # A goodbye ends the call even if the turn names a client tool too.
+            self.ending = True
+            await self._say(FAREWELL, then_end_call=True)
+            return
         tool = tool_mentioned(text, self.session)
         if tool is None:
             await self._say(reply_to(text, self.session))
@@ -198,17 +213,18 @@ class ConversationConsumer(ConversationSocket):
         self._record("agent", "", tool_calls=[recorded_call])
         await self._send("client_tool_call", call)
 
-    async def _say(self, text: str) -> None:
+    async def _say(self, text: str, *, then_end_call: bool = False) -> None:
+        """Say `text`; with `then_end_call`, call the end_call tool once it has been spoken."""
         # The agent never talks over itself: a new turn cuts the previous one short.
         await self._interrupt()
         assert self.session is not None  # the agent speaks once the conversation has started
         chunks = [] if self.session.text_only else speech.speech_chunks(text)
         self.turn = AgentTurn(self._event_id(), text, chunks, self._record("agent", text))
         await self._send("agent_response", {"agent_response": text, "event_id": self.turn.event_id})
-        if chunks:
-            self._spawn(functools.partial(self._speak, self.turn))
+        if chunks or then_end_call:
+            self._spawn(functools.partial(self._speak, self.turn, then_end_call=then_end_call))
 
-    async def _speak(self, turn: AgentTurn) -> None:
+    async def _speak(self, turn: AgentTurn, *, then_end_call: bool = False) -> None:
         delay = store.settings.audio_chunk_delay
         session = self.session
         assert session is not None  # a turn is spoken once the conversation has started
@@ -227,6 +243,21 @@ class ConversationConsumer(ConversationSocket):
             await self._send("audio", event)
             if turn.speaking:
                 await asyncio.sleep(delay)
+        if then_end_call and not self.closed:  # not after a drop
+            await self._end_call(turn)
+
+    async def _end_call(self, farewell: AgentTurn) -> None:
+        """The built-in end_call tool, called once the farewell has been sent: recorded on the
+        farewell's turn as ElevenLabs records a system tool call and its result, then a normal
+        close. (A client that hangs up first leaves the farewell without the call.)"""
+        assert self.session is not None
+        assert self.session.end_call is not None  # as the farewell ends the call
+        request_id = f"end_call_{farewell.event_id}"
+        call, result = end_call_records(self.session.end_call, request_id)
+        with store.lock:
+            farewell.entry["tool_calls"] = [call]
+            farewell.entry["tool_results"] = [result]
+        await self._close(NORMAL_CLOSURE, reason=END_CALL_CLOSE_REASON, failed=False)
 
     async def _interrupt(self) -> None:
         """Cut the agent's turn short if it is still speaking, and say what was heard."""

@@ -2,10 +2,12 @@
 
 The agent runs its branch tip's conversation_config with the client's overrides applied,
 greets with its first message (sandbox.dialogue, as for outbound calls), answers a user turn
-by quoting it and the start of its prompt (so a prompt override shows), and calls a client
-tool when the user names it. The same input always gives the same words.
+by quoting it and the start of its prompt (so a prompt override shows), calls a client tool
+when the user names it, and, given the built-in end_call tool, says goodbye and ends the call
+when the user does. The same input always gives the same words.
 """
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -16,6 +18,11 @@ from sandbox.records import dig
 
 _PARAMETER = re.compile(r"(\w+)=(\"[^\"]*\"|[^\s,;]+)")
 _PROMPT_EXCERPT_WORDS = 6
+# A user turn says goodbye when it holds "bye" or "goodbye" as a whole word, in any case.
+_GOODBYE = re.compile(r"\b(?:good)?bye\b", re.IGNORECASE)
+FAREWELL = "Goodbye!"
+END_CALL_REASON = "The user said goodbye."
+END_CALL_CLOSE_REASON = "end_call"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class Session:
     output_format: str
     input_format: str
     client_tools: list[dict]
+    end_call: str | None = None  # the name of its built-in end_call tool, if it has one
 
 
 def session_for(config: dict, initiation: dict, *, system_variables: dict[str, str]) -> Session:
@@ -56,6 +64,7 @@ def session_for(config: dict, initiation: dict, *, system_variables: dict[str, s
         output_format=speech.audio_format(dig(config, "tts", "agent_output_audio_format")),
         input_format=speech.audio_format(dig(config, "asr", "user_input_audio_format")),
         client_tools=[tool for tool in named_tools(config) if tool.get("type") == "client"],
+        end_call=end_call_tool(config),
     )
 
 
@@ -94,6 +103,48 @@ def named_tools(config: dict) -> list[dict]:
         for tool in (tools if isinstance(tools, list) else [])
         if isinstance(tool, dict) and isinstance(tool.get("name"), str) and tool["name"]
     ]
+
+
+def end_call_tool(config: dict) -> str | None:
+    """The name of the agent's built-in end_call tool (`agent.prompt.built_in_tools.end_call`,
+    a system tool config: `{"type": "system", "name": "end_call", "params":
+    {"system_tool_type": "end_call"}}`), or None when it has none."""
+    tool = dig(config, "agent", "prompt", "built_in_tools", "end_call")
+    if not isinstance(tool, dict):
+        return None
+    name = tool.get("name")
+    return name if isinstance(name, str) and name else "end_call"
+
+
+def ends_call(text: str, session: Session) -> bool:
+    """Whether the agent ends the call after this user turn: it has the end_call tool and the
+    turn says goodbye ("bye" or "goodbye" as a whole word, in any case)."""
+    return session.end_call is not None and _GOODBYE.search(text) is not None
+
+
+def end_call_records(tool_name: str, request_id: str) -> tuple[dict, dict]:
+    """The end_call tool's call and its result, as ElevenLabs' transcripts record a system
+    tool's (a transcript turn's `tool_calls` and `tool_results`)."""
+    call = {
+        "type": "system",
+        "request_id": request_id,
+        "tool_name": tool_name,
+        "params_as_json": json.dumps({"reason": END_CALL_REASON}),
+        "tool_has_been_called": True,
+        "tool_details": None,
+    }
+    outcome = {"status": "success", "reason": END_CALL_REASON, "message": None}
+    result = {
+        "type": "system",
+        "request_id": request_id,
+        "tool_name": tool_name,
+        "tool_id": f"__system_{tool_name}",
+        "result_value": json.dumps(outcome),
+        "is_error": False,
+        "tool_has_been_called": True,
+        "result": {"result_type": "end_call_success", **outcome},
+    }
+    return call, result
 
 
 def text_only(config: dict, override: dict) -> bool:

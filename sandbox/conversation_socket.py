@@ -51,6 +51,7 @@ class ConversationSocket(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.closed = False  # the conversation is over: nothing more is said
         self.closed_by_sandbox = False
+        self.failed = False  # the sandbox ended the call on an error or a drop
         self.hung_up = False  # the socket itself is closed, by either side
         self.sent = 0  # server messages on the wire
         self.fault: Fault | None = None
@@ -130,12 +131,16 @@ class ConversationSocket(AsyncWebsocketConsumer):
         reason = error.message.encode()[:_CLOSE_REASON_BYTES].decode(errors="ignore")
         await self._close(error.close_code, reason=reason)
 
-    async def _close(self, code: int, *, reason: str = "", at_once: bool = False) -> None:
-        """End the call from the sandbox's side. On a slow socket the close follows what was
-        sent before it, unless `at_once`."""
+    async def _close(
+        self, code: int, *, reason: str = "", at_once: bool = False, failed: bool = True
+    ) -> None:
+        """End the call from the sandbox's side: on an error or a drop (`failed`), else as the
+        agent's own end. On a slow socket the close follows what was sent before it, unless
+        `at_once`."""
         if self.hung_up or (self.closed and not at_once):
             return
         self.closed = self.closed_by_sandbox = True
+        self.failed = self.failed or failed
         for task in self.tasks:
             if task is not asyncio.current_task() and task is not self.courier:
                 task.cancel()

@@ -5,10 +5,13 @@ from agents.models import VoiceAgent
 from common.errors import NotFound
 from common.ids import is_id
 from testruns.models import (
+    AgentTest,
     Conversation,
     ConversationStatus,
     ConversationTurn,
+    RunStatus,
     TestResult,
+    TestRun,
     TestSource,
     TestStatus,
 )
@@ -104,3 +107,57 @@ def conversations_going_on(*, workspace: Workspace) -> int:
     return Conversation.objects.filter(
         agent__workspace=workspace, status=ConversationStatus.ACTIVE
     ).count()
+
+
+def run_failed_last(*, agent: VoiceAgent, config_revision: str) -> TestRun | None:
+    """The newest judged run of this config revision, if it failed: a failed run closes the
+    production gate until a newer one passes, whatever else was recorded."""
+    newest = (
+        TestRun.objects.filter(
+            agent=agent,
+            config_revision=config_revision,
+            status__in=(RunStatus.PASSED, RunStatus.FAILED),
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return newest if newest is not None and newest.status == RunStatus.FAILED else None
+
+
+def agent_test_list(*, agent: VoiceAgent, suite: str = "") -> QuerySet[AgentTest]:
+    tests = AgentTest.objects.filter(agent=agent)
+    return tests.filter(suite=suite) if suite else tests
+
+
+def run_list(*, agent: VoiceAgent) -> QuerySet[TestRun]:
+    return TestRun.objects.filter(agent=agent).select_related("started_by")
+
+
+def run_get_for(user: User, run_id: int | str | None) -> TestRun:
+    """One run of an agent of `user`'s workspaces, with its attempts; another workspace's
+    is 'not found'."""
+    key = str(run_id)
+    if is_id(key):
+        run = (
+            TestRun.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
+            .select_related("agent__workspace", "started_by")
+            .prefetch_related("attempts")
+            .first()
+        )
+        if run is not None:
+            return run
+    raise NotFound(f"No test run with id {run_id} in your workspaces.")
+
+
+def agent_test_get_for(user: User, test_id: int | str | None) -> AgentTest:
+    """One test of an agent of `user`'s workspaces; another workspace's is 'not found'."""
+    key = str(test_id)
+    if is_id(key):
+        test = (
+            AgentTest.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
+            .select_related("agent__workspace", "created_by")
+            .first()
+        )
+        if test is not None:
+            return test
+    raise NotFound(f"No test with id {test_id} in your workspaces.")

@@ -57,7 +57,7 @@ def result_record(
         source=source,
         source_ref=source_ref,
     )
-    return _result_save(result)
+    return result_save(result)
 
 
 def result_record_from_conversation(
@@ -129,13 +129,13 @@ def conversation_judge(
             source_ref=conversation.elevenlabs_conversation_id,
             conversation=conversation,
         )
-        return _result_save(result)
+        return result_save(result)
 
 
 SOURCES: dict[str, str] = {Channel.PHONE: TestSource.PHONE, Channel.INVITE: TestSource.INVITE}
 
 
-def _result_save(result: TestResult) -> TestResult:
+def result_save(result: TestResult) -> TestResult:
     """Save a test result built by a service, its fields checked as a form would check them."""
     try:
         # The agent and the tester were just read, so their rows are not looked up again; each

@@ -34,6 +34,8 @@ class Action(StrEnum):
     PLACE_TEST_CALL = "place_test_call"
     RECORD_TEST = "record_test"
     MANAGE_INVITES = "manage_invites"
+    RUN_TESTS = "run_tests"
+    MANAGE_TESTS = "manage_tests"
     CREATE_AGENT = "create_agent"
     IMPORT_AGENT = "import_agent"
     EDIT_AGENT = "edit_agent"
@@ -66,6 +68,8 @@ PERMISSIONS: dict[Action, Permission] = {
     Action.PLACE_TEST_CALL: Permission(Role.TESTER, "place test calls", "Placing test calls"),
     Action.RECORD_TEST: Permission(Role.TESTER, "save test results", "Recording tests"),
     Action.MANAGE_INVITES: Permission(Role.EDITOR, "manage invite links", "Managing invite links"),
+    Action.RUN_TESTS: Permission(Role.TESTER, "run agents' tests", "Running tests"),
+    Action.MANAGE_TESTS: Permission(Role.EDITOR, "write agents' tests", "Writing tests"),
     Action.CREATE_AGENT: Permission(Role.EDITOR, "create agents", "Creating agents"),
     Action.IMPORT_AGENT: Permission(Role.EDITOR, "import agents", "Importing agents"),
     Action.EDIT_AGENT: Permission(Role.EDITOR, "edit agents", "Editing agents"),

@@ -76,6 +76,8 @@ LEAST_ROLE = {
     Action.PLACE_TEST_CALL: Role.TESTER,
     Action.RECORD_TEST: Role.TESTER,
     Action.MANAGE_INVITES: Role.EDITOR,
+    Action.RUN_TESTS: Role.TESTER,
+    Action.MANAGE_TESTS: Role.EDITOR,
     Action.CREATE_AGENT: Role.EDITOR,
     Action.IMPORT_AGENT: Role.EDITOR,
     Action.EDIT_AGENT: Role.EDITOR,
