@@ -47,11 +47,9 @@ SUITE_PARAMETER = OpenApiParameter(
 )
 
 
-class AgentTestSerializer(serializers.Serializer):
-    """A test of an agent."""
+class AgentTestWriteSerializer(serializers.Serializer):
+    """A test as it is written."""
 
-    id = serializers.IntegerField(read_only=True)
-    agent = serializers.IntegerField(source="agent_id", read_only=True)
     name = serializers.CharField(max_length=TEST_NAME_MAX_LENGTH)
     suite = serializers.CharField(
         max_length=SUITE_MAX_LENGTH, required=False, help_text="`default` when left out."
@@ -66,21 +64,30 @@ class AgentTestSerializer(serializers.Serializer):
         help_text="For ElevenLabs' kinds, the body of ElevenLabs' test without its name; for "
         "`scripted`, the script (docs/testing.md)."
     )
+
+
+class AgentTestPatchSerializer(AgentTestWriteSerializer):
+    name = serializers.CharField(max_length=TEST_NAME_MAX_LENGTH, required=False)
+    kind = choice_field(TestKind.choices, noun="kind of test", required=False)
+    definition = serializers.JSONField(required=False)
+
+
+class AgentTestSerializer(AgentTestWriteSerializer):
+    """A test of an agent."""
+
+    id = serializers.IntegerField()
+    agent = serializers.IntegerField(source="agent_id")
     from_conversation = serializers.IntegerField(
-        source="from_conversation_id", read_only=True, allow_null=True
+        source="from_conversation_id",
+        allow_null=True,
+        help_text="The recorded conversation it was made from, if it was.",
     )
     elevenlabs_test_id = serializers.CharField(
-        read_only=True, help_text="ElevenLabs' copy, once a run has pushed it; empty before."
+        help_text="ElevenLabs' copy, once a run has pushed it; empty before."
     )
     created_by = UserRefField()
-    created_at = serializers.DateTimeField(read_only=True)
-    updated_at = serializers.DateTimeField(read_only=True)
-
-
-class AgentTestPatchSerializer(AgentTestSerializer):
-    kind = choice_field(TestKind.choices, noun="kind of test", required=False)
-    name = serializers.CharField(max_length=TEST_NAME_MAX_LENGTH, required=False)
-    definition = serializers.JSONField(required=False)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
 
 class FromConversationSerializer(serializers.Serializer):
@@ -189,7 +196,7 @@ class TestingActions(ViewSetActions):
     @extend_schema(
         methods=["post"],
         summary="Add a test to the agent",
-        request=AgentTestSerializer,
+        request=AgentTestWriteSerializer,
         responses={201: AgentTestSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["get", "post"], url_path="tests", url_name="tests")
@@ -197,7 +204,7 @@ class TestingActions(ViewSetActions):
         """The agent's tests, by suite and name; a POST adds one (editors)."""
         agent = agent_get_for(request.user, pk)
         if request.method == "POST":
-            data = validated(AgentTestSerializer, request.data)
+            data = validated(AgentTestWriteSerializer, request.data)
             test = agent_test_create(agent=agent, actor=request.user, **data)
             return Response(AgentTestSerializer(test).data, status=status.HTTP_201_CREATED)
         suite = request.query_params.get("suite", "")
@@ -259,9 +266,13 @@ class TestViewSet(IdempotentPosts, RefusesInJson, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(AgentTestSerializer(agent_test_get_for(request.user, pk)).data)
 
-    @extend_schema(summary="Replace a test", responses={200: AgentTestSerializer, 409: CONFLICT})
+    @extend_schema(
+        summary="Replace a test",
+        request=AgentTestWriteSerializer,
+        responses={200: AgentTestSerializer, 409: CONFLICT},
+    )
     def update(self, request: Request, pk: str | None = None) -> Response:
-        return self._update(request, pk, shape=AgentTestSerializer)
+        return self._update(request, pk, shape=AgentTestWriteSerializer)
 
     @extend_schema(
         summary="Change some of a test",

@@ -19,7 +19,7 @@ from elevenlabs_sync.remote_deletion import (
     remote_deletion_sweep,
 )
 from elevenlabs_sync.sync import agent_sync, retry_delay, sync_failure_record, sync_sweep
-from elevenlabs_sync.test_runs import run_execute
+from elevenlabs_sync.test_runs import run_execute, runs_sweep
 from testruns.services import conversations_abandoned_close
 
 logger = logging.getLogger(__name__)
@@ -109,8 +109,9 @@ def conversation_reconcile_task(self: Task, conversation_id: int) -> None:
 
 @shared_task(soft_time_limit=240, time_limit=300, ignore_result=True)
 def sync_sweep_task() -> None:
-    """Periodic: queue syncs that never ran, close conversations whose relay stopped, read back
-    ended conversations, and look for drift on a batch of agents."""
+    """Periodic: queue syncs that never ran, close conversations whose relay stopped, queue
+    test runs again or close lost ones, read back ended conversations, and look for drift on
+    a batch of agents."""
     queued = sync_sweep()
     if queued:
         logger.info("Queued %d agents whose sync was pending too long.", len(queued))
@@ -120,6 +121,9 @@ def sync_sweep_task() -> None:
     abandoned = conversations_abandoned_close()
     if abandoned:
         logger.info("Closed %d conversations whose relay had stopped.", len(abandoned))
+    waiting, lost = runs_sweep()
+    if waiting or lost:
+        logger.info("Queued %d test runs again; closed %d lost ones.", len(waiting), len(lost))
     conversations = conversation_reconcile_sweep()
     if conversations:
         logger.info("Queued %d conversations to read back from ElevenLabs.", len(conversations))

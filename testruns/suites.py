@@ -83,7 +83,9 @@ def agent_test_update(
         test.kind = _clean_kind(kind)
     if definition is not UNSET:
         test.definition = definition_check(test.kind, definition)
-    return _save(test)
+    # Only what is written here: what a run recorded of ElevenLabs' copy since `test` was
+    # read must not be overwritten with what was read.
+    return _save(test, fields=["name", "suite", "kind", "definition", "updated_at"])
 
 
 def agent_test_delete(*, test: AgentTest, actor: User) -> None:
@@ -186,10 +188,10 @@ def _clean_kind(kind: str) -> str:
     return kind
 
 
-def _save(test: AgentTest) -> AgentTest:
+def _save(test: AgentTest, *, fields: list[str] | None = None) -> AgentTest:
     try:
         with transaction.atomic():
-            test.save()
+            test.save(update_fields=fields)
     except IntegrityError as error:
         raise Conflict(
             f"'{test.agent.name}' has a test named '{test.name}' already; choose another name.",

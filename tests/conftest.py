@@ -138,7 +138,15 @@ def db_state(db):
     from agents.models import AgentTag, VoiceAgent
     from deployments.models import AgentVersion, Deployment
     from elevenlabs_sync.models import AgentSync, RemoteDeletion
-    from testruns.models import Conversation, ConversationTurn, InviteLink, TestResult
+    from testruns.models import (
+        AgentTest,
+        Conversation,
+        ConversationTurn,
+        InviteLink,
+        TestAttempt,
+        TestResult,
+        TestRun,
+    )
 
     models = (
         VoiceAgent,
@@ -149,6 +157,9 @@ def db_state(db):
         Conversation,
         ConversationTurn,
         InviteLink,
+        AgentTest,
+        TestRun,
+        TestAttempt,
         AgentSync,
         RemoteDeletion,
     )

@@ -25,6 +25,8 @@ from elevenlabs_sync.drift import drift_check
 from elevenlabs_sync.live import invite_create
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync
+from elevenlabs_sync.test_runs import run_start
+from testruns.suites import agent_test_create
 from tests.factories import (
     AgentFactory,
     ConversationFactory,
@@ -44,12 +46,15 @@ class Endpoint:
     # "drifted" (changed on ElevenLabs, the sandbox), "live_drifted" (production, drift
     # flagged), "elsewhere" (an agent on ElevenLabs that Switchboard does not manage),
     # "branched" (testing, with a testing branch recorded) or "on_sandbox" (testing, with its
-    # testing branch on the sandbox); or another object of the agent's workspace:
-    # "conversation" (a finished test conversation) or "invite" (an invite link).
+    # testing branch on the sandbox), "with_test" (branched, with a scripted test); or another
+    # object of the agent's workspace: "conversation" (a finished test conversation),
+    # "invite" (an invite link), "test" (a test of the agent) or "run" (a queued test run).
     target: str = "draft"
     is_list: bool = False  # a list that shows the target agent's rows to its workspace only
     writes: bool = False
 
+
+SCRIPT = {"turns": [{"user": "Hello", "expect": [{"contains": "You said"}]}]}
 
 ENDPOINTS = {
     "agents.list": Endpoint("get", "/api/agents/", is_list=True),
@@ -147,6 +152,39 @@ ENDPOINTS = {
         writes=True,
     ),
     "invites.revoke": Endpoint("post", "/api/invites/{id}/revoke", target="invite", writes=True),
+    "tests.list": Endpoint("get", "/api/agents/{id}/tests"),
+    "tests.create": Endpoint(
+        "post",
+        "/api/agents/{id}/tests",
+        {"name": "greets", "kind": "scripted", "definition": {"turns": [{"user": "Hi"}]}},
+        writes=True,
+    ),
+    "tests.detail": Endpoint("get", "/api/tests/{id}", target="test"),
+    "tests.update": Endpoint(
+        "put",
+        "/api/tests/{id}",
+        {"name": "renamed", "kind": "scripted", "definition": {"turns": [{"user": "Yo"}]}},
+        target="test",
+        writes=True,
+    ),
+    "tests.partial_update": Endpoint(
+        "patch", "/api/tests/{id}", {"suite": "nightly"}, target="test", writes=True
+    ),
+    "tests.delete": Endpoint("delete", "/api/tests/{id}", target="test", writes=True),
+    "tests.from_conversation": Endpoint(
+        "post",
+        "/api/conversations/{id}/test",
+        {"name": "replayed"},
+        target="conversation",
+        writes=True,
+    ),
+    "test_runs.list": Endpoint("get", "/api/agents/{id}/test-runs"),
+    "test_runs.create": Endpoint(
+        "post", "/api/agents/{id}/test-runs", {"repeat": 2}, target="with_test", writes=True
+    ),
+    "test_runs.detail": Endpoint("get", "/api/test-runs/{id}", target="run"),
+    "test_runs.junit": Endpoint("get", "/api/test-runs/{id}/junit.xml", target="run"),
+    "test_runs.cancel": Endpoint("post", "/api/test-runs/{id}/cancel", target="run", writes=True),
 }
 
 # Routes of api/urls.py that are not the matrix's: the API's documentation, public (tested at
@@ -190,6 +228,18 @@ EXPECTED = {
     "invites.list":          (200, 200, 200, 200, 404, 404, 401),
     "invites.create":        (201, 201, 403, 403, 404, 404, 401),
     "invites.revoke":        (200, 200, 403, 403, 404, 404, 401),
+    "tests.list":            (200, 200, 200, 200, 404, 404, 401),
+    "tests.create":          (201, 201, 403, 403, 404, 404, 401),
+    "tests.detail":          (200, 200, 200, 200, 404, 404, 401),
+    "tests.update":          (200, 200, 403, 403, 404, 404, 401),
+    "tests.partial_update":  (200, 200, 403, 403, 404, 404, 401),
+    "tests.delete":          (204, 204, 403, 403, 404, 404, 401),
+    "tests.from_conversation": (201, 201, 403, 403, 404, 404, 401),
+    "test_runs.list":        (200, 200, 200, 200, 404, 404, 401),
+    "test_runs.create":      (202, 202, 202, 403, 404, 404, 401),
+    "test_runs.detail":      (200, 200, 200, 200, 404, 404, 401),
+    "test_runs.junit":       (200, 200, 200, 200, 404, 404, 401),
+    "test_runs.cancel":      (200, 200, 200, 403, 404, 404, 401),
 }  # fmt: skip
 
 ERROR_CODES = {401: "not_authenticated", 403: "role_required", 404: "not_found"}
@@ -271,6 +321,17 @@ def target(request, workspace, owner, agent, agent_in, settings):
             return live
         if kind == "testing":
             return agent_in(Status.TESTING)
+        if kind == "test":
+            return agent_test_create(
+                agent=agent, actor=owner, name="greets", kind="scripted", definition=SCRIPT
+            )
+        if kind in ("with_test", "run"):
+            tested = branched()
+            agent_test_create(
+                agent=tested, actor=owner, name="greets", kind="scripted", definition=SCRIPT
+            )
+            # Queued only: the test's transaction never commits, so no worker runs it.
+            return tested if kind == "with_test" else run_start(agent=tested, actor=owner)
         if kind == "archived":
             return agent_archive(agent=agent_in(Status.TESTING), actor=owner)
         if kind == "tested":

@@ -81,7 +81,8 @@ def test_a_test_is_changed_and_deleted_through_its_own_endpoint(api, editor, age
     test_id = add_test(api(editor), agent).json()["id"]
 
     changed = api(editor).patch(f"/api/tests/{test_id}", {"suite": "nightly"}, format="json")
-    assert changed.status_code == 200 and changed.json()["suite"] == "nightly"
+    assert changed.status_code == 200
+    assert changed.json()["suite"] == "nightly"
     assert api(editor).delete(f"/api/tests/{test_id}").status_code == 204
     assert not AgentTest.objects.filter(pk=test_id).exists()
 
@@ -150,7 +151,8 @@ def test_the_junit_report_is_valid_and_says_why_a_test_failed(
     assert response["Content-Type"].startswith("application/xml")
     assert_valid_junit(response.content)
     report = response.content.decode()
-    assert 'failures="1"' in report and "zebra" in report
+    assert 'failures="1"' in report
+    assert "zebra" in report
 
 
 def test_a_queued_run_is_cancelled_and_a_second_cancel_is_a_conflict(
@@ -162,7 +164,8 @@ def test_a_queued_run_is_cancelled_and_a_second_cancel_is_a_conflict(
 
     cancelled = api(owner).post(f"/api/test-runs/{run_id}/cancel")
 
-    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
     api_error(api(owner).post(f"/api/test-runs/{run_id}/cancel"), 409, code="run_finished")
 
 

@@ -7,6 +7,7 @@ import pytest
 from agents.models import Status
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.gates import production_gates
+from deployments.services import deployment_create
 from elevenlabs_sync.test_runs import run_execute, run_start
 from testruns.models import (
     AttemptStatus,
@@ -20,6 +21,7 @@ from testruns.models import (
 )
 from testruns.runs import run_cancel
 from testruns.suites import agent_test_create
+from tests.factories import AgentFactory, sample_config
 
 GREETING = {"turns": [{"user": "Hello there", "expect": [{"contains": "You said"}]}]}
 
@@ -84,8 +86,9 @@ def test_a_scripted_test_that_does_not_fails_saying_why(agent_in_testing, owner,
     run = run_now(agent_in_testing, owner)
 
     assert run.status == RunStatus.FAILED
-    reasons = run.attempts.get().reasons
-    assert len(reasons) == 1 and '"refund"' in reasons[0] and "You said" in reasons[0]
+    (reason,) = run.attempts.get().reasons
+    assert '"refund"' in reason
+    assert "You said" in reason  # what came instead
 
 
 def test_a_finished_run_is_the_gates_evidence_for_the_revision_it_tested(
@@ -140,12 +143,11 @@ def test_an_elevenlabs_llm_test_runs_on_elevenlabs_and_is_judged_there(
 
     run = run_now(agent_in_testing, owner, repeat=2)
 
-    assert run.status == RunStatus.PASSED, [
-        (a.status, a.reasons, a.number) for a in run.attempts.all()
-    ]
+    assert run.status == RunStatus.PASSED, run.reason
     assert [a.status for a in run.attempts.all()] == ["passed", "passed"]
-    invocation = sandbox.state()["test_invocations"]
-    assert run.elevenlabs_invocation_id
+    (invocation,) = sandbox.state()["test_invocations"]
+    assert invocation["id"] == run.elevenlabs_invocation_id
+    assert invocation["repeat_count"] == 2
 
 
 def test_an_elevenlabs_test_that_fails_there_fails_with_elevenlabs_reason(
@@ -249,3 +251,146 @@ def test_a_failed_run_does_not_promote(agent_in_testing, owner, run_now):
     agent_in_testing.refresh_from_db()
     assert run.promotion == Promotion.SKIPPED
     assert agent_in_testing.status == Status.TESTING
+
+
+def test_an_elevenlabs_simulation_runs_on_elevenlabs(agent_in_testing, owner, run_now):
+    definition = {
+        "simulation_scenario": "Hello there.",
+        "simulation_max_turns": 2,
+        "success_conditions": ['The agent says "You said"'],
+    }
+    agent_test_create(
+        agent=agent_in_testing, actor=owner, name="sim", kind="simulation", definition=definition
+    )
+
+    run = run_now(agent_in_testing, owner)
+
+    assert run.status == RunStatus.PASSED, run.reason
+
+
+def test_a_changed_elevenlabs_test_is_pushed_again_and_an_unchanged_one_is_not(
+    agent_in_testing, owner, run_now, sandbox
+):
+    test = llm_test(agent_in_testing, owner)
+    run_now(agent_in_testing, owner)
+    run_now(agent_in_testing, owner)
+    assert len(sandbox.requests("POST", r"agent-testing/create$")) == 1
+    assert sandbox.requests("PUT", r"agent-testing/") == []
+
+    from testruns.suites import agent_test_update
+
+    agent_test_update(test=test, actor=owner, name="renamed")
+    run_now(agent_in_testing, owner)
+
+    assert len(sandbox.requests("PUT", r"agent-testing/")) == 1
+
+
+def test_a_conversation_elevenlabs_drops_is_an_error_not_a_failure(
+    agent_in_testing, owner, run_now, sandbox
+):
+    scripted(agent_in_testing, owner)
+    sandbox.add_fault(drop_socket_after=1)
+
+    run = run_now(agent_in_testing, owner)
+
+    attempt = run.attempts.get()
+    assert (run.status, attempt.status) == (RunStatus.ERROR, AttemptStatus.ERROR)
+    assert "closed the conversation" in attempt.reasons[0]
+    assert attempt.conversation.status == ConversationStatus.FAILED
+
+
+@pytest.fixture
+def agent_that_ends_calls(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """An agent in testing with ElevenLabs' built-in end_call tool: the sandbox's agent ends
+    the call when told goodbye."""
+    config = sample_config()
+    config["conversation_config"]["agent"]["prompt"]["built_in_tools"] = {
+        "end_call": {
+            "type": "system",
+            "name": "end_call",
+            "params": {"system_tool_type": "end_call"},
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner, config=config)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+    agent.refresh_from_db()
+    return agent
+
+
+def test_the_agent_ending_the_call_in_time_meets_ends_within_turns(
+    agent_that_ends_calls, owner, run_now
+):
+    agent = agent_that_ends_calls
+    in_time = {"turns": [{"user": "Hi"}, {"user": "Thanks, bye"}], "ends_within_turns": 2}
+    scripted(agent, owner, definition=in_time)
+    too_late = {"turns": [{"user": "Hi"}, {"user": "Thanks, bye"}], "ends_within_turns": 1}
+    scripted(agent, owner, name="ends too late", definition=too_late)
+
+    run = run_now(agent, owner)
+
+    verdicts = {attempt.test_name: attempt for attempt in run.attempts.all()}
+    assert verdicts["greets"].status == AttemptStatus.PASSED, verdicts["greets"].reasons
+    assert verdicts["ends too late"].status == AttemptStatus.FAILED
+    (reason,) = verdicts["ends too late"].reasons
+    assert "turn 2" in reason
+
+
+def test_an_unexpected_error_ends_the_run_in_an_error_not_a_hang(
+    agent_in_testing, owner, run_now, monkeypatch
+):
+    scripted(agent_in_testing, owner)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("elevenlabs_sync.scripted_runs.conversation_hold", broken)
+
+    run = run_now(agent_in_testing, owner)
+
+    assert run.status == RunStatus.ERROR
+    assert run.attempts.get().reasons == ["The run stopped on an unexpected error."]
+
+
+def test_a_run_past_its_time_limit_is_stopped_saying_so(
+    agent_in_testing, owner, run_now, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    scripted(agent_in_testing, owner)
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("elevenlabs_sync.scripted_runs.conversation_hold", too_long)
+
+    run = run_now(agent_in_testing, owner)
+
+    assert run.status == RunStatus.ERROR
+    assert "TEST_RUN_TIME_LIMIT" in run.attempts.get().reasons[0]
+
+
+def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
+    agent_in_testing, owner, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from elevenlabs_sync.test_runs import runs_sweep
+
+    scripted(agent_in_testing, owner)
+    waiting = run_start(agent=agent_in_testing, actor=owner)
+    lost = run_start(agent=agent_in_testing, actor=owner)
+    long_ago = timezone.now() - timedelta(seconds=settings.TEST_RUN_TIME_LIMIT + 3600)
+    TestRun.objects.filter(pk=waiting.pk).update(created_at=long_ago)
+    TestRun.objects.filter(pk=lost.pk).update(status=RunStatus.RUNNING, started_at=long_ago)
+
+    assert runs_sweep() == ([waiting.pk], [lost.pk])
+
+    waiting.refresh_from_db()
+    lost.refresh_from_db()
+    assert waiting.status == RunStatus.PASSED  # queued again, and run (eagerly) this time
+    assert lost.status == RunStatus.ERROR
+    assert "stopped before it finished" in lost.attempts.get().reasons[0]
