@@ -132,7 +132,11 @@ def conversation_judge(
         return result_save(result)
 
 
-SOURCES: dict[str, str] = {Channel.PHONE: TestSource.PHONE, Channel.INVITE: TestSource.INVITE}
+SOURCES: dict[str, str] = {
+    Channel.PHONE: TestSource.PHONE,
+    Channel.INVITE: TestSource.INVITE,
+    Channel.SCRIPTED: TestSource.SCENARIO,
+}
 
 
 def result_save(result: TestResult) -> TestResult:

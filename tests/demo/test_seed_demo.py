@@ -121,3 +121,20 @@ def test_the_demo_is_loaded_only_once(db):
 
     assert "already loaded" in output
     assert VoiceAgent.objects.count() == agents_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demos_agent_in_testing_has_tests_that_pass_when_run(sandbox, settings):
+    from elevenlabs_sync.test_runs import run_start
+    from testruns.models import RunStatus
+
+    settings.TEST_RUN_POLL_SECONDS = 0.05
+    run_seed_demo()
+    support = VoiceAgent.objects.get(workspace__slug="demo", name="Support Triage")
+    owner = support.created_by
+
+    run = run_start(agent=support, actor=owner)  # committed: eager Celery runs it here
+
+    run.refresh_from_db()
+    assert sorted(support.tests.values_list("kind", flat=True)) == ["llm", "scripted"]
+    assert run.status == RunStatus.PASSED, run.reason

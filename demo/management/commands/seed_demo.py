@@ -18,8 +18,9 @@ from deployments.services import agent_rollback, deployment_create
 from elevenlabs_adapter import ElevenLabsError, remote
 from elevenlabs_sync.models import AgentSync
 from elevenlabs_sync.sync import agent_sync
-from testruns.models import TestStatus
+from testruns.models import TestKind, TestStatus
 from testruns.services import result_record
+from testruns.suites import agent_test_create
 from workspaces.models import Workspace
 from workspaces.permissions import SignedInUser
 from workspaces.roles import Role
@@ -155,12 +156,45 @@ class Command(BaseCommand):
             agent=support, to_status=Status.TESTING, changes="Ready for QA", actor=admin
         )
         self._test(support, admin, TestStatus.NEEDS_IMPROVEMENT, 3, "Too slow to escalate.")
+        self._suite(support, admin)
 
         create(
             "Recepcionista",
             ["reception", "es"],
             _config("Gracias por llamar. ¿En qué puedo ayudarle?", "Eres recepcionista.", "es"),
             "Spanish-language front desk, in the works.",
+        )
+
+    def _suite(self, agent: VoiceAgent, admin: SignedInUser) -> None:
+        """Tests to run from the agent's page ("Run tests"): one scripted conversation, one
+        of ElevenLabs' own."""
+        agent_test_create(
+            agent=agent,
+            actor=admin,
+            name="Hears the caller out",
+            kind=TestKind.SCRIPTED,
+            definition={
+                "dynamic_variables": {"customer": "Ada"},
+                "turns": [
+                    {
+                        "user": "Hi, this is {{customer}}: my router keeps dropping.",
+                        "expect": [{"contains": "router"}, {"max_latency_ms": 5000}],
+                    },
+                    {"user": "It started yesterday.", "expect": [{"not_contains": "sorry"}]},
+                ],
+            },
+        )
+        agent_test_create(
+            agent=agent,
+            actor=admin,
+            name="Answers a greeting",
+            kind=TestKind.LLM,
+            definition={
+                "chat_history": [{"role": "user", "message": "Hello?", "time_in_call_secs": 1}],
+                "success_condition": 'The agent answers the caller and quotes "Hello?"',
+                "success_examples": [],
+                "failure_examples": [],
+            },
         )
 
     def _go_live(self, agent: VoiceAgent, admin: SignedInUser, changes: str) -> bool:
