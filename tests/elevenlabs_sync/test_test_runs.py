@@ -394,3 +394,21 @@ def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
     assert waiting.status == RunStatus.PASSED  # queued again, and run (eagerly) this time
     assert lost.status == RunStatus.ERROR
     assert "stopped before it finished" in lost.attempts.get().reasons[0]
+
+
+def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(agent_in_testing, owner, sandbox):
+    from elevenlabs_sync.remote_tests import remote_tests_follow, remote_tests_start
+    from testruns.runs import run_claim
+
+    llm_test(agent_in_testing, owner)
+    sandbox.add_fault(test_run="pending")  # ElevenLabs would never finish it by itself
+    run = run_claim(run_start(agent=agent_in_testing, actor=owner).pk)
+    attempts = list(run.attempts.all())
+    remote_ids = remote_tests_start(run, attempts)
+
+    run_cancel(run=run, actor=owner)  # while the worker follows the tests
+    remote_tests_follow(run, attempts, remote_ids)
+
+    (invocation,) = sandbox.state()["test_invocations"]
+    assert invocation["cancelled"] is True
+    assert run.attempts.get().status == AttemptStatus.CANCELLED
