@@ -10,7 +10,7 @@ conversation's record is what a browser conversation would have written.
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, WebSocketException
@@ -85,15 +85,26 @@ def conversation_hold(
             caller = _Caller(socket, held, started, text_only=text_only, timeout=turn_timeout)
             caller.start(script.dynamic_variables, first_message=first_message)
             for turn in script.turns:
+                seen = caller.say(user_text(turn, script.dynamic_variables))
+                if seen is None:  # the agent had ended the call after the turn before
+                    _ended_after_last(held)
+                    break
+                held.seen.append(seen)
                 if caller.ended:
                     break
-                held.seen.append(caller.say(user_text(turn, script.dynamic_variables)))
+            if script.ends_within_turns and not caller.ended and caller.ends_soon():
+                _ended_after_last(held)
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
         raise ConversationFailed(f"ElevenLabs could not be reached: {error}") from error
     except WebSocketException as error:
         raise ConversationFailed(f"The conversation broke off: {error}") from error
     held.seconds = time.monotonic() - started
     return held
+
+
+def _ended_after_last(held: Held) -> None:
+    if held.seen:
+        held.seen[-1] = replace(held.seen[-1], ended=True)
 
 
 class _Caller:
@@ -121,13 +132,39 @@ class _Caller:
         opening = self._listen(wait_for_reply=first_message)
         self.held.first_message = opening.reply
 
-    def say(self, text: str) -> TurnSeen:
+    def say(self, text: str) -> TurnSeen | None:
+        """What came of saying `text`; None if the agent had already ended the call (the
+        end belongs to the turn before: a close that answers nothing said came too late to
+        be seen then, a frame behind the reply)."""
         message = {"type": "user_message", "text": text}
+        try:
+            self.socket.send(json.dumps(message))
+        except ConnectionClosed as closed:
+            self._closed(closed)
+            return None
         said = typed_event(message, offset_ms=self._offset_ms())
         if said is not None:
             self.held.events.append(said)
-        self.socket.send(json.dumps(message))
-        return self._listen(wait_for_reply=True, user=text)
+        seen = self._listen(wait_for_reply=True, user=text)
+        return None if seen.ended and not (seen.reply or seen.tool_calls) else seen
+
+    def ends_soon(self) -> bool:
+        """Whether the agent ends the call within a moment of its last reply (a script that
+        expects it to has said its last turn)."""
+        deadline = time.monotonic() + AUDIO_QUIET_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                frame = self.socket.recv(timeout=left)
+            except TimeoutError:
+                return False
+            except ConnectionClosed as closed:
+                self._closed(closed)
+                return True
+            if isinstance(frame, str) and not is_audio(frame):
+                message = json.loads(frame)
+                if isinstance(message, dict) and message.get("type") == "ping":
+                    self._pong(message)
+        return False
 
     def _listen(self, *, wait_for_reply: bool, user: str = "") -> TurnSeen:
         """Read ElevenLabs' frames until the agent's reply is over: it has said something

@@ -10,6 +10,7 @@ from tests.factories import (
     WorkspaceFactory,
     put_on_elevenlabs,
     record_passing_test,
+    sample_config,
     taken_to,
 )
 from workspaces.roles import Role
@@ -185,9 +186,26 @@ def application(settings):
 @pytest.fixture
 def agent_in_testing(sandbox, workspace, owner, django_capture_on_commit_callbacks):
     """An agent in testing, synced to the sandbox: it has a testing branch there."""
-    with django_capture_on_commit_callbacks(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner)
-    with django_capture_on_commit_callbacks(execute=True):
+    return _in_testing_on_sandbox(workspace, owner, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def text_agent_in_testing(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """`agent_in_testing`, allowing conversations to ask for text only: a scripted test's
+    turn then ends as its reply arrives, without waiting for the reply's audio to end."""
+    config = sample_config()
+    config["platform_settings"] = {
+        "overrides": {"conversation_config_override": {"conversation": {"text_only": True}}}
+    }
+    return _in_testing_on_sandbox(
+        workspace, owner, django_capture_on_commit_callbacks, config=config
+    )
+
+
+def _in_testing_on_sandbox(workspace, owner, capture_on_commit, **fields):
+    with capture_on_commit(execute=True):
+        agent = AgentFactory(workspace=workspace, actor=owner, **fields)
+    with capture_on_commit(execute=True):
         deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
     agent.refresh_from_db()
     assert agent.sync.testing_branch_id, agent.sync.last_error
@@ -228,7 +246,7 @@ def agents_with_history(workspace, owner, ship):
     """`agents_with_history(count, releases=2)`: agents of `workspace` on ElevenLabs, each
     with three tags and `releases` production releases (so versions, test results, deployments
     and changelog entries): the data list endpoints must serve in a fixed number of queries."""
-    from tests.factories import AgentFactory, put_on_elevenlabs, sample_config
+    from tests.factories import put_on_elevenlabs
 
     def make(count: int, *, releases: int = 2) -> list:
         agents = []

@@ -25,7 +25,10 @@ def _quick_polls(settings):
 
 
 @pytest.fixture
-def run_via_api(api, django_capture_on_commit_callbacks):
+def run_via_api(api, django_capture_on_commit_callbacks, sandbox):
+    """`run_via_api(user, agent, body, **headers)`: POST a run, and let its task run it."""
+    sandbox.test_run_delay(0)
+
     def run(user, agent, body=None, **headers):
         with django_capture_on_commit_callbacks(execute=True):
             return api(user).post(
@@ -95,11 +98,11 @@ def test_an_outsider_sees_no_test_and_no_run(api, editor, outsider, agent):
 
 
 def test_a_run_is_accepted_with_202_and_followed_to_its_verdict(
-    api, owner, tester, agent_in_testing, run_via_api
+    api, owner, tester, text_agent_in_testing, run_via_api
 ):
-    add_test(api(owner), agent_in_testing)
+    add_test(api(owner), text_agent_in_testing)
 
-    response = run_via_api(tester, agent_in_testing, {"repeat": 2})
+    response = run_via_api(tester, text_agent_in_testing, {"repeat": 2})
 
     assert response.status_code == 202, response.content
     run_id = response.json()["id"]
@@ -111,26 +114,34 @@ def test_a_run_is_accepted_with_202_and_followed_to_its_verdict(
     assert test["attempts"][0]["transcript"][1] == {"role": "user", "text": "Hello there"}
 
 
-def test_a_run_of_an_agent_without_tests_is_a_conflict(api, tester, agent_in_testing, api_error):
-    response = api(tester).post(f"/api/agents/{agent_in_testing.pk}/test-runs", {}, format="json")
+def test_a_run_of_an_agent_without_tests_is_a_conflict(
+    api, tester, text_agent_in_testing, api_error
+):
+    response = api(tester).post(
+        f"/api/agents/{text_agent_in_testing.pk}/test-runs", {}, format="json"
+    )
 
     api_error(response, 409, code="no_tests")
 
 
-def test_a_viewer_may_not_run_tests(api, owner, viewer, agent_in_testing, api_error):
-    add_test(api(owner), agent_in_testing)
+def test_a_viewer_may_not_run_tests(api, owner, viewer, text_agent_in_testing, api_error):
+    add_test(api(owner), text_agent_in_testing)
 
-    response = api(viewer).post(f"/api/agents/{agent_in_testing.pk}/test-runs", {}, format="json")
+    response = api(viewer).post(
+        f"/api/agents/{text_agent_in_testing.pk}/test-runs", {}, format="json"
+    )
 
     api_error(response, 403)
     assert not TestRun.objects.exists()
 
 
-def test_promote_on_pass_is_refused_to_a_tester(api, owner, tester, agent_in_testing, api_error):
-    add_test(api(owner), agent_in_testing)
+def test_promote_on_pass_is_refused_to_a_tester(
+    api, owner, tester, text_agent_in_testing, api_error
+):
+    add_test(api(owner), text_agent_in_testing)
 
     response = api(tester).post(
-        f"/api/agents/{agent_in_testing.pk}/test-runs",
+        f"/api/agents/{text_agent_in_testing.pk}/test-runs",
         {"promote_on_pass": True, "changes": "Ship"},
         format="json",
     )
@@ -140,10 +151,10 @@ def test_promote_on_pass_is_refused_to_a_tester(api, owner, tester, agent_in_tes
 
 
 def test_the_junit_report_is_valid_and_says_why_a_test_failed(
-    api, owner, agent_in_testing, run_via_api
+    api, owner, text_agent_in_testing, run_via_api
 ):
-    add_test(api(owner), agent_in_testing, definition=FAILING)
-    run_id = run_via_api(owner, agent_in_testing).json()["id"]
+    add_test(api(owner), text_agent_in_testing, definition=FAILING)
+    run_id = run_via_api(owner, text_agent_in_testing).json()["id"]
 
     response = api(owner).get(f"/api/test-runs/{run_id}/junit.xml")
 
@@ -156,10 +167,10 @@ def test_the_junit_report_is_valid_and_says_why_a_test_failed(
 
 
 def test_a_queued_run_is_cancelled_and_a_second_cancel_is_a_conflict(
-    api, owner, agent_in_testing, api_error
+    api, owner, text_agent_in_testing, api_error
 ):
-    add_test(api(owner), agent_in_testing)
-    run_id = api(owner).post(f"/api/agents/{agent_in_testing.pk}/test-runs", {}, format="json")
+    add_test(api(owner), text_agent_in_testing)
+    run_id = api(owner).post(f"/api/agents/{text_agent_in_testing.pk}/test-runs", {}, format="json")
     run_id = run_id.json()["id"]  # queued: the test's transaction never commits
 
     cancelled = api(owner).post(f"/api/test-runs/{run_id}/cancel")
@@ -170,13 +181,15 @@ def test_a_queued_run_is_cancelled_and_a_second_cancel_is_a_conflict(
 
 
 def test_a_retried_run_with_the_same_key_queues_one_run(
-    api, owner, agent_in_testing, run_via_api, api_error
+    api, owner, text_agent_in_testing, run_via_api, api_error
 ):
-    add_test(api(owner), agent_in_testing)
-    first = run_via_api(owner, agent_in_testing, {"repeat": 1}, **{"Idempotency-Key": "ci-1"})
+    add_test(api(owner), text_agent_in_testing)
+    first = run_via_api(owner, text_agent_in_testing, {"repeat": 1}, **{"Idempotency-Key": "ci-1"})
 
-    retried = run_via_api(owner, agent_in_testing, {"repeat": 1}, **{"Idempotency-Key": "ci-1"})
-    other = run_via_api(owner, agent_in_testing, {"repeat": 2}, **{"Idempotency-Key": "ci-1"})
+    retried = run_via_api(
+        owner, text_agent_in_testing, {"repeat": 1}, **{"Idempotency-Key": "ci-1"}
+    )
+    other = run_via_api(owner, text_agent_in_testing, {"repeat": 2}, **{"Idempotency-Key": "ci-1"})
 
     assert retried.json()["id"] == first.json()["id"]
     assert retried["Idempotent-Replayed"] == "true"
@@ -185,10 +198,14 @@ def test_a_retried_run_with_the_same_key_queues_one_run(
 
 
 def test_a_conversation_becomes_a_regression_test_of_what_the_caller_said(
-    api, editor, agent_in_testing
+    api, editor, text_agent_in_testing
 ):
     conversation = Conversation.objects.create(
-        agent=agent_in_testing, target="testing", version=1, config_revision="r", status="completed"
+        agent=text_agent_in_testing,
+        target="testing",
+        version=1,
+        config_revision="r",
+        status="completed",
     )
     ConversationTurn.objects.bulk_create(
         [

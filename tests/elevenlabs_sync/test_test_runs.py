@@ -43,8 +43,10 @@ def llm_test(agent, owner, name="polite", condition='The reply says "You said"')
 
 
 @pytest.fixture
-def run_now(django_capture_on_commit_callbacks):
-    """`run_now(agent, actor, **options)`: queue a run and let its task run it (eager)."""
+def run_now(django_capture_on_commit_callbacks, sandbox):
+    """`run_now(agent, actor, **options)`: queue a run and let its task run it (eager).
+    ElevenLabs' tests have their verdicts by the first look."""
+    sandbox.test_run_delay(0)
 
     def start(agent, actor, **options) -> TestRun:
         with django_capture_on_commit_callbacks(execute=True):
@@ -64,7 +66,7 @@ def _quick_polls(settings):
 def test_a_scripted_test_that_gets_what_it_expects_passes(agent_in_testing, owner, run_now):
     scripted(agent_in_testing, owner)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(agent_in_testing, owner)  # a voice agent: each reply's audio waited for
 
     assert run.status == RunStatus.PASSED, run.reason
     attempt = run.attempts.get()
@@ -79,11 +81,11 @@ def test_a_scripted_test_that_gets_what_it_expects_passes(agent_in_testing, owne
     assert [turn.role for turn in conversation.turns.all()] == ["agent", "user", "agent"]
 
 
-def test_a_scripted_test_that_does_not_fails_saying_why(agent_in_testing, owner, run_now):
+def test_a_scripted_test_that_does_not_fails_saying_why(text_agent_in_testing, owner, run_now):
     expecting_refund = {"turns": [{"user": "Hello", "expect": [{"contains": "refund"}]}]}
-    scripted(agent_in_testing, owner, definition=expecting_refund)
+    scripted(text_agent_in_testing, owner, definition=expecting_refund)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.FAILED
     (reason,) = run.attempts.get().reasons
@@ -92,56 +94,60 @@ def test_a_scripted_test_that_does_not_fails_saying_why(agent_in_testing, owner,
 
 
 def test_a_finished_run_is_the_gates_evidence_for_the_revision_it_tested(
-    agent_in_testing, owner, run_now
+    text_agent_in_testing, owner, run_now
 ):
-    scripted(agent_in_testing, owner)
+    scripted(text_agent_in_testing, owner)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     result = TestResult.objects.get(pk=run.result_id)
     assert (result.status, result.source) == ("passed", TestSource.SCENARIO)
-    assert result.config_revision == agent_in_testing.config_revision == run.config_revision
-    assert all(gate.passed for gate in production_gates(agent=agent_in_testing))
+    assert result.config_revision == text_agent_in_testing.config_revision == run.config_revision
+    assert all(gate.passed for gate in production_gates(agent=text_agent_in_testing))
 
 
-def test_a_failed_run_closes_the_gate_a_passing_result_had_opened(agent_in_testing, owner, run_now):
+def test_a_failed_run_closes_the_gate_a_passing_result_had_opened(
+    text_agent_in_testing, owner, run_now
+):
     from tests.factories import record_passing_test
 
-    record_passing_test(agent_in_testing, owner)
+    record_passing_test(text_agent_in_testing, owner)
     scripted(
-        agent_in_testing,
+        text_agent_in_testing,
         owner,
         definition={"turns": [{"user": "Hi", "expect": [{"contains": "zebra"}]}]},
     )
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
-    gate = production_gates(agent=agent_in_testing)[-1]
+    gate = production_gates(agent=text_agent_in_testing)[-1]
     assert not gate.passed
     assert f"Test run {run.pk}" in gate.problem
 
 
-def test_a_passing_run_after_a_failed_one_opens_the_gate_again(agent_in_testing, owner, run_now):
+def test_a_passing_run_after_a_failed_one_opens_the_gate_again(
+    text_agent_in_testing, owner, run_now
+):
     test = scripted(
-        agent_in_testing,
+        text_agent_in_testing,
         owner,
         definition={"turns": [{"user": "Hi", "expect": [{"contains": "zebra"}]}]},
     )
-    run_now(agent_in_testing, owner)
+    run_now(text_agent_in_testing, owner)
     from testruns.suites import agent_test_update
 
     agent_test_update(test=test, actor=owner, definition=GREETING)
-    run_now(agent_in_testing, owner)
+    run_now(text_agent_in_testing, owner)
 
-    assert production_gates(agent=agent_in_testing)[-1].passed
+    assert production_gates(agent=text_agent_in_testing)[-1].passed
 
 
 def test_an_elevenlabs_llm_test_runs_on_elevenlabs_and_is_judged_there(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    llm_test(agent_in_testing, owner)
+    llm_test(text_agent_in_testing, owner)
 
-    run = run_now(agent_in_testing, owner, repeat=2)
+    run = run_now(text_agent_in_testing, owner, repeat=2)
 
     assert run.status == RunStatus.PASSED, run.reason
     assert [a.status for a in run.attempts.all()] == ["passed", "passed"]
@@ -151,23 +157,23 @@ def test_an_elevenlabs_llm_test_runs_on_elevenlabs_and_is_judged_there(
 
 
 def test_an_elevenlabs_test_that_fails_there_fails_with_elevenlabs_reason(
-    agent_in_testing, owner, run_now
+    text_agent_in_testing, owner, run_now
 ):
-    llm_test(agent_in_testing, owner, condition='The reply says "zebra crossing"')
+    llm_test(text_agent_in_testing, owner, condition='The reply says "zebra crossing"')
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.FAILED
     assert "zebra crossing" in run.attempts.get().reasons[0]
 
 
 def test_two_of_three_passes_a_test_with_a_threshold_of_two(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    llm_test(agent_in_testing, owner)
+    llm_test(text_agent_in_testing, owner)
     sandbox.add_fault(test_run="error", count=1)
 
-    run = run_now(agent_in_testing, owner, repeat=3, pass_threshold=2)
+    run = run_now(text_agent_in_testing, owner, repeat=3, pass_threshold=2)
 
     statuses = sorted(a.status for a in run.attempts.all())
     assert statuses == ["error", "passed", "passed"]
@@ -175,34 +181,34 @@ def test_two_of_three_passes_a_test_with_a_threshold_of_two(
 
 
 def test_errors_that_keep_a_test_from_its_threshold_make_the_run_an_error(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    llm_test(agent_in_testing, owner)
+    llm_test(text_agent_in_testing, owner)
     sandbox.add_fault(test_run="error", count=2)
 
-    run = run_now(agent_in_testing, owner, repeat=3, pass_threshold=2)
+    run = run_now(text_agent_in_testing, owner, repeat=3, pass_threshold=2)
 
     assert run.status == RunStatus.ERROR
     assert run.result_id is None  # no verdict, so no evidence either way
 
 
 def test_elevenlabs_refusing_to_start_the_tests_is_an_error_saying_so(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    llm_test(agent_in_testing, owner)
+    llm_test(text_agent_in_testing, owner)
     sandbox.add_fault(path=r"run-tests$", method="POST", status=500, count=5)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.ERROR
     assert "could not be started" in run.attempts.get().reasons[0]
 
 
 def test_a_cancelled_run_stops_and_stays_cancelled(
-    agent_in_testing, owner, django_capture_on_commit_callbacks
+    text_agent_in_testing, owner, django_capture_on_commit_callbacks
 ):
-    scripted(agent_in_testing, owner)
-    run = run_start(agent=agent_in_testing, actor=owner)  # queued, not run (no commit)
+    scripted(text_agent_in_testing, owner)
+    run = run_start(agent=text_agent_in_testing, actor=owner)  # queued, not run (no commit)
 
     run_cancel(run=run, actor=owner)
     assert run_execute(run_id=run.pk) == "not claimed"
@@ -215,83 +221,87 @@ def test_a_cancelled_run_stops_and_stays_cancelled(
         run_cancel(run=run, actor=owner)
 
 
-def test_promote_on_pass_deploys_to_production_once(agent_in_testing, owner, run_now):
-    scripted(agent_in_testing, owner)
+def test_promote_on_pass_deploys_to_production_once(text_agent_in_testing, owner, run_now):
+    scripted(text_agent_in_testing, owner)
 
-    run = run_now(agent_in_testing, owner, promote_on_pass=True, changes="Ship it")
+    run = run_now(text_agent_in_testing, owner, promote_on_pass=True, changes="Ship it")
 
-    agent_in_testing.refresh_from_db()
+    text_agent_in_testing.refresh_from_db()
     assert run.promotion == Promotion.PROMOTED
-    assert agent_in_testing.status == Status.PRODUCTION
-    assert run.promoted_version == agent_in_testing.live_version
+    assert text_agent_in_testing.status == Status.PRODUCTION
+    assert run.promoted_version == text_agent_in_testing.live_version
     assert run_execute(run_id=run.pk) == "not claimed"
-    assert agent_in_testing.deployments.filter(to_status="production").count() == 1
+    assert text_agent_in_testing.deployments.filter(to_status="production").count() == 1
 
 
-def test_promote_on_pass_needs_the_admin_role(agent_in_testing, editor):
+def test_promote_on_pass_needs_the_admin_role(text_agent_in_testing, editor):
     with pytest.raises(RoleRequired):
-        run_start(agent=agent_in_testing, actor=editor, promote_on_pass=True, changes="x")
+        run_start(agent=text_agent_in_testing, actor=editor, promote_on_pass=True, changes="x")
 
 
-def test_promote_on_pass_needs_a_changelog_note(agent_in_testing, owner):
+def test_promote_on_pass_needs_a_changelog_note(text_agent_in_testing, owner):
     with pytest.raises(InvalidInput) as refused:
-        run_start(agent=agent_in_testing, actor=owner, promote_on_pass=True, changes=" ")
+        run_start(agent=text_agent_in_testing, actor=owner, promote_on_pass=True, changes=" ")
     assert "changes" in refused.value.errors
 
 
-def test_a_failed_run_does_not_promote(agent_in_testing, owner, run_now):
+def test_a_failed_run_does_not_promote(text_agent_in_testing, owner, run_now):
     scripted(
-        agent_in_testing,
+        text_agent_in_testing,
         owner,
         definition={"turns": [{"user": "Hi", "expect": [{"contains": "zebra"}]}]},
     )
 
-    run = run_now(agent_in_testing, owner, promote_on_pass=True, changes="Ship it")
+    run = run_now(text_agent_in_testing, owner, promote_on_pass=True, changes="Ship it")
 
-    agent_in_testing.refresh_from_db()
+    text_agent_in_testing.refresh_from_db()
     assert run.promotion == Promotion.SKIPPED
-    assert agent_in_testing.status == Status.TESTING
+    assert text_agent_in_testing.status == Status.TESTING
 
 
-def test_an_elevenlabs_simulation_runs_on_elevenlabs(agent_in_testing, owner, run_now):
+def test_an_elevenlabs_simulation_runs_on_elevenlabs(text_agent_in_testing, owner, run_now):
     definition = {
         "simulation_scenario": "Hello there.",
         "simulation_max_turns": 2,
         "success_conditions": ['The agent says "You said"'],
     }
     agent_test_create(
-        agent=agent_in_testing, actor=owner, name="sim", kind="simulation", definition=definition
+        agent=text_agent_in_testing,
+        actor=owner,
+        name="sim",
+        kind="simulation",
+        definition=definition,
     )
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.PASSED, run.reason
 
 
 def test_a_changed_elevenlabs_test_is_pushed_again_and_an_unchanged_one_is_not(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    test = llm_test(agent_in_testing, owner)
-    run_now(agent_in_testing, owner)
-    run_now(agent_in_testing, owner)
+    test = llm_test(text_agent_in_testing, owner)
+    run_now(text_agent_in_testing, owner)
+    run_now(text_agent_in_testing, owner)
     assert len(sandbox.requests("POST", r"agent-testing/create$")) == 1
     assert sandbox.requests("PUT", r"agent-testing/") == []
 
     from testruns.suites import agent_test_update
 
     agent_test_update(test=test, actor=owner, name="renamed")
-    run_now(agent_in_testing, owner)
+    run_now(text_agent_in_testing, owner)
 
     assert len(sandbox.requests("PUT", r"agent-testing/")) == 1
 
 
 def test_a_conversation_elevenlabs_drops_is_an_error_not_a_failure(
-    agent_in_testing, owner, run_now, sandbox
+    text_agent_in_testing, owner, run_now, sandbox
 ):
-    scripted(agent_in_testing, owner)
+    scripted(text_agent_in_testing, owner)
     sandbox.add_fault(drop_socket_after=1)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     attempt = run.attempts.get()
     assert (run.status, attempt.status) == (RunStatus.ERROR, AttemptStatus.ERROR)
@@ -304,6 +314,9 @@ def agent_that_ends_calls(sandbox, workspace, owner, django_capture_on_commit_ca
     """An agent in testing with ElevenLabs' built-in end_call tool: the sandbox's agent ends
     the call when told goodbye."""
     config = sample_config()
+    config["platform_settings"] = {
+        "overrides": {"conversation_config_override": {"conversation": {"text_only": True}}}
+    }
     config["conversation_config"]["agent"]["prompt"]["built_in_tools"] = {
         "end_call": {
             "type": "system",
@@ -337,42 +350,58 @@ def test_the_agent_ending_the_call_in_time_meets_ends_within_turns(
     assert "turn 2" in reason
 
 
-def test_an_unexpected_error_ends_the_run_in_an_error_not_a_hang(
-    agent_in_testing, owner, run_now, monkeypatch
+def test_an_agent_ending_the_call_before_the_scripts_end_fails_it_there(
+    agent_that_ends_calls, owner, run_now
 ):
-    scripted(agent_in_testing, owner)
+    script = {"turns": [{"user": "Thanks, bye"}, {"user": "Still there?"}]}
+    scripted(agent_that_ends_calls, owner, definition=script)
+
+    run = run_now(agent_that_ends_calls, owner)
+
+    attempt = run.attempts.get()
+    assert attempt.status == AttemptStatus.FAILED
+    assert "turn 1" in attempt.reasons[0]
+    assert [line["text"] for line in attempt.transcript if line["role"] == "user"] == [
+        "Thanks, bye"
+    ]
+
+
+def test_an_unexpected_error_ends_the_run_in_an_error_not_a_hang(
+    text_agent_in_testing, owner, run_now, monkeypatch
+):
+    scripted(text_agent_in_testing, owner)
 
     def broken(**kwargs):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("elevenlabs_sync.scripted_runs.conversation_hold", broken)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.ERROR
     assert run.attempts.get().reasons == ["The run stopped on an unexpected error."]
 
 
 def test_a_run_past_its_time_limit_is_stopped_saying_so(
-    agent_in_testing, owner, run_now, monkeypatch
+    text_agent_in_testing, owner, run_now, monkeypatch
 ):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    scripted(agent_in_testing, owner)
+    scripted(text_agent_in_testing, owner)
 
     def too_long(**kwargs):
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr("elevenlabs_sync.scripted_runs.conversation_hold", too_long)
 
-    run = run_now(agent_in_testing, owner)
+    run = run_now(text_agent_in_testing, owner)
 
     assert run.status == RunStatus.ERROR
     assert "TEST_RUN_TIME_LIMIT" in run.attempts.get().reasons[0]
 
 
 def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
-    agent_in_testing, owner, settings, django_capture_on_commit_callbacks
+    text_agent_in_testing, owner, settings, django_capture_on_commit_callbacks
 ):
     from datetime import timedelta
 
@@ -380,9 +409,9 @@ def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
 
     from elevenlabs_sync.test_runs import runs_sweep
 
-    scripted(agent_in_testing, owner)
-    waiting = run_start(agent=agent_in_testing, actor=owner)
-    lost = run_start(agent=agent_in_testing, actor=owner)
+    scripted(text_agent_in_testing, owner)
+    waiting = run_start(agent=text_agent_in_testing, actor=owner)
+    lost = run_start(agent=text_agent_in_testing, actor=owner)
     long_ago = timezone.now() - timedelta(seconds=settings.TEST_RUN_TIME_LIMIT + 3600)
     TestRun.objects.filter(pk=waiting.pk).update(created_at=long_ago)
     TestRun.objects.filter(pk=lost.pk).update(status=RunStatus.RUNNING, started_at=long_ago)
@@ -396,13 +425,15 @@ def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
     assert "stopped before it finished" in lost.attempts.get().reasons[0]
 
 
-def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(agent_in_testing, owner, sandbox):
+def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(
+    text_agent_in_testing, owner, sandbox
+):
     from elevenlabs_sync.remote_tests import remote_tests_follow, remote_tests_start
     from testruns.runs import run_claim
 
-    llm_test(agent_in_testing, owner)
+    llm_test(text_agent_in_testing, owner)
     sandbox.add_fault(test_run="pending")  # ElevenLabs would never finish it by itself
-    run = run_claim(run_start(agent=agent_in_testing, actor=owner).pk)
+    run = run_claim(run_start(agent=text_agent_in_testing, actor=owner).pk)
     attempts = list(run.attempts.all())
     remote_ids = remote_tests_start(run, attempts)
 
