@@ -24,6 +24,7 @@ from testruns.models import (
     AgentTest,
     AttemptStatus,
     Conversation,
+    ConversationTarget,
     Promotion,
     RunStatus,
     TestAttempt,
@@ -75,6 +76,14 @@ def run_create(
             f"'{agent.name}' has no tests{where} to run; add one first.",
             code="no_tests",
             errors={"suite": [f"No tests{where}."]} if suite else {},
+        )
+    if pinned.target == ConversationTarget.VERSION and any(t.runs_on_elevenlabs for t in tests):
+        # ElevenLabs runs its tests on a branch's tip, not on a published version.
+        raise InvalidInput.for_field(
+            "version",
+            "ElevenLabs runs its own tests (llm, tool, simulation) on a branch, not on a "
+            "published version: run them on the testing branch or the live version, or name "
+            "a suite of scripted tests.",
         )
     with transaction.atomic():
         run = TestRun.objects.create(

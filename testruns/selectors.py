@@ -125,7 +125,7 @@ def run_failed_last(*, agent: VoiceAgent, config_revision: str) -> TestRun | Non
 
 
 def agent_test_list(*, agent: VoiceAgent, suite: str = "") -> QuerySet[AgentTest]:
-    tests = AgentTest.objects.filter(agent=agent)
+    tests = AgentTest.objects.filter(agent=agent).select_related("created_by")
     return tests.filter(suite=suite) if suite else tests
 
 

@@ -3,7 +3,12 @@ cancellation, a test made from a conversation, and idempotent retries of each PO
 
 import pytest
 
+from agents.models import Status
+from deployments.models import AgentVersion
 from testruns.models import AgentTest, Conversation, ConversationTurn, TestRun
+from testruns.runs import Pinned, run_create
+from testruns.suites import agent_test_create
+from tests.factories import put_on_elevenlabs
 from tests.testruns.junit_schema import assert_valid_junit
 
 SCRIPT = {"turns": [{"user": "Hello there", "expect": [{"contains": "You said"}]}]}
@@ -230,3 +235,46 @@ def test_a_conversation_becomes_a_regression_test_of_what_the_caller_said(
     assert turn["user"] == "Book 2"
     assert {"tool_called": {"name": "book", "arguments": {"seats": "2"}}} in turn["expect"]
     assert response.json()["from_conversation"] == conversation.pk
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_lists_of_tests_and_runs_run_a_fixed_number_of_queries(
+    api, owner, viewer, agent, django_assert_max_num_queries, count
+):
+    for number in range(count):
+        agent_test_create(
+            agent=agent, actor=owner, name=f"t{number}", kind="scripted", definition=SCRIPT
+        )
+    pinned = Pinned(target="testing", version=1, config_revision=agent.config_revision)
+    for _ in range(count):
+        run_create(agent=agent, actor=owner, pinned=pinned)
+    client = api(viewer)
+    client.get("/api/agents/")  # the token's first use is recorded once; not part of the list
+
+    # token, the caller's workspace ids, agent, the page (authors joined), the count when full
+    for path in ("tests", "test-runs"):
+        with django_assert_max_num_queries(5):
+            body = client.get(f"/api/agents/{agent.pk}/{path}?page_size=20").json()
+        assert len(body["results"]) == min(count, 20)
+
+
+def test_a_run_of_a_published_version_refuses_elevenlabs_tests_saying_why(
+    api, owner, agent_in, api_error
+):
+    live = agent_in(Status.PRODUCTION)
+    add_test(
+        api(owner),
+        live,
+        kind="llm",
+        definition={"chat_history": [], "success_condition": "ok"},
+    )
+    AgentVersion.objects.filter(agent=live).update(elevenlabs_version_id="agtvrsn_1")
+    put_on_elevenlabs(live)
+
+    response = api(owner).post(
+        f"/api/agents/{live.pk}/test-runs", {"target": "version", "version": 1}, format="json"
+    )
+
+    body = api_error(response, 400)
+    assert "version" in body["errors"]
+    assert not TestRun.objects.exists()
