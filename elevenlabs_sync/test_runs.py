@@ -158,7 +158,9 @@ def _run(run: TestRun) -> None:
 
 def _promote(run: TestRun) -> None:
     """Deploy the tested config to production if the run passed and asked for it: once,
-    through the deploy service and its gates, as the one who started the run."""
+    through the deploy service and its gates, as the one who started the run. The claim, the
+    deploy and the version it made commit together; a refusal undoes the claim, and is
+    recorded instead."""
     try:
         with transaction.atomic():
             if not runs.promotion_claim(run):
@@ -173,7 +175,6 @@ def _promote(run: TestRun) -> None:
                 changes=run.promote_changes,
                 actor=run.started_by,
             )
+            runs.promotion_record(run=run, version=deployment.version)
     except DomainError as refusal:
         runs.promotion_record(run=run, version=None, refusal=refusal.message)
-        return
-    runs.promotion_record(run=run, version=deployment.version)

@@ -68,6 +68,17 @@ class Api:
     def put(self, path: str, body: dict[str, Any]) -> Any:
         return self._request("PUT", path, json=body)
 
+    def delete(self, path: str) -> Any:
+        return self._request("DELETE", path)
+
+    def download(self, path: str, *, media_type: str) -> bytes:
+        """A document that is not JSON (a JUnit report), as bytes; errors are still the API's
+        JSON, raised as for any request."""
+        content: bytes = self._request(
+            "GET", path, headers={"Accept": f"{media_type}, application/json"}, raw=True
+        )
+        return content
+
     def every(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
         """Every item of a paginated list, page after page."""
         page = 1
@@ -78,7 +89,7 @@ class Api:
                 return
             page += 1
 
-    def _request(self, method: str, path: str, **arguments: Any) -> Any:
+    def _request(self, method: str, path: str, *, raw: bool = False, **arguments: Any) -> Any:
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS
             try:
@@ -95,7 +106,7 @@ class Api:
                 seconds = _retry_after(response) or BACKOFF_SECONDS[attempt - 1]
                 self._wait(seconds, f"the server answered {response.status_code}")
                 continue
-            return _answer(response)
+            return _answer(response, raw=raw)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, seconds: float, why: str) -> None:
@@ -116,9 +127,11 @@ def base_url(url: str) -> str:
     return url
 
 
-def _answer(response: httpx.Response) -> Any:
+def _answer(response: httpx.Response, *, raw: bool = False) -> Any:
     if response.status_code == 204:
         return None
+    if raw and response.is_success:
+        return response.content
     try:
         body = response.json()
     except ValueError:

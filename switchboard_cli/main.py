@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from switchboard_cli import agents, lifecycle, pull, push
+from switchboard_cli import agents, lifecycle, pull, push, runs
 from switchboard_cli.client import Api
 from switchboard_cli.errors import INTERRUPTED, CliError
 from switchboard_cli.output import Output
@@ -17,12 +17,14 @@ TOKEN_VARIABLE = "SWITCHBOARD_TOKEN"
 
 DESCRIPTION = """\
 Manage Switchboard's voice agents from a terminal or a CI job: list them, deploy them, roll
-them back, and keep them as code in the ElevenLabs CLI's project layout."""
+them back, run their tests, and keep them (and their tests) as code in the ElevenLabs CLI's
+project layout."""
 
 EPILOG = f"""\
 The server and the credentials come from {URL_VARIABLE} and {TOKEN_VARIABLE} (or --url
 and --token). Exit codes: 0 done; 1 the lifecycle refused (a gate is closed, the move is
-not allowed); 2 anything else failed (usage, credentials, input, server, network)."""
+not allowed) or the tests failed; 2 anything else failed (usage, credentials, input,
+server, network; a test run that errored, was cancelled or timed out)."""
 
 
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle.add_commands(commands, common)
     pull.add_command(commands, common)
     push.add_command(commands, common)
+    runs.add_command(commands, common)
     return parser
 
 

@@ -5,6 +5,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+BAR_WIDTH = 20
+
 
 class Output:
     """stdout carries the result (human lines, or one JSON document with `--json`); stderr
@@ -23,7 +25,7 @@ class Output:
         """A line of the human output (nothing with `--json`)."""
         if not self.as_json:
             self._clear_progress()
-            print(text, file=self.stdout)
+            print(text, file=self.stdout, flush=True)  # a CI log shows it as it comes
 
     def document(self, value: Any) -> None:
         """The JSON output (nothing without `--json`)."""
@@ -43,6 +45,12 @@ class Output:
         self._clear_progress()
         print(message, file=self.stderr)
 
+    @property
+    def on_terminal(self) -> bool:
+        """Whether progress shows (stderr is a terminal); elsewhere a command that waits long
+        says how it goes with plain notes instead."""
+        return _is_terminal(self.stderr)
+
     def progress(self, message: str) -> None:
         """What is going on now, on one line rewritten in place; only on a terminal."""
         if not _is_terminal(self.stderr):
@@ -59,6 +67,12 @@ class Output:
             self.stderr.write("\r\x1b[K")
             self.stderr.flush()
             self._progress_shown = False
+
+
+def bar(done: int, total: int, *, width: int = BAR_WIDTH) -> str:
+    """A progress bar: `[########------------]`, filled in proportion to done of total."""
+    filled = width if total <= 0 else min(width, max(0, done) * width // total)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
 def _is_terminal(stream: TextIO) -> bool:

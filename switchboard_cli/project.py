@@ -3,9 +3,10 @@
     agents.json            {"agents": [{"config": "agent_configs/<name>.json", "id": "agent_…"}]}
     agent_configs/*.json   each agent's name, tags and ElevenLabs-native config
     switchboard.json       what only Switchboard has, by config path: id, workspace, description
+                           (and, under "tests", its tests': switchboard_cli/project_tests.py)
 
 ElevenLabs' files keep ElevenLabs' format exactly; entries and keys this tool does not know
-(`branch_id`, `version_id`, `branches`, tools.json, tests.json, …) are left as they are.
+(`branch_id`, `version_id`, `branches`, tools.json, …) are left as they are.
 """
 
 import json
@@ -47,13 +48,22 @@ class Project:
                 )
             index: dict[str, Any] = {"agents": []}
         else:
-            index = _read(agents_file)
+            index = read_json(agents_file)
         _check_index(index, agents_file)
         links_file = root / SWITCHBOARD_FILE
-        links = _read(links_file) if links_file.exists() else {"agents": {}}
+        links = read_json(links_file) if links_file.exists() else {"agents": {}}
         if not isinstance(links, dict) or not isinstance(links.get("agents"), dict):
             raise CliError(f'{links_file}: expected {{"agents": {{"<config path>": {{…}}}}}}.')
+        if not isinstance(links.get("tests", {}), dict):
+            raise CliError(f'{links_file}: expected "tests": {{"<test file path>": {{…}}}}.')
         return cls(root, index, links)
+
+    @property
+    def manages_tests(self) -> bool:
+        """Whether switchboard.json says which tests the agents have (its "tests"): only
+        then does a push make Switchboard's tests what the project says, deleting the others
+        (a project without tests, such as one pulled before tests were, leaves them alone)."""
+        return "tests" in self.links
 
     # agents.json
 
@@ -94,7 +104,7 @@ class Project:
     # agent_configs/
 
     def read_document(self, config: str) -> Any:
-        return _read(self.root / config)
+        return read_json(self.root / config)
 
     def read_document_if_any(self, config: str) -> Any:
         """The config file's content; None if it is missing or unreadable (to be rewritten)."""
@@ -104,7 +114,7 @@ class Project:
             return None
 
     def write_document(self, config: str, document: dict[str, Any]) -> bool:
-        return _write(self.root / config, document, sort_keys=True)
+        return write_json(self.root / config, document, sort_keys=True)
 
     def new_config_path(self, name: str) -> str:
         """A config path for a new agent, named as the ElevenLabs CLI names them, that neither
@@ -120,11 +130,11 @@ class Project:
     def save(self) -> list[str]:
         """Write agents.json and switchboard.json if they changed; the names of those written."""
         written = []
-        if _write(self.root / AGENTS_FILE, self.index, sort_keys=False):
+        if write_json(self.root / AGENTS_FILE, self.index, sort_keys=False):
             written.append(AGENTS_FILE)
         links_file = self.root / SWITCHBOARD_FILE
         has_links = bool(self.links["agents"]) or links_file.exists()
-        if has_links and _write(links_file, self.links, sort_keys=True):
+        if has_links and write_json(links_file, self.links, sort_keys=True):
             written.append(SWITCHBOARD_FILE)
         return written
 
@@ -150,7 +160,8 @@ def _check_index(index: Any, path: Path) -> None:
         raise CliError(f'{path}: expected {{"agents": [{{"config": "agent_configs/….json"}}]}}.')
 
 
-def _read(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A project file's JSON; CliError naming the file if it is missing or not JSON."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
@@ -161,7 +172,7 @@ def _read(path: Path) -> Any:
         raise CliError(f"{path}: not valid JSON ({error}).") from error
 
 
-def _write(path: Path, value: Any, *, sort_keys: bool) -> bool:
+def write_json(path: Path, value: Any, *, sort_keys: bool) -> bool:
     """Write `value` in the ElevenLabs CLI's format, unless the file already holds the same
     JSON (however it is laid out: a file is rewritten only when its content changes, so
     pulling or pushing an unchanged project leaves every file as it was). True if written."""

@@ -10,6 +10,7 @@ from switchboard_cli.documents import document_of, link_of
 from switchboard_cli.errors import SUCCEEDED
 from switchboard_cli.output import Output
 from switchboard_cli.project import Project
+from switchboard_cli.pull_tests import pull_tests, report_pulled_tests
 
 
 def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -19,8 +20,10 @@ def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
         help="write your agents into a project directory (ElevenLabs CLI layout)",
         description="Write the agents of your workspaces into DIR: agents.json, "
         "agent_configs/<name>.json (as the ElevenLabs CLI writes them) and switchboard.json "
-        "(their Switchboard ids, workspaces and descriptions). Files of agents already in the "
-        "project are rewritten in place; other files are left alone.",
+        "(their Switchboard ids, workspaces and descriptions), and their tests: "
+        "tests.json and test_configs/<name>.json for ElevenLabs' kinds, scripted_tests/<name>.json "
+        "for scripted conversations. Files already in the project are rewritten in place; other "
+        "files are left alone.",
     )
     pull.add_argument("directory", metavar="DIR", type=Path, help="the project's directory")
     pull.add_argument("--workspace", metavar="SLUG", help="only this workspace's agents")
@@ -54,17 +57,23 @@ def pull_project(args: argparse.Namespace, api: Api, out: Output) -> int:
         pulled.append(
             {"config": config_path, "id": agent["id"], "name": agent["name"], "written": written}
         )
-    saved = project.save()
-    out.document({"agents": pulled, "files_written": _files_written(pulled, saved)})
+    try:
+        tests, tests_saved = pull_tests(
+            api, project, [(item["config"], item["id"]) for item in pulled], out
+        )
+    finally:  # the agents' files written so far are indexed whatever happens to the tests
+        saved = project.save()
+    saved += tests_saved
+    changed = [item["config"] for item in [*pulled, *tests] if item.get("written")]
+    out.document({"agents": pulled, "tests": tests, "files_written": changed + saved})
     for item in pulled:
         state = "written" if item["written"] else "unchanged"
         out.line(f"{item['config']}: {state} ({item['name']}, agent {item['id']})")
+    report_pulled_tests(tests, out)
     for name in saved:
         out.line(f"{name}: written")
-    changed = sum(item["written"] for item in pulled)
-    out.line(f"Pulled {len(pulled)} agent(s) into {args.directory}: {changed} changed.")
+    what = f"{len(pulled)} agent(s)"
+    if tests:
+        what += f" and {sum(not item.get('unlinked') for item in tests)} test(s)"
+    out.line(f"Pulled {what} into {args.directory}: {len(changed)} changed.")
     return SUCCEEDED
-
-
-def _files_written(pulled: list[dict[str, Any]], saved: list[str]) -> list[str]:
-    return [item["config"] for item in pulled if item["written"]] + saved

@@ -16,6 +16,7 @@ from switchboard_cli.documents import Wanted, diff, link_of
 from switchboard_cli.errors import SUCCEEDED, ApiError, CliError, Unreachable
 from switchboard_cli.output import Output
 from switchboard_cli.project import Project
+from switchboard_cli.push_tests import push_tests, report_pushed_tests, tests_summary
 
 PLACEHOLDER_PREFIX = "local_"  # an agent Switchboard has not created on ElevenLabs yet
 
@@ -24,10 +25,12 @@ def add_command(commands: Any, common: argparse.ArgumentParser) -> None:
     push = commands.add_parser(
         "push",
         parents=[common],
-        help="make Switchboard's agents what a project directory says",
+        help="make Switchboard's agents (and their tests) what a project directory says",
         description="Edit, create or import the agents of DIR's agents.json so that "
         "Switchboard holds what their files say. Unchanged agents are not written to. A "
-        "config edit moves a testing or production agent back to draft.",
+        "config edit moves a testing or production agent back to draft. Then, if "
+        "switchboard.json lists tests, make each agent's tests what their files say: edited, "
+        "created, and deleted when no file describes them.",
     )
     push.add_argument("directory", metavar="DIR", type=Path, help="the project's directory")
     push.add_argument(
@@ -56,13 +59,30 @@ def push_project(args: argparse.Namespace, api: Api, out: Output) -> int:
             exit_code = max(exit_code, code)
             results.append(result)
             _report(result, out)
+        tests, code = push_tests(api, project, _pushed(results, project), out, dry_run=args.dry_run)
+        exit_code = max(exit_code, code)
+        report_pushed_tests(tests, out)
     finally:
         saved = [] if args.dry_run else project.save()
     for name in saved:
         out.line(f"{name}: written")
-    out.document({"dry_run": args.dry_run, "agents": results, "files_written": saved})
+    out.document(
+        {"dry_run": args.dry_run, "agents": results, "tests": tests, "files_written": saved}
+    )
     out.line(_summary(results, dry_run=args.dry_run))
+    if project.manages_tests:
+        out.line(tests_summary(tests, dry_run=args.dry_run))
     return exit_code
+
+
+def _pushed(results: list[dict[str, Any]], project: Project) -> dict[str, int | None]:
+    """The agents pushed (all but those that failed): their Switchboard ids by config path,
+    None for one a dry run would create."""
+    return {
+        result["config"]: (project.link(result["config"]) or {}).get("id", result.get("id"))
+        for result in results
+        if result["action"] != "failed"
+    }
 
 
 def _push_one(pusher: "Pusher", config: str) -> tuple[dict[str, Any], int]:

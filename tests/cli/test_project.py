@@ -94,7 +94,7 @@ def test_pull_writes_the_elevenlabs_cli_layout(cli, viewer, make_agent, tmp_path
             }
         }
     }
-    # Switchboard has no tests.json of its own: the ElevenLabs CLI's is left alone.
+    # The agent has no tests: the ElevenLabs CLI's tests.json is left alone.
     assert (tmp_path / "tests.json").read_text() == tests_index
     assert run.out.splitlines()[-1] == f"Pulled 1 agent(s) into {tmp_path}: 1 changed."
 

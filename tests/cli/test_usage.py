@@ -19,6 +19,8 @@ URL = "http://127.0.0.1:8000"
         ["deploy", "Front Desk", "--to", "staging"],
         ["rollback", "7", "--to-version", "two"],
         ["push"],  # no DIR
+        ["test"],  # no AGENT
+        ["test", "7", "--repeat", "two"],
         ["agents", "list", "--status", "live"],
         ["launch", "7"],
     ],

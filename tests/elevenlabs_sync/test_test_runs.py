@@ -443,3 +443,23 @@ def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(
     (invocation,) = sandbox.state()["test_invocations"]
     assert invocation["cancelled"] is True
     assert run.attempts.get().status == AttemptStatus.CANCELLED
+
+
+def test_a_promotion_the_lifecycle_refuses_is_recorded_with_its_reason(
+    text_agent_in_testing, owner, sandbox
+):
+    from agents.services import agent_update
+
+    sandbox.test_run_delay(0)
+    scripted(text_agent_in_testing, owner)
+    run = run_start(agent=text_agent_in_testing, actor=owner, promote_on_pass=True, changes="Go")
+    # Edited while the run waits: a draft again, which production does not take.
+    agent_update(agent=text_agent_in_testing, actor=owner, config=sample_config("Changed"))
+
+    assert run_execute(run_id=run.pk) == RunStatus.PASSED
+
+    run.refresh_from_db()
+    text_agent_in_testing.refresh_from_db()
+    assert run.promotion == Promotion.REFUSED
+    assert "testing first" in run.reason
+    assert text_agent_in_testing.status == Status.DRAFT
