@@ -1,3 +1,5 @@
+from typing import TypeVar
+
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -49,17 +51,10 @@ def conversation_list(*, agent: VoiceAgent) -> QuerySet[Conversation]:
 def conversation_get_for(user: User, conversation_id: int | str | None) -> Conversation:
     """One conversation with an agent of `user`'s workspaces, its turns fetched with it;
     another workspace's is 'not found', as its agents are."""
-    key = str(conversation_id)
-    if is_id(key):
-        conversation = (
-            Conversation.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
-            .select_related("agent__workspace", "started_by")
-            .prefetch_related("turns")
-            .first()
-        )
-        if conversation is not None:
-            return conversation
-    raise NotFound(f"No conversation with id {conversation_id} in your workspaces.")
+    conversations = Conversation.objects.select_related(
+        "agent__workspace", "started_by"
+    ).prefetch_related("turns")
+    return _one_for(user, conversations, conversation_id, noun="conversation")
 
 
 def conversation_started_by(
@@ -136,28 +131,26 @@ def run_list(*, agent: VoiceAgent) -> QuerySet[TestRun]:
 def run_get_for(user: User, run_id: int | str | None) -> TestRun:
     """One run of an agent of `user`'s workspaces, with its attempts; another workspace's
     is 'not found'."""
-    key = str(run_id)
-    if is_id(key):
-        run = (
-            TestRun.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
-            .select_related("agent__workspace", "started_by")
-            .prefetch_related("attempts")
-            .first()
-        )
-        if run is not None:
-            return run
-    raise NotFound(f"No test run with id {run_id} in your workspaces.")
+    runs = TestRun.objects.select_related("agent__workspace", "started_by").prefetch_related(
+        "attempts"
+    )
+    return _one_for(user, runs, run_id, noun="test run")
 
 
 def agent_test_get_for(user: User, test_id: int | str | None) -> AgentTest:
     """One test of an agent of `user`'s workspaces; another workspace's is 'not found'."""
-    key = str(test_id)
-    if is_id(key):
-        test = (
-            AgentTest.objects.filter(agent__workspace__in=workspace_list_for(user), pk=key)
-            .select_related("agent__workspace", "created_by")
-            .first()
-        )
-        if test is not None:
-            return test
-    raise NotFound(f"No test with id {test_id} in your workspaces.")
+    tests = AgentTest.objects.select_related("agent__workspace", "created_by")
+    return _one_for(user, tests, test_id, noun="test")
+
+
+_Row = TypeVar("_Row", Conversation, TestRun, AgentTest)
+
+
+def _one_for(user: User, rows: QuerySet[_Row], key: int | str | None, *, noun: str) -> _Row:
+    """The row of `rows` with id `key` whose agent is in one of `user`'s workspaces; any
+    other key, a malformed one included, is the same 'not found'."""
+    if is_id(str(key)):
+        row = rows.filter(agent__workspace__in=workspace_list_for(user), pk=str(key)).first()
+        if row is not None:
+            return row
+    raise NotFound(f"No {noun} with id {key} in your workspaces.")

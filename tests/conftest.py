@@ -8,6 +8,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
     WorkspaceFactory,
+    allowing_text_only,
     put_on_elevenlabs,
     record_passing_test,
     sample_config,
@@ -184,32 +185,34 @@ def application(settings):
 
 
 @pytest.fixture
-def agent_in_testing(sandbox, workspace, owner, django_capture_on_commit_callbacks):
-    """An agent in testing, synced to the sandbox: it has a testing branch there."""
-    return _in_testing_on_sandbox(workspace, owner, django_capture_on_commit_callbacks)
+def agent_in_testing_with(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+    """`agent_in_testing_with(config=None)`: an agent of `workspace` (of that config) in
+    testing, synced to the sandbox: it has a testing branch there."""
+
+    def make(config: dict | None = None):
+        fields = {} if config is None else {"config": config}
+        with django_capture_on_commit_callbacks(execute=True):
+            agent = AgentFactory(workspace=workspace, actor=owner, **fields)
+        with django_capture_on_commit_callbacks(execute=True):
+            deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
+        agent.refresh_from_db()
+        assert agent.sync.testing_branch_id, agent.sync.last_error
+        return agent
+
+    return make
 
 
 @pytest.fixture
-def text_agent_in_testing(sandbox, workspace, owner, django_capture_on_commit_callbacks):
+def agent_in_testing(agent_in_testing_with):
+    """An agent in testing, synced to the sandbox: it has a testing branch there."""
+    return agent_in_testing_with()
+
+
+@pytest.fixture
+def text_agent_in_testing(agent_in_testing_with):
     """`agent_in_testing`, allowing conversations to ask for text only: a scripted test's
     turn then ends as its reply arrives, without waiting for the reply's audio to end."""
-    config = sample_config()
-    config["platform_settings"] = {
-        "overrides": {"conversation_config_override": {"conversation": {"text_only": True}}}
-    }
-    return _in_testing_on_sandbox(
-        workspace, owner, django_capture_on_commit_callbacks, config=config
-    )
-
-
-def _in_testing_on_sandbox(workspace, owner, capture_on_commit, **fields):
-    with capture_on_commit(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner, **fields)
-    with capture_on_commit(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    assert agent.sync.testing_branch_id, agent.sync.last_error
-    return agent
+    return agent_in_testing_with(allowing_text_only(sample_config()))
 
 
 # --- Lifecycle helpers (service tests: tests/deployments, tests/agents, tests/elevenlabs_sync) ---

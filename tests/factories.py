@@ -32,6 +32,13 @@ def sample_config(first_message: str = "Hello! How can I help?") -> dict:
     }
 
 
+def allowing_text_only(config: dict) -> dict:
+    """`config`, whose conversations may ask for text only (an override its
+    platform_settings must allow)."""
+    overrides = {"conversation_config_override": {"conversation": {"text_only": True}}}
+    return {**config, "platform_settings": {**config["platform_settings"], "overrides": overrides}}
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

@@ -15,7 +15,7 @@ from switchboard_cli import output, runs
 from switchboard_cli.output import bar
 from testruns.models import RunStatus, TestRun
 from testruns.suites import agent_test_create
-from tests.factories import sample_config
+from tests.factories import allowing_text_only, sample_config
 from tests.testruns.junit_schema import assert_valid_junit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,9 +37,7 @@ def agent(make_agent, owner):
     """An agent in testing with a passing scripted test. Its config lets a conversation be
     text only, so a scripted one takes milliseconds, not the half second of quiet that ends
     each spoken reply."""
-    config = sample_config()
-    text_only = {"conversation_config_override": {"conversation": {"text_only": True}}}
-    config["platform_settings"] = {"overrides": text_only}
+    config = allowing_text_only(sample_config())
     agent = make_agent(Status.TESTING, name="Front Desk", config=config)
     add_test(agent, owner, "greets", PASSING)
     return agent

@@ -7,7 +7,6 @@ import pytest
 from agents.models import Status
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.gates import production_gates
-from deployments.services import deployment_create
 from elevenlabs_sync.test_runs import run_execute, run_start
 from testruns.models import (
     AttemptStatus,
@@ -21,7 +20,7 @@ from testruns.models import (
 )
 from testruns.runs import run_cancel
 from testruns.suites import agent_test_create
-from tests.factories import AgentFactory, sample_config
+from tests.factories import allowing_text_only, sample_config
 
 GREETING = {"turns": [{"user": "Hello there", "expect": [{"contains": "You said"}]}]}
 
@@ -310,13 +309,10 @@ def test_a_conversation_elevenlabs_drops_is_an_error_not_a_failure(
 
 
 @pytest.fixture
-def agent_that_ends_calls(sandbox, workspace, owner, django_capture_on_commit_callbacks):
-    """An agent in testing with ElevenLabs' built-in end_call tool: the sandbox's agent ends
-    the call when told goodbye."""
-    config = sample_config()
-    config["platform_settings"] = {
-        "overrides": {"conversation_config_override": {"conversation": {"text_only": True}}}
-    }
+def agent_that_ends_calls(agent_in_testing_with):
+    """A text agent in testing with ElevenLabs' built-in end_call tool: the sandbox's agent
+    ends the call when told goodbye."""
+    config = allowing_text_only(sample_config())
     config["conversation_config"]["agent"]["prompt"]["built_in_tools"] = {
         "end_call": {
             "type": "system",
@@ -324,12 +320,7 @@ def agent_that_ends_calls(sandbox, workspace, owner, django_capture_on_commit_ca
             "params": {"system_tool_type": "end_call"},
         }
     }
-    with django_capture_on_commit_callbacks(execute=True):
-        agent = AgentFactory(workspace=workspace, actor=owner, config=config)
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment_create(agent=agent, to_status=Status.TESTING, changes="", actor=owner)
-    agent.refresh_from_db()
-    return agent
+    return agent_in_testing_with(config)
 
 
 def test_the_agent_ending_the_call_in_time_meets_ends_within_turns(
