@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Status, VoiceAgent
+from agents.services import refuse_if_archived
 from common.errors import DomainError, InvalidInput, RoleRequired
 from common.tasks import delay_or_leave_to_sweep
 from deployments.services import clean_changes, deployment_create
@@ -53,6 +54,9 @@ def run_start(
     `target`/`version` say otherwise); a worker runs it after commit. With `promote_on_pass`,
     a run in which every test passes deploys to production with `changes` as the note, as
     the caller (who needs the admin role now, and still has to then)."""
+    # Who may, first: a viewer learns nothing of the agent's state from a refusal.
+    require_role(actor, agent.workspace, Action.RUN_TESTS)
+    refuse_if_archived(agent)
     promote_changes = None
     if promote_on_pass:
         require_role(actor, agent.workspace, Action.DEPLOY_PRODUCTION)

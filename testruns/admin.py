@@ -8,6 +8,7 @@ from django.utils.text import Truncator
 from agents.admin import VoiceAgentAdmin
 from common.admin import ReadOnlyMixin
 from common.errors import DomainError
+from testruns import admin_suites  # noqa: F401  (registers tests and runs)
 from testruns.invites import InviteState, invite_revoke, invite_state, invite_states
 from testruns.models import Conversation, ConversationTurn, InviteLink, TestResult
 from workspaces.admin_scoping import HistoryAdmin, MemberInline, RecentHistoryInline

@@ -1,6 +1,7 @@
+from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from agents.models import VoiceAgent
@@ -12,11 +13,13 @@ from testruns.models import (
     ConversationStatus,
     ConversationTurn,
     RunStatus,
+    TestAttempt,
     TestResult,
     TestRun,
     TestSource,
     TestStatus,
 )
+from testruns.reports import RunTest, run_tests_shown
 from workspaces.models import Workspace
 from workspaces.permissions import User
 from workspaces.selectors import workspace_list_for
@@ -154,3 +157,54 @@ def _one_for(user: User, rows: QuerySet[_Row], key: int | str | None, *, noun: s
         if row is not None:
             return row
     raise NotFound(f"No {noun} with id {key} in your workspaces.")
+
+
+# The runs whose verdicts say something of a test: a cancelled run judged nothing.
+JUDGED = (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR)
+
+
+@dataclass(frozen=True)
+class TestRow:
+    """A test as the tests page lists it: with its verdict in the newest run that judged it
+    (None if none did), and that run."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    test: AgentTest
+    verdict: RunTest | None = None
+    run: TestRun | None = None
+
+    @property
+    def edited_since(self) -> bool:
+        """Whether the test was changed after that run was queued."""
+        return self.run is not None and self.test.updated_at > self.run.created_at
+
+
+def tests_with_verdicts(agent: VoiceAgent) -> list[TestRow]:
+    """The agent's tests by suite and name, each with its last verdict: three queries
+    whatever the number of tests and runs (the tests with their newest judged run's id, those
+    runs, and those runs' attempts of these tests)."""
+    newest_judged = (
+        TestAttempt.objects.filter(test=OuterRef("pk"), run__status__in=JUDGED)
+        .order_by("-run__created_at", "-run_id")
+        .values("run_id")[:1]
+    )
+    tests = list(agent_test_list(agent=agent).annotate(last_run_id=Subquery(newest_judged)))
+    run_ids = {test.last_run_id for test in tests if test.last_run_id}
+    if not run_ids:
+        return [TestRow(test) for test in tests]
+    attempts = TestAttempt.objects.filter(test__in=[test.pk for test in tests])
+    runs = (
+        run_list(agent=agent)
+        .filter(pk__in=run_ids)
+        .prefetch_related(Prefetch("attempts", queryset=attempts))
+    )
+    verdicts: dict[tuple[int, int | None], tuple[RunTest, TestRun]] = {}
+    for run in runs:
+        for shown in run_tests_shown(run):
+            verdicts[(run.pk, shown.attempts[0].test_id)] = (shown, run)
+    rows = []
+    for test in tests:
+        found = verdicts.get((test.last_run_id, test.pk))
+        rows.append(TestRow(test, *found) if found else TestRow(test))
+    return rows

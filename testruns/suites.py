@@ -91,6 +91,7 @@ def agent_test_update(
 def agent_test_delete(*, test: AgentTest, actor: User) -> None:
     """Delete the test; runs that tried it keep what they ran."""
     require_role(actor, test.agent.workspace, Action.MANAGE_TESTS)
+    refuse_if_archived(test.agent)
     remote_id = test.elevenlabs_test_id
     test.delete()
     if remote_id:

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web.views import agents, conversations, invites, lifecycle, results, workspaces
+from web.views import agents, conversations, invites, lifecycle, results, runs, testing, workspaces
 
 app_name = "app"
 
@@ -42,11 +42,24 @@ urlpatterns = [
         name="agent-conversations",
     ),
     path("agents/<int:pk>/invites", invites.agent_invites, name="agent-invites"),
+    path("agents/<int:pk>/tests", testing.tests_page, name="agent-tests"),
+    path("agents/<int:pk>/tests/new", testing.add_test, name="agent-test-new"),
+    path("agents/<int:pk>/test-runs", runs.agent_runs, name="agent-runs"),
+    path("agents/<int:pk>/test-runs/new", runs.run_new, name="agent-run-new"),
+    path("tests/<int:test_id>", testing.edit_test, name="agent-test"),
+    path("tests/<int:test_id>/delete", testing.delete_test, name="agent-test-delete"),
+    path("test-runs/<int:run_id>", runs.run_page, name="test-run"),
+    path("test-runs/<int:run_id>/cancel", runs.run_cancel_view, name="test-run-cancel"),
     path("invites/<int:invite_id>/revoke", invites.invite_revoke, name="invite-revoke"),
     path("conversations/<int:conversation_id>", conversations.conversation, name="conversation"),
     path(
         "conversations/<int:conversation_id>/result",
         conversations.conversation_result,
         name="conversation-result",
+    ),
+    path(
+        "conversations/<int:conversation_id>/test",
+        testing.make_test_from_conversation,
+        name="conversation-test",
     ),
 ]

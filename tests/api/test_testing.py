@@ -278,3 +278,23 @@ def test_a_run_of_a_published_version_refuses_elevenlabs_tests_saying_why(
     body = api_error(response, 400)
     assert "version" in body["errors"]
     assert not TestRun.objects.exists()
+
+
+def test_a_viewer_is_refused_for_their_role_before_anything_of_the_agents_state(
+    api, owner, viewer, agent, api_error
+):
+    add_test(api(owner), agent)  # a draft, not on ElevenLabs: a tester would get a 409
+
+    response = api(viewer).post(f"/api/agents/{agent.pk}/test-runs", {}, format="json")
+
+    api_error(response, 403, code="role_required")
+
+
+def test_an_archived_agents_tests_are_kept(api, owner, agent, api_error):
+    from agents.services import agent_archive
+
+    test_id = add_test(api(owner), agent).json()["id"]
+    agent_archive(agent=agent, actor=owner)
+
+    api_error(api(owner).delete(f"/api/tests/{test_id}"), 409, code="agent_archived")
+    assert AgentTest.objects.filter(pk=test_id).exists()

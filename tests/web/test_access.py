@@ -10,11 +10,15 @@ from tests.web.helpers import browser, failed, htmx, login_redirect, post_data, 
 from web import urls as app_urls
 from web.forms import AgentEditorForm
 
+SCRIPT = '{"turns": [{"user": "Hello", "expect": []}]}'
+
 PAGES = ["agent", "agent-edit", "agent-sync-state", "agent-deploy", "agent-rollback", "agent-diff"]
 PAGES += ["test-result-new", "agent-archive", "agent-restore", "agent-console"]
 PAGES += ["agent-console-finished", "agent-console-options", "agent-conversations", "agent-invites"]
+PAGES += ["agent-tests", "agent-test-new", "agent-runs", "agent-run-new"]
 ACTIONS = ["agent-edit", "agent-sync", "agent-deploy", "agent-rollback", "test-result-new"]
 ACTIONS += ["agent-archive", "agent-restore", "agent-invites", "agent-console-call"]
+ACTIONS += ["agent-test-new", "agent-run-new"]
 
 
 @pytest.fixture
@@ -35,6 +39,8 @@ def attempt(name: str, agent) -> dict:
         "agent-restore": {"note": "Hijacked"},
         "agent-invites": {"expires_in": "7d", "max_uses": "3", "note": "Hijacked"},
         "agent-console-call": {"to_number": "+14155550123", "target": "live"},
+        "agent-test-new": {"name": "Hijacked", "kind": "scripted", "definition": SCRIPT},
+        "agent-run-new": {"repeat": "1"},
     }[name]
 
 

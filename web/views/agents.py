@@ -27,7 +27,7 @@ from deployments.selectors import (
     version_side_by_side,
 )
 from elevenlabs_sync.sync import agent_sync_retry
-from testruns.selectors import conversation_list
+from testruns.selectors import agent_test_list, conversation_list, run_list
 from web.filters import AgentDashboardFilter
 from web.forms import LANGUAGE_SUGGESTIONS, LLM_SUGGESTIONS, AgentEditorForm, posted
 from web.pages import (
@@ -159,6 +159,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "test_results": results_with_tested_versions(agent=agent)[:HISTORY_SHOWN],
         "conversations": conversations[:CONVERSATIONS_SHOWN],
         "conversation_count": conversations.count(),
+        "test_count": agent_test_list(agent=agent).count(),
+        "latest_run": run_list(agent=agent).first(),
         "diff": version_side_by_side(agent=agent, old=old, new=new),
         "old": old,
         "new": new,

@@ -28,6 +28,7 @@ from testruns.selectors import conversation_get_for, conversation_list, conversa
 from testruns.services import result_record_from_conversation
 from web.forms import ConversationResultForm, PhoneCallForm
 from web.pages import agent_or_404, is_htmx, remember_workspace, render_fragment, render_page
+from web.testing_forms import TestFromConversationForm
 
 CONVERSATIONS_PAGE_SIZE = 50
 
@@ -264,10 +265,12 @@ def _conversation_page(
     request: HttpRequest, record: Conversation, form: ConversationResultForm, *, status: int = 200
 ) -> HttpResponse:
     remember_workspace(request, record.agent.workspace)
+    # "Make a regression test" (web/views/testing.py takes the post).
+    test_form = TestFromConversationForm(conversation=record)
     return render_page(
         request,
         "testruns/conversation.html",
-        _judging(record, form),
+        {**_judging(record, form), "test_form": test_form},
         workspace=record.agent.workspace,
         status=status,
     )
