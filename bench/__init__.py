@@ -9,7 +9,10 @@ requests are timed, `measure` times them and counts their queries, `benchmark` r
 (`seed.seed_workspace`), checks and times the dashboard and detail pages as a logged-in admin,
 and `ui_report` prints and records it. The sync part: `sync` makes the agents and times
 their sync by a worker (`worker`) on a Redis (`broker`) against a rate-limited sandbox
-(`sandbox_server`), both run by `processes`, and `sync_report` prints and records it.
+(`sandbox_server`), both run by `processes`, and `sync_report` prints and records it. The
+test runs part: `scripted_runs` queues scripted test runs for a worker of two processes
+(settings: `runs_worker_settings`) and holds the same conversations with a bare client for a
+baseline, and `scripted_runs_report` prints and records it.
 """
 
 # Every part times one token's requests, which the API's throttle would answer with 429s: a rate

@@ -9,7 +9,8 @@ times slower than the rate limit allows; or the mixed load on the production top
 (PostgreSQL only) sustaining less than 100 requests/s with p99 under 100 ms and no error
 (bench/mixed.py says why a rate and not a share of the no-database ceiling), or its soak
 growing in memory, failing requests or holding more PostgreSQL connections than the pools
-allow. A part skipped for want of Redis (or, for the mixed load, PostgreSQL) is not a miss.
+allow; or a scripted test run through two workers (PostgreSQL only) that did not pass. A part
+skipped for want of Redis (or, for the mixed load and the test runs, PostgreSQL) is not a miss.
 """
 
 import argparse
@@ -32,7 +33,7 @@ from bench.worker import POOLS
 
 DOCS = BASE_DIR / "docs" / "benchmarks.md"
 UI_SMALL_AGENTS = 50  # bench.ui.SMALL_AGENTS, which cannot be imported before Django is set up
-PARTS = ("api", "ui", "sync", "mixed", "relay")
+PARTS = ("api", "ui", "sync", "mixed", "relay", "runs")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,7 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         choices=PARTS,
-        help="run one part: the API, web UI, sync, mixed load or conversation relay",
+        help="run one part: the API, web UI, sync, mixed load, conversation relay or scripted "
+        "test runs",
     )
     parser.add_argument("--agents", type=int, default=10_000, help="regular agents to seed")
     parser.add_argument("--rounds", type=int, default=200, help="timed requests per case")
@@ -73,6 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--relay-seconds", type=float, default=10.0, help="relay: how long each client streams"
     )
+    parser.add_argument(
+        "--test-runs", type=int, default=200, help="runs: scripted test runs to queue"
+    )
     parser.add_argument("--no-docs", action="store_true", help=f"do not update {DOCS.name}")
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
@@ -86,6 +91,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("use --step-seconds of 5 or more and --soak-seconds of 30 or more")
     if not 1 <= args.relay_clients <= 99 or args.relay_seconds < 2:
         parser.error("use 1 to 99 --relay-clients (a workspace allows 100) and 2 s or more")
+    if args.test_runs < 1:
+        parser.error("use 1 or more --test-runs")
     return args
 
 
@@ -126,6 +133,11 @@ def main(argv: list[str]) -> int:
         goals_met &= run_mixed(args, database, redis_url, prefix + _command(argv))
     if args.only in (None, "relay"):
         goals_met &= run_relay(args, database, prefix + _command(argv))
+    if args.only in (None, "runs"):
+        # A whole run's prefix names the Redis already: the sync part added it.
+        with_redis = f"REDIS_URL={redacted(redis_url)} " if redis_url and args.only else ""
+        runs_prefix = prefix + with_redis
+        goals_met &= run_runs(args, database, redis_url, runs_prefix + _command(argv))
     return 0 if goals_met else 1
 
 
@@ -292,6 +304,53 @@ def run_relay(args: argparse.Namespace, database: BenchDatabase, command: str) -
             shutil.rmtree(logs)
         else:
             print(f"bench: the sandbox's and the web server's logs are in {logs}", file=sys.stderr)
+
+
+def run_runs(
+    args: argparse.Namespace, database: BenchDatabase, redis_url: str, command: str
+) -> bool:
+    from bench.broker import NoBroker, reachable_broker
+    from bench.scripted_runs_report import skipped_markdown
+
+    section = f"runs-{database.engine}"
+    if not database.is_postgres:
+        # Two worker processes writing one SQLite file fail with "database is locked" within
+        # seconds (measured: the sync part runs its SQLite worker solo for the same reason).
+        print(
+            "bench: scripted runs skipped: two worker processes need PostgreSQL "
+            "(set DATABASE_URL=postgres://...)",
+            flush=True,
+        )
+        return True
+    try:
+        broker_url = reachable_broker(redis_url)
+    except NoBroker as error:
+        print(f"bench: scripted runs skipped: {error}", flush=True)
+        skipped = skipped_markdown(engine=database.engine, command=command, reason=str(error))
+        _publish(args, section, skipped)
+        return True
+
+    from bench.scripted_runs import runs_benchmark
+    from bench.scripted_runs_report import RunsReport
+
+    print(f"bench: {args.test_runs} scripted runs in {redacted(database.url)}", flush=True)
+    logs = Path(tempfile.mkdtemp(prefix="bench-runs-"))  # the sandbox's and the worker's
+    report = None
+    try:
+        with _fresh(database, keep=args.keep_db):
+            outcome = runs_benchmark(runs=args.test_runs, broker_url=broker_url, logs=logs)
+        report = RunsReport(
+            outcome=outcome, command=command, database=database.name, broker=redacted(broker_url)
+        )
+        _publish(args, section, report.markdown())
+        for failure in report.failures():
+            print(f"bench: scripted runs FAILED: {failure}", file=sys.stderr, flush=True)
+        return report.goal_met
+    finally:
+        if report is not None and report.goal_met:
+            shutil.rmtree(logs)
+        else:
+            print(f"bench: the sandbox's and the worker's logs are in {logs}", file=sys.stderr)
 
 
 @contextmanager

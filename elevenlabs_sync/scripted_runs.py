@@ -23,7 +23,6 @@ from testruns.models import (
 )
 from testruns.scripts import script_parse
 from testruns.services import conversation_transcript_add
-from testruns.transcript import Identified
 
 
 def scripted_run(run: TestRun, attempts: list[TestAttempt]) -> None:
@@ -88,11 +87,9 @@ def _scripted_attempt(run: TestRun, attempt: TestAttempt, talk: Talk, config: di
 
 
 def _conversation_keep(conversation_id: int, held: Held, failed: str) -> None:
-    """Write what was said into the conversation's record, and close it."""
-    events = list(held.events)
-    if held.conversation_id:
-        events.insert(0, Identified(held.conversation_id))
-    conversation_transcript_add(conversation_id=conversation_id, events=events)
+    """Write what was said (ElevenLabs' id for it among it, from its first frame) into the
+    conversation's record, and close it."""
+    conversation_transcript_add(conversation_id=conversation_id, events=held.events)
     if failed:
         conversation_close(
             conversation_id=conversation_id, status=ConversationStatus.FAILED, reason=failed

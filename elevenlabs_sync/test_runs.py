@@ -28,7 +28,7 @@ from elevenlabs_sync.remote_tests import (
 )
 from elevenlabs_sync.scripted_runs import scripted_run
 from testruns import runs
-from testruns.models import ConversationTarget, RunStatus, TestRun
+from testruns.models import ConversationTarget, Promotion, RunStatus, TestRun
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
 
@@ -165,6 +165,8 @@ def _promote(run: TestRun) -> None:
     through the deploy service and its gates, as the one who started the run. The claim, the
     deploy and the version it made commit together; a refusal undoes the claim, and is
     recorded instead."""
+    if run.promotion != Promotion.PENDING:
+        return
     try:
         with transaction.atomic():
             if not runs.promotion_claim(run):
