@@ -2,12 +2,18 @@
 conversations held over the sandbox's WebSocket and ElevenLabs' own tests run there, judged
 with repeat and threshold, recorded as the gate's evidence, cancelled, promoted."""
 
+from datetime import timedelta
+
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
 
 from agents.models import Status
+from agents.services import agent_update
 from common.errors import Conflict, InvalidInput, RoleRequired
 from deployments.gates import production_gates
-from elevenlabs_sync.test_runs import run_execute, run_start
+from elevenlabs_sync.remote_tests import remote_tests_follow, remote_tests_start
+from elevenlabs_sync.test_runs import run_execute, run_start, runs_sweep
 from testruns.models import (
     AttemptStatus,
     Channel,
@@ -18,9 +24,9 @@ from testruns.models import (
     TestRun,
     TestSource,
 )
-from testruns.runs import run_cancel
-from testruns.suites import agent_test_create
-from tests.factories import allowing_text_only, sample_config
+from testruns.runs import run_cancel, run_claim
+from testruns.suites import agent_test_create, agent_test_update
+from tests.factories import allowing_text_only, record_passing_test, sample_config
 
 GREETING = {"turns": [{"user": "Hello there", "expect": [{"contains": "You said"}]}]}
 
@@ -108,7 +114,6 @@ def test_a_finished_run_is_the_gates_evidence_for_the_revision_it_tested(
 def test_a_failed_run_closes_the_gate_a_passing_result_had_opened(
     text_agent_in_testing, owner, run_now
 ):
-    from tests.factories import record_passing_test
 
     record_passing_test(text_agent_in_testing, owner)
     scripted(
@@ -133,7 +138,6 @@ def test_a_passing_run_after_a_failed_one_opens_the_gate_again(
         definition={"turns": [{"user": "Hi", "expect": [{"contains": "zebra"}]}]},
     )
     run_now(text_agent_in_testing, owner)
-    from testruns.suites import agent_test_update
 
     agent_test_update(test=test, actor=owner, definition=GREETING)
     run_now(text_agent_in_testing, owner)
@@ -286,8 +290,6 @@ def test_a_changed_elevenlabs_test_is_pushed_again_and_an_unchanged_one_is_not(
     assert len(sandbox.requests("POST", r"agent-testing/create$")) == 1
     assert sandbox.requests("PUT", r"agent-testing/") == []
 
-    from testruns.suites import agent_test_update
-
     agent_test_update(test=test, actor=owner, name="renamed")
     run_now(text_agent_in_testing, owner)
 
@@ -376,7 +378,6 @@ def test_an_unexpected_error_ends_the_run_in_an_error_not_a_hang(
 def test_a_run_past_its_time_limit_is_stopped_saying_so(
     text_agent_in_testing, owner, run_now, monkeypatch
 ):
-    from celery.exceptions import SoftTimeLimitExceeded
 
     scripted(text_agent_in_testing, owner)
 
@@ -394,11 +395,6 @@ def test_a_run_past_its_time_limit_is_stopped_saying_so(
 def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
     text_agent_in_testing, owner, settings, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from elevenlabs_sync.test_runs import runs_sweep
 
     scripted(text_agent_in_testing, owner)
     waiting = run_start(agent=text_agent_in_testing, actor=owner)
@@ -419,8 +415,6 @@ def test_the_sweep_queues_a_run_no_worker_took_and_closes_a_lost_one(
 def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(
     text_agent_in_testing, owner, sandbox
 ):
-    from elevenlabs_sync.remote_tests import remote_tests_follow, remote_tests_start
-    from testruns.runs import run_claim
 
     llm_test(text_agent_in_testing, owner)
     sandbox.add_fault(test_run="pending")  # ElevenLabs would never finish it by itself
@@ -439,7 +433,6 @@ def test_cancelling_a_running_run_cancels_its_tests_on_elevenlabs(
 def test_a_promotion_the_lifecycle_refuses_is_recorded_with_its_reason(
     text_agent_in_testing, owner, sandbox
 ):
-    from agents.services import agent_update
 
     sandbox.test_run_delay(0)
     scripted(text_agent_in_testing, owner)
