@@ -84,6 +84,25 @@ def test_a_failing_run_exits_1_saying_why(cli, tester, owner, agent):
     assert run.err.strip() == "Failed, needing 1 passing attempt a test: zebra (0 of 1 passed)."
 
 
+def test_a_run_that_could_not_be_judged_exits_2(cli, tester, owner, agent, sandbox):
+    agent_test_create(
+        agent=agent,
+        actor=owner,
+        name="polite",
+        kind="llm",
+        definition={"chat_history": [], "success_condition": "It answers."},
+        suite="remote",
+    )
+    sandbox.test_run_delay(0)
+    sandbox.add_fault(test_run="error")  # ElevenLabs' run of it ends in an error
+
+    run = cli(tester, "test", "Front Desk", "--suite", "remote", "--wait")
+
+    assert run.code == 2
+    assert TestRun.objects.get().status == RunStatus.ERROR
+    assert "Could not be judged" in run.err
+
+
 def test_junit_writes_the_report_and_implies_wait(cli, tester, owner, agent, tmp_path):
     add_test(agent, owner, "zebra", FAILING, suite="animals")
     report = tmp_path / "report.xml"
