@@ -390,13 +390,13 @@ def test_a_tester_cannot_delete_a_test(tester, editor, testing_agent):
 
 
 def test_a_run_started_from_the_page_shows_its_verdict(
-    tester, owner, agent_in_testing, django_capture_on_commit_callbacks
+    tester, owner, text_agent_in_testing, django_capture_on_commit_callbacks
 ):
-    add(agent_in_testing, owner)
+    add(text_agent_in_testing, owner)
     client = browser(tester)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("agent-run-new", agent_in_testing), {"repeat": "1"})
+        response = client.post(url("agent-run-new", text_agent_in_testing), {"repeat": "1"})
 
     run = TestRun.objects.get()
     assert response.status_code == 302
@@ -421,7 +421,7 @@ def test_a_run_started_from_the_page_shows_its_verdict(
     assert select(page, "form", id_="cancel-form") == []
     assert missing_targets(shown) == []
     # The tests page shows the verdict too.
-    tests = dom(client.get(url("agent-tests", agent_in_testing)))
+    tests = dom(client.get(url("agent-tests", text_agent_in_testing)))
     assert "Passed" in text(one(tests, "tr", id_=f"test-{run.attempts.first().test_id}"))
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from agents.models import Status
 from testruns import runs
+from tests.factories import allowing_text_only, sample_config
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
@@ -19,7 +20,8 @@ def test_a_test_added_on_the_page_runs_and_passes(
     page, log_in, admin, workspace, agent_at, settings, screenshot
 ):
     settings.TEST_TURN_TIMEOUT = 5.0
-    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk")
+    text_only = allowing_text_only(sample_config())
+    agent = agent_at(workspace, admin, Status.TESTING, name="Front desk", config=text_only)
     log_in(page, admin)
     page.goto(f"/app/agents/{agent.pk}")
 
