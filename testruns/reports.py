@@ -35,12 +35,18 @@ class RunTest:
 
 def run_tests_shown(run: TestRun) -> list[RunTest]:
     """The run's tests in order, each with its attempts (prefetched with the run)."""
+    return tests_judged(list(run.attempts.all()), threshold=run.pass_threshold)
+
+
+def tests_judged(attempts: list[TestAttempt], *, threshold: int) -> list[RunTest]:
+    """Each test of `attempts`, by suite and name, judged over its attempts: the one rule
+    the run's verdict (testruns/runs.py), its pages and its JUnit report all follow."""
     by_test: dict[str, list[TestAttempt]] = defaultdict(list)
-    for attempt in run.attempts.all():
+    for attempt in attempts:
         by_test[attempt.test_name].append(attempt)
     return [
-        _judged(attempts, threshold=run.pass_threshold)
-        for attempts in sorted(
+        _judged(tries, threshold=threshold)
+        for tries in sorted(
             by_test.values(), key=lambda tries: (tries[0].suite, tries[0].test_name)
         )
     ]
@@ -83,6 +89,9 @@ def run_junit(run: TestRun) -> bytes:
 
 
 def _judged(attempts: list[TestAttempt], *, threshold: int) -> RunTest:
+    """Passed with `threshold` passing attempts; failed when failures alone put that out of
+    reach; pending while unfinished attempts could still decide it; else an error (errors,
+    not failures, kept it from the threshold), or cancelled if no attempt even erred."""
     statuses = [attempt.status for attempt in attempts]
     passes = statuses.count(AttemptStatus.PASSED)
     failures = statuses.count(AttemptStatus.FAILED)

@@ -7,7 +7,6 @@ order workers, cancellations and retries arrive in: every change of state is a c
 update from the state it leaves, so it happens once.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from testruns.models import (
     TestSource,
     TestStatus,
 )
+from testruns.reports import RunTest, tests_judged
 from testruns.services import result_save
 from workspaces.permissions import User, require_role
 from workspaces.roles import Action
@@ -242,28 +242,25 @@ def promotion_record(*, run: TestRun, version: int | None, refusal: str = "") ->
 
 
 def run_verdict(attempts: list[TestAttempt], *, threshold: int) -> tuple[str, str]:
-    """Passed when every test has `threshold` passing attempts; failed when a test cannot
-    reach it for its failures; an error when errors (not failures) kept a test from it."""
-    by_test: dict[str, list[str]] = defaultdict(list)
-    for attempt in attempts:
-        by_test[attempt.test_name].append(attempt.status)
-    failed: list[str] = []
-    erred: list[str] = []
-    for name, statuses in by_test.items():
-        passes = statuses.count(AttemptStatus.PASSED)
-        if passes >= threshold:
-            continue
-        # Failures alone put the threshold out of reach: the test failed. Otherwise errors
-        # (or a cancellation) kept it from the threshold, and nothing is known.
-        failures = statuses.count(AttemptStatus.FAILED)
-        counted = f"{name} ({passes} of {len(statuses)} passed)"
-        (failed if failures > len(statuses) - threshold else erred).append(counted)
+    """Passed when every test passed (testruns/reports.py judges each); failed when one
+    failed; an error when errors (not failures) kept one from its threshold."""
+    judged = tests_judged(attempts, threshold=threshold)
+    failed = [test for test in judged if test.status == AttemptStatus.FAILED]
+    erred = [
+        test for test in judged if test.status not in (AttemptStatus.PASSED, AttemptStatus.FAILED)
+    ]
     need = f"{threshold} passing attempt{'s' if threshold > 1 else ''} a test"
     if failed:
-        return RunStatus.FAILED, f"Failed, needing {need}: {', '.join(failed)}."
+        return RunStatus.FAILED, f"Failed, needing {need}: {_counted(failed)}."
     if erred:
-        return RunStatus.ERROR, f"Could not be judged, needing {need}: {', '.join(erred)}."
+        return RunStatus.ERROR, f"Could not be judged, needing {need}: {_counted(erred)}."
     return RunStatus.PASSED, ""
+
+
+def _counted(tests: list[RunTest]) -> str:
+    return ", ".join(
+        f"{test.name} ({test.passed_attempts} of {len(test.attempts)} passed)" for test in tests
+    )
 
 
 def _evidence_record(run: TestRun, attempts: list[TestAttempt]) -> TestResult:

@@ -68,24 +68,35 @@ def agent_test_update(
     definition: object = UNSET,
     suite: str | None = None,
 ) -> AgentTest:
-    """Change what is given; a new kind needs a definition of that kind."""
+    """Change what is given; a new kind needs a definition of that kind. Everything is
+    checked before `test` is changed, so a refusal leaves it as it was read."""
     require_role(actor, test.agent.workspace, Action.MANAGE_TESTS)
     refuse_if_archived(test.agent)
+    changed: dict[str, Any] = {}
     if name is not None:
-        test.name = _clean_name(name)
+        changed["name"] = _clean_name(name)
     if suite is not None:
-        test.suite = _clean_suite(suite)
-    if kind is not None and kind != test.kind:
+        changed["suite"] = _clean_suite(suite)
+    new_kind = test.kind if kind is None else _clean_kind(kind)
+    if new_kind != test.kind:
         if definition is UNSET:
             raise InvalidInput.for_field(
                 "definition", f"Give the test's definition as a {kind} test, with its new kind."
             )
-        test.kind = _clean_kind(kind)
+        changed["kind"] = new_kind
     if definition is not UNSET:
-        test.definition = definition_check(test.kind, definition)
-    # Only what is written here: what a run recorded of ElevenLabs' copy since `test` was
-    # read must not be overwritten with what was read.
-    return _save(test, fields=["name", "suite", "kind", "definition", "updated_at"])
+        changed["definition"] = definition_check(new_kind, definition)
+    original = {field: getattr(test, field) for field in changed}
+    for field, value in changed.items():
+        setattr(test, field, value)
+    try:
+        # Only what is written here: what a run recorded of ElevenLabs' copy since `test`
+        # was read must not be overwritten with what was read.
+        return _save(test, fields=["name", "suite", "kind", "definition", "updated_at"])
+    except Conflict:
+        for field, value in original.items():
+            setattr(test, field, value)
+        raise
 
 
 def agent_test_delete(*, test: AgentTest, actor: User) -> None:

@@ -1,6 +1,9 @@
 """What every page of the web UI shares: htmx-aware rendering, the workspace in view, the agent
 a page is about, and the answer to a dialog that changed it."""
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,10 +12,11 @@ from agents.models import VoiceAgent
 from agents.selectors import agent_get_for, agent_scope_for
 from common.errors import NotFound
 from workspaces.models import Workspace
-from workspaces.permissions import abilities_of
+from workspaces.permissions import User, abilities_of
 from workspaces.selectors import workspace_current_for, workspace_list_for
 
 WORKSPACE_SESSION_KEY = "workspace"
+_Found = TypeVar("_Found")
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -69,6 +73,15 @@ def render_fragment(
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def found_or_404(read: Callable[[User, Any], _Found], request: HttpRequest, key: Any) -> _Found:
+    """`read(request.user, key)`, one of a selector's `*_get_for`: what it does not find in
+    the user's workspaces is the page's 404."""
+    try:
+        return read(request.user, key)
+    except NotFound as error:
+        raise Http404(error.message) from error
 
 
 def agent_or_404(request: HttpRequest, pk: int) -> VoiceAgent:

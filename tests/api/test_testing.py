@@ -4,10 +4,12 @@ cancellation, a test made from a conversation, and idempotent retries of each PO
 import pytest
 
 from agents.models import Status
+from agents.services import agent_archive
+from common.errors import Conflict, InvalidInput
 from deployments.models import AgentVersion
 from testruns.models import AgentTest, Conversation, ConversationTurn, TestRun
 from testruns.runs import Pinned, run_create
-from testruns.suites import agent_test_create
+from testruns.suites import agent_test_create, agent_test_update
 from tests.factories import put_on_elevenlabs
 from tests.testruns.junit_schema import assert_valid_junit
 
@@ -291,10 +293,29 @@ def test_a_viewer_is_refused_for_their_role_before_anything_of_the_agents_state(
 
 
 def test_an_archived_agents_tests_are_kept(api, owner, agent, api_error):
-    from agents.services import agent_archive
 
     test_id = add_test(api(owner), agent).json()["id"]
     agent_archive(agent=agent, actor=owner)
 
     api_error(api(owner).delete(f"/api/tests/{test_id}"), 409, code="agent_archived")
     assert AgentTest.objects.filter(pk=test_id).exists()
+
+
+def test_a_refused_change_leaves_the_test_as_it_was_read(owner, agent):
+    agent_test_create(agent=agent, actor=owner, name="taken", kind="scripted", definition=SCRIPT)
+    test = agent_test_create(
+        agent=agent, actor=owner, name="mine", kind="scripted", definition=SCRIPT
+    )
+
+    with pytest.raises(InvalidInput):
+        agent_test_update(test=test, actor=owner, name="renamed", definition={"turns": []})
+    with pytest.raises(Conflict):
+        agent_test_update(test=test, actor=owner, name="taken", suite="other")
+
+    assert (test.name, test.suite, test.definition["turns"][0]["user"]) == (
+        "mine",
+        "default",
+        "Hello there",
+    )
+    test.refresh_from_db()
+    assert (test.name, test.suite) == ("mine", "default")

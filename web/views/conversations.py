@@ -27,7 +27,14 @@ from testruns.models import Conversation, ConversationTarget
 from testruns.selectors import conversation_get_for, conversation_list, conversation_started_by
 from testruns.services import result_record_from_conversation
 from web.forms import ConversationResultForm, PhoneCallForm
-from web.pages import agent_or_404, is_htmx, remember_workspace, render_fragment, render_page
+from web.pages import (
+    agent_or_404,
+    found_or_404,
+    is_htmx,
+    remember_workspace,
+    render_fragment,
+    render_page,
+)
 from web.testing_forms import TestFromConversationForm
 
 CONVERSATIONS_PAGE_SIZE = 50
@@ -208,7 +215,7 @@ def agent_conversations(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation: who talked to which version, the transcript, and its verdict."""
-    record = _conversation_or_404(request, conversation_id)
+    record = found_or_404(conversation_get_for, request, conversation_id)
     return _conversation_page(request, record, ConversationResultForm())
 
 
@@ -216,7 +223,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @login_required
 def conversation_result(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Save the tester's verdict on a finished conversation as a test result linked to it."""
-    record = _conversation_or_404(request, conversation_id)
+    record = found_or_404(conversation_get_for, request, conversation_id)
     form = ConversationResultForm(request.POST)
     result = form.submit(
         lambda data: result_record_from_conversation(
@@ -243,13 +250,6 @@ def conversation_result(request: HttpRequest, conversation_id: int) -> HttpRespo
         {"agent": record.agent, "conversation": record, "result": result, "message": message},
         workspace=record.agent.workspace,
     )
-
-
-def _conversation_or_404(request: HttpRequest, conversation_id: int) -> Conversation:
-    try:
-        return conversation_get_for(request.user, conversation_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
 
 
 def _judging(record: Conversation, form: ConversationResultForm) -> dict:

@@ -18,7 +18,7 @@ from elevenlabs_sync.live import invite_create
 from testruns import invites
 from testruns.models import InviteLink
 from web.forms import InviteForm, InviteResultForm
-from web.pages import agent_or_404, remember_workspace, render_page
+from web.pages import agent_or_404, found_or_404, remember_workspace, render_page
 
 # --- the editor's side
 
@@ -55,10 +55,7 @@ def agent_invites(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def invite_revoke(request: HttpRequest, invite_id: int) -> HttpResponse:
-    try:
-        invite = invites.invite_get_for(request.user, invite_id)
-    except NotFound as error:  # another workspace's is not there
-        raise Http404(error.message) from error
+    invite = found_or_404(invites.invite_get_for, request, invite_id)  # another workspace's: 404
     agent = invite.agent
     try:
         invites.invite_revoke(invite=invite, actor=request.user)

@@ -10,18 +10,17 @@ the run's page follows it until it finishes.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.errors import DomainError, NotFound
+from common.errors import DomainError
 from elevenlabs_sync.test_runs import run_start
-from testruns.models import TestRun
 from testruns.reports import run_tests_shown
 from testruns.runs import run_cancel
 from testruns.selectors import agent_test_list, run_get_for, run_list
 from web.forms import posted
-from web.pages import agent_or_404, remember_workspace, render_page
+from web.pages import agent_or_404, found_or_404, remember_workspace, render_page
 from web.testing_forms import run_tests_form
 from workspaces.permissions import abilities_of
 
@@ -70,7 +69,7 @@ def run_new(request: HttpRequest, pk: int) -> HttpResponse:
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     """A run: what it tests, how far it got, and each test's verdict with its attempts. While
     it is queued or running, the page asks for itself every 2 s."""
-    run = _run_or_404(request, run_id)
+    run = found_or_404(run_get_for, request, run_id)
     remember_workspace(request, run.agent.workspace)
     context = {
         "agent": run.agent,
@@ -85,7 +84,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     """Stop the run; back to its page, saying so or why not."""
-    run = _run_or_404(request, run_id)
+    run = found_or_404(run_get_for, request, run_id)
     try:
         run_cancel(run=run, actor=request.user)
     except DomainError as error:
@@ -93,10 +92,3 @@ def run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Cancelled test run {run.pk}.")
     return redirect("app:test-run", run_id=run.pk)
-
-
-def _run_or_404(request: HttpRequest, run_id: int) -> TestRun:
-    try:
-        return run_get_for(request.user, run_id)
-    except NotFound as error:
-        raise Http404(error.message) from error

@@ -6,16 +6,14 @@ Writes go through testruns/suites.py, the services the API and the admin call; r
 web/views/runs.py's.
 """
 
-import copy
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from common.errors import DomainError, NotFound
+from common.errors import DomainError
 from testruns.models import AgentTest
 from testruns.selectors import (
     TestRow,
@@ -31,7 +29,7 @@ from testruns.suites import (
     agent_test_update,
 )
 from web.forms import posted
-from web.pages import agent_or_404, remember_workspace, render_page
+from web.pages import agent_or_404, found_or_404, remember_workspace, render_page
 from web.testing_forms import AgentTestForm, TestFromConversationForm, run_tests_form
 from workspaces.permissions import abilities_of
 
@@ -86,13 +84,10 @@ def add_test(request: HttpRequest, pk: int) -> HttpResponse:
 def edit_test(request: HttpRequest, test_id: int) -> HttpResponse:
     """A test: its facts and its form (the definition read-only for those who may not write
     tests)."""
-    test = _test_or_404(request, test_id)
+    test = found_or_404(agent_test_get_for, request, test_id)
     remember_workspace(request, test.agent.workspace)
     form = AgentTestForm(posted(request), test=test)
-    # The service is given a copy: a refused change must not show on the page as made.
-    saved = form.submit(
-        lambda data: agent_test_update(test=copy.copy(test), actor=request.user, **data)
-    )
+    saved = form.submit(lambda data: agent_test_update(test=test, actor=request.user, **data))
     if saved is not None:
         messages.success(request, f"Saved the test “{saved.name}”.")
         return _back_to_tests(saved)
@@ -110,7 +105,7 @@ def edit_test(request: HttpRequest, test_id: int) -> HttpResponse:
 @login_required
 def delete_test(request: HttpRequest, test_id: int) -> HttpResponse:
     """Ask, then delete the test; runs that tried it keep what they ran."""
-    test = _test_or_404(request, test_id)
+    test = found_or_404(agent_test_get_for, request, test_id)
     refusal, status = "", 200
     if request.method == "POST":
         try:
@@ -131,10 +126,7 @@ def delete_test(request: HttpRequest, test_id: int) -> HttpResponse:
 def make_test_from_conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """A scripted regression test of what the caller said in the conversation; then its page,
     to add what each reply must show."""
-    try:
-        conversation = conversation_get_for(request.user, conversation_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    conversation = found_or_404(conversation_get_for, request, conversation_id)
     form = TestFromConversationForm(posted(request), conversation=conversation)
     test = form.submit(
         lambda data: agent_test_from_conversation(
@@ -157,13 +149,6 @@ def make_test_from_conversation(request: HttpRequest, conversation_id: int) -> H
         workspace=agent.workspace,
         status=form.http_status,
     )
-
-
-def _test_or_404(request: HttpRequest, test_id: int) -> AgentTest:
-    try:
-        return agent_test_get_for(request.user, test_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
 
 
 def _back_to_tests(test: AgentTest) -> HttpResponse:
